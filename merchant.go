@@ -1,0 +1,71 @@
+package billkey
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Merchant is an account that takes payments through billkey. Its REST API
+// secret is never stored: only a keyed hash of it (see the sqlstore package).
+type Merchant struct {
+	ID         int64
+	ImpCode    string // "imp" + 8 digits, used by IMP.init
+	Name       string
+	APIKey     string // imp_key: public identifier of the REST credentials
+	WebhookURL string // default notification URL when a call has no notice_url
+	CreatedAt  time.Time
+}
+
+// PG provider names accepted in channel settings and in the pg parameter.
+const (
+	ProviderHTML5Inicis = "html5_inicis"
+	ProviderInicis      = "inicis"
+)
+
+// Channel is one PG setting of a merchant: which PG, which MID, test or live,
+// and the INICIS credentials (decrypted only in memory).
+type Channel struct {
+	ID          int64
+	MerchantID  int64
+	Provider    string // ProviderHTML5Inicis or ProviderInicis
+	MID         string
+	Live        bool
+	Default     bool
+	Credentials ChannelCredentials
+	CreatedAt   time.Time
+}
+
+// PGChannel returns what a PG connector needs to talk for this channel.
+func (c *Channel) PGChannel() PGChannel {
+	return PGChannel{Provider: c.Provider, MID: c.MID, Live: c.Live, Credentials: c.Credentials}
+}
+
+// ChannelCredentials are the per-MID INICIS secrets. They are stored encrypted
+// and never logged (LogValue redacts them).
+type ChannelCredentials struct {
+	SignKey string // INIStdPay web signKey
+	APIKey  string // INIAPI key
+	APIIV   string // INIAPI IV (16 raw bytes, used as-is)
+	LiteKey string // INILite key (mobile / INILite billing windows)
+}
+
+// String redacts every secret.
+func (ChannelCredentials) String() string { return "ChannelCredentials{redacted}" }
+
+// LogValue redacts every secret.
+func (ChannelCredentials) LogValue() slog.Value { return slog.StringValue("redacted") }
+
+// AccessToken is an API token issued by POST /users/getToken.
+type AccessToken struct {
+	Token      string // 40 lowercase hex characters; only its hash is stored
+	MerchantID int64
+	IssuedAt   time.Time
+	ExpiresAt  time.Time
+}
+
+// Token lifetime rules of i'mport (spec §1.1).
+const (
+	TokenLifetime  = 30 * time.Minute
+	TokenExtendIn  = time.Minute     // a getToken in the last minute...
+	TokenExtension = 5 * time.Minute // ...extends the expiry by this much
+)

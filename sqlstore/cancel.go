@@ -1,0 +1,228 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// Cancel states.
+const (
+	cancelPending   = "pending"
+	cancelDone      = "done"
+	cancelFailed    = "failed"
+	cancelUncertain = "uncertain"
+)
+
+// ErrCancelBusy is returned by ReserveCancel while another refund of the
+// payment is in flight; refunds of one payment go to the PG one at a time.
+var ErrCancelBusy = errors.New("sqlstore: another cancel of this payment is in flight")
+
+// CancelRequest is a merchant's refund request, already validated.
+type CancelRequest struct {
+	Amount    int64 // 0 means everything that is left
+	TaxFree   int64
+	VatAmount *int64
+	Checksum  *int64 // the refundable balance the caller believes is left
+	Reason    string
+}
+
+// ReserveCancel reserves a refund on a paid payment before the PG is asked:
+// the amount is moved into the payment's pending refunds by one conditional
+// UPDATE, so concurrent refunds can never exceed what was paid. It returns the
+// payment and the pending cancel to complete with CompleteCancel, or release
+// with FailCancel.
+func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRequest) (*billkey.Payment, *billkey.Cancel, error) {
+	now := s.Now()
+	var p *billkey.Payment
+	c := &billkey.Cancel{PaymentID: paymentID, TaxFree: req.TaxFree, VatAmount: req.VatAmount, Reason: req.Reason}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var amount, cancelled, pending int64
+		var status string
+		var unknown bool
+		err := tx.QueryRowContext(ctx, `SELECT amount, cancel_amount, cancel_pending, status, outcome_unknown FROM payments WHERE id = $1`,
+			paymentID).Scan(&amount, &cancelled, &pending, &status, &unknown)
+		if errors.Is(err, sql.ErrNoRows) {
+			return billkey.Errorf(billkey.EREJECTED, "취소할 결제건이 존재하지 않습니다.")
+		} else if err != nil {
+			return fmt.Errorf("sqlstore: reserve cancel: %w", err)
+		}
+		switch {
+		case status == string(billkey.StatusCancelled):
+			return billkey.Errorf(billkey.EREJECTED, "이미 전액취소된 주문입니다.")
+		case status == string(billkey.StatusReady) && unknown:
+			return billkey.Errorf(billkey.EREJECTED, "PG사 승인 결과를 확인 중인 결제건입니다. 잠시 후 다시 시도해주세요.")
+		case status != string(billkey.StatusPaid):
+			return billkey.Errorf(billkey.EREJECTED, "결제완료 상태가 아닌 결제건은 취소할 수 없습니다. (status: %s)", status)
+		}
+		if pending > 0 {
+			return ErrCancelBusy
+		}
+		left := amount - cancelled
+		if req.Checksum != nil && *req.Checksum != amount-cancelled {
+			return billkey.Errorf(billkey.EREJECTED, "checksum(%d)이 취소 가능 잔액(%d원)과 일치하지 않습니다.", *req.Checksum, amount-cancelled)
+		}
+		c.Amount = req.Amount
+		if c.Amount == 0 {
+			c.Amount = left
+		}
+		if c.Amount <= 0 {
+			return billkey.Errorf(billkey.EREJECTED, "이미 전액취소된 주문입니다.")
+		}
+		if req.TaxFree > c.Amount {
+			return billkey.Errorf(billkey.EREJECTED, "면세금액(tax_free %d)이 취소금액(%d)보다 클 수 없습니다.", req.TaxFree, c.Amount)
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE payments SET cancel_pending = cancel_pending + $1, updated_at = $2
+			WHERE id = $3 AND status = 'paid' AND cancel_pending = 0 AND amount - cancel_amount >= $1`, c.Amount, unix(now), paymentID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: reserve cancel: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: reserve cancel: %w", err)
+		} else if n == 0 {
+			if c.Amount > left {
+				return billkey.Errorf(billkey.EREJECTED, "취소 가능 잔액(%d원)보다 큰 금액(%d원)을 취소할 수 없습니다.", max(left, 0), c.Amount)
+			}
+			return ErrCancelBusy
+		}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO payment_cancels (payment_id, state, amount, tax_free, vat_amount, reason, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			paymentID, cancelPending, c.Amount, c.TaxFree, nullInt(c.VatAmount), c.Reason, unix(now)).Scan(&c.ID); err != nil {
+			return fmt.Errorf("sqlstore: insert cancel: %w", err)
+		}
+		ps, err := s.queryPayments(ctx, tx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, paymentID)
+		if err != nil {
+			return err
+		}
+		p = ps[0]
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
+}
+
+// CompleteCancel records a refund the PG made for a reserved cancel. A
+// payment refunded in full becomes cancelled, and that status change is added
+// to the webhook outbox in the same transaction (with ev's notice URL).
+func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billkey.Event) (*billkey.Payment, error) {
+	var p *billkey.Payment
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE payment_cancels SET state = $1, pg_tid = $2, receipt_url = $3, cancelled_at = $4
+			WHERE id = $5 AND state IN ('pending', 'uncertain')`, cancelDone, c.PGTID, c.ReceiptURL, unix(c.CancelledAt), c.ID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: complete cancel: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return fmt.Errorf("sqlstore: complete cancel %d: not pending (%v)", c.ID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET cancel_amount = cancel_amount + $1, cancel_pending = cancel_pending - $1,
+				cancelled_at = $2, cancel_reason = $3, updated_at = $4,
+				status = CASE WHEN cancel_amount + $1 >= amount THEN 'cancelled' ELSE status END
+			WHERE id = $5`, c.Amount, unix(c.CancelledAt), c.Reason, unix(s.Now()), c.PaymentID); err != nil {
+			return fmt.Errorf("sqlstore: complete cancel: %w", err)
+		}
+		ps, err := s.queryPayments(ctx, tx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, c.PaymentID)
+		if err != nil {
+			return err
+		}
+		p = ps[0]
+		if p.Status == billkey.StatusCancelled && ev != nil {
+			ev.MerchantID, ev.ImpUID, ev.MerchantUID, ev.Status = p.MerchantID, p.ImpUID, p.MerchantUID, p.Status
+			return insertEvent(ctx, tx, ev, s.Now())
+		}
+		return nil
+	})
+	return p, err
+}
+
+// FailCancel releases the reservation of a refund the PG refused.
+func (s *Store) FailCancel(ctx context.Context, c *billkey.Cancel) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE payment_cancels SET state = $1 WHERE id = $2 AND state IN ('pending', 'uncertain')`, cancelFailed, c.ID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: fail cancel: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE payments SET cancel_pending = cancel_pending - $1 WHERE id = $2`, c.Amount, c.PaymentID); err != nil {
+			return fmt.Errorf("sqlstore: fail cancel: %w", err)
+		}
+		return nil
+	})
+}
+
+// MarkCancelUncertain keeps the reservation of a refund whose PG outcome is
+// unknown, so nothing can be refunded twice until it is resolved.
+func (s *Store) MarkCancelUncertain(ctx context.Context, c *billkey.Cancel) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE payment_cancels SET state = $1 WHERE id = $2 AND state = 'pending'`, cancelUncertain, c.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: mark cancel uncertain: %w", err)
+	}
+	return nil
+}
+
+// cancels returns the completed refunds of a payment, oldest first.
+func (s *Store) cancels(ctx context.Context, q queryer, paymentID int64) ([]billkey.Cancel, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, payment_id, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, cancelled_at
+		FROM payment_cancels WHERE payment_id = $1 AND state = 'done' ORDER BY id`, paymentID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: cancels: %w", err)
+	}
+	defer rows.Close()
+	var out []billkey.Cancel
+	for rows.Next() {
+		var c billkey.Cancel
+		var vat sql.NullInt64
+		var at int64
+		if err := rows.Scan(&c.ID, &c.PaymentID, &c.PGTID, &c.Amount, &c.TaxFree, &vat, &c.Reason, &c.ReceiptURL, &at); err != nil {
+			return nil, fmt.Errorf("sqlstore: cancels: %w", err)
+		}
+		if vat.Valid {
+			c.VatAmount = &vat.Int64
+		}
+		c.CancelledAt = fromUnix(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// insertEvent adds a status change to the webhook outbox.
+func insertEvent(ctx context.Context, tx *sql.Tx, ev *billkey.Event, now time.Time) error {
+	ev.CreatedAt = now
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		ev.MerchantID, ev.ImpUID, ev.MerchantUID, string(ev.Status), ev.NoticeURL, unix(now)).Scan(&ev.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: insert event: %w", err)
+	}
+	return nil
+}
+
+// Events returns the merchant's outbox events after the id, oldest first.
+func (s *Store) Events(ctx context.Context, merchantID, afterID int64, limit int) ([]*billkey.Event, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, imp_uid, merchant_uid, status, notice_url, created_at
+		FROM events WHERE merchant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, merchantID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: events: %w", err)
+	}
+	defer rows.Close()
+	var out []*billkey.Event
+	for rows.Next() {
+		var e billkey.Event
+		var status string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.MerchantID, &e.ImpUID, &e.MerchantUID, &status, &e.NoticeURL, &at); err != nil {
+			return nil, fmt.Errorf("sqlstore: events: %w", err)
+		}
+		e.Status, e.CreatedAt = billkey.PaymentStatus(status), fromUnix(at)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,197 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/billkey/billkey"
+)
+
+const customerColumns = `id, merchant_id, channel_id, customer_uid, pg_provider, pg_id, card_code, card_name, card_number,
+	card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated`
+
+func scanCustomer(row interface{ Scan(...any) error }) (*billkey.Customer, error) {
+	var c billkey.Customer
+	var cardType sql.NullInt64
+	var inserted, updated int64
+	if err := row.Scan(&c.ID, &c.MerchantID, &c.ChannelID, &c.CustomerUID, &c.PGProvider, &c.PGID, &c.CardCode,
+		&c.CardName, &c.CardNumber, &cardType, &c.Name, &c.Tel, &c.Email, &c.Addr, &c.Postcode, &c.KeyCiphertext,
+		&inserted, &updated); err != nil {
+		return nil, err
+	}
+	if cardType.Valid {
+		v := int(cardType.Int64)
+		c.CardType = &v
+	}
+	c.Inserted, c.Updated = fromUnix(inserted), fromUnix(updated)
+	return &c, nil
+}
+
+// SaveCustomer stores a billing key under its customer_uid. An existing
+// record is replaced (keeping its inserted time) and its old key is moved,
+// still sealed, to retired_billing_keys as superseded. It reports whether a
+// key was replaced.
+func (s *Store) SaveCustomer(ctx context.Context, c *billkey.Customer) (replaced bool, err error) {
+	now := s.Now()
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		old, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
+			c.MerchantID, c.CustomerUID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			c.Inserted, c.Updated = now, now
+			err := tx.QueryRowContext(ctx, `INSERT INTO customers (merchant_id, channel_id, customer_uid, pg_provider, pg_id,
+					card_code, card_name, card_number, card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+				c.MerchantID, c.ChannelID, c.CustomerUID, c.PGProvider, c.PGID, c.CardCode, c.CardName, c.CardNumber,
+				nullIntPtr(c.CardType), c.Name, c.Tel, c.Email, c.Addr, c.Postcode, c.KeyCiphertext, unix(now), unix(now)).Scan(&c.ID)
+			if err != nil {
+				return fmt.Errorf("sqlstore: insert customer: %w", err)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("sqlstore: save customer: %w", err)
+		}
+		replaced = true
+		if err := retireKey(ctx, tx, old, "superseded", now); err != nil {
+			return err
+		}
+		c.ID, c.Inserted, c.Updated = old.ID, old.Inserted, now
+		_, err = tx.ExecContext(ctx, `UPDATE customers SET channel_id = $1, pg_provider = $2, pg_id = $3, card_code = $4,
+				card_name = $5, card_number = $6, card_type = $7, name = $8, tel = $9, email = $10, addr = $11, postcode = $12,
+				key_cipher = $13, updated = $14
+			WHERE id = $15`,
+			c.ChannelID, c.PGProvider, c.PGID, c.CardCode, c.CardName, c.CardNumber, nullIntPtr(c.CardType), c.Name, c.Tel,
+			c.Email, c.Addr, c.Postcode, c.KeyCiphertext, unix(now), c.ID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: replace customer: %w", err)
+		}
+		return nil
+	})
+	return replaced, err
+}
+
+func retireKey(ctx context.Context, tx *sql.Tx, c *billkey.Customer, reason string, now interface{ Unix() int64 }) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO retired_billing_keys (merchant_id, channel_id, customer_uid, pg_id, card_number,
+			key_cipher, reason, retired_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		c.MerchantID, c.ChannelID, c.CustomerUID, c.PGID, c.CardNumber, c.KeyCiphertext, reason, now.Unix())
+	if err != nil {
+		return fmt.Errorf("sqlstore: retire key: %w", err)
+	}
+	return nil
+}
+
+// CustomerByUID returns the merchant's billing-key record; ENOTFOUND if none.
+func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error) {
+	c, err := scanCustomer(s.DB.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
+		merchantID, customerUID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlstore: customer: %w", err)
+	}
+	return c, nil
+}
+
+// DeleteCustomer deletes the merchant's billing-key record and returns it; its
+// key moves, still sealed, to retired_billing_keys as deleted.
+func (s *Store) DeleteCustomer(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error) {
+	var c *billkey.Customer
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
+			merchantID, customerUID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+		} else if err != nil {
+			return fmt.Errorf("sqlstore: delete customer: %w", err)
+		}
+		if err := retireKey(ctx, tx, c, "deleted", s.Now()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM customers WHERE id = $1`, c.ID); err != nil {
+			return fmt.Errorf("sqlstore: delete customer: %w", err)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// BillingKeyBlobs returns every sealed billing key (current and retired) with
+// what binds it, for key rotation.
+func (s *Store) BillingKeyBlobs(ctx context.Context) ([]KeyBlob, error) {
+	var out []KeyBlob
+	for _, table := range []string{"customers", "retired_billing_keys"} {
+		rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, customer_uid, key_cipher FROM `+table+` ORDER BY id`)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
+		}
+		for rows.Next() {
+			b := KeyBlob{Table: table}
+			if err := rows.Scan(&b.ID, &b.MerchantID, &b.CustomerUID, &b.Blob); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
+			}
+			out = append(out, b)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// ChannelBlobs returns every sealed channel credential, for key rotation.
+func (s *Store) ChannelBlobs(ctx context.Context) ([]KeyBlob, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, credentials_cipher FROM channels ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
+	}
+	defer rows.Close()
+	var out []KeyBlob
+	for rows.Next() {
+		b := KeyBlob{Table: "channels"}
+		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
+			return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// KeyBlob is one sealed billing key and the row it lives in.
+type KeyBlob struct {
+	Table       string
+	ID          int64
+	MerchantID  int64
+	CustomerUID string
+	Blob        []byte
+}
+
+// ReplaceKeyBlob swaps a sealed billing key for its rewrapped form, only if
+// the row still holds the old blob.
+func (s *Store) ReplaceKeyBlob(ctx context.Context, b KeyBlob, newBlob []byte) error {
+	col := "key_cipher"
+	switch b.Table {
+	case "customers", "retired_billing_keys":
+	case "channels":
+		col = "credentials_cipher"
+	default:
+		return fmt.Errorf("sqlstore: replace key blob: bad table %q", b.Table)
+	}
+	_, err := s.DB.ExecContext(ctx, `UPDATE `+b.Table+` SET `+col+` = $1 WHERE id = $2 AND `+col+` = $3`, newBlob, b.ID, b.Blob)
+	if err != nil {
+		return fmt.Errorf("sqlstore: replace key blob: %w", err)
+	}
+	return nil
+}
+
+func nullIntPtr(v *int) any {
+	if v == nil {
+		return nil
+	}
+	return int64(*v)
+}

@@ -1,0 +1,90 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// IdempotencyTakeover is how long an in-flight Idempotency-Key may stay
+// unfinished (a crashed node) before another request may take it over. The
+// payment's own merchant_uid uniqueness still prevents a second approval.
+const IdempotencyTakeover = 5 * time.Minute
+
+// StoredResponse is a reply kept for an Idempotency-Key.
+type StoredResponse struct {
+	Status int
+	Body   []byte
+}
+
+// BeginIdempotent claims an Idempotency-Key for a request whose parameters
+// hash to requestHash. It returns the stored reply when the key was used
+// before with the same parameters; ECONFLICT while the first request is in
+// flight; EMISMATCH when the parameters differ; and (nil, nil) when the
+// caller now owns the key and must call FinishIdempotent or AbandonIdempotent.
+func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key string, requestHash []byte) (*StoredResponse, error) {
+	now := s.Now()
+	var stored *StoredResponse
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var hash, body []byte
+		var state string
+		var status int
+		var created int64
+		err := tx.QueryRowContext(ctx, `SELECT request_hash, state, response_status, response_body, created_at
+			FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2`, merchantID, key).Scan(&hash, &state, &status, &body, &created)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (merchant_id, idem_key, request_hash, state, created_at)
+				VALUES ($1, $2, $3, 'in_flight', $4)`, merchantID, key, requestHash, unix(now))
+			if isUniqueViolation(err) {
+				return billkey.Errorf(billkey.ECONFLICT, "같은 Idempotency-Key의 요청이 처리 중입니다. (a request with this Idempotency-Key is in progress)")
+			} else if err != nil {
+				return fmt.Errorf("sqlstore: claim idempotency key: %w", err)
+			}
+			return nil
+		case err != nil:
+			return fmt.Errorf("sqlstore: idempotency key: %w", err)
+		}
+		if !bytes.Equal(hash, requestHash) {
+			return billkey.Errorf(billkey.EMISMATCH, "Idempotency-Key가 다른 요청 파라미터로 재사용되었습니다. (Idempotency-Key reused with different parameters)")
+		}
+		if state == "done" {
+			stored = &StoredResponse{Status: status, Body: body}
+			return nil
+		}
+		if now.Sub(fromUnix(created)) < IdempotencyTakeover {
+			return billkey.Errorf(billkey.ECONFLICT, "같은 Idempotency-Key의 요청이 처리 중입니다. (a request with this Idempotency-Key is in progress)")
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE merchant_id = $2 AND idem_key = $3`, unix(now), merchantID, key)
+		if err != nil {
+			return fmt.Errorf("sqlstore: take over idempotency key: %w", err)
+		}
+		return nil
+	})
+	return stored, err
+}
+
+// FinishIdempotent stores the reply for a claimed Idempotency-Key.
+func (s *Store) FinishIdempotent(ctx context.Context, merchantID int64, key string, resp StoredResponse) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE idempotency_keys SET state = 'done', response_status = $1, response_body = $2
+		WHERE merchant_id = $3 AND idem_key = $4`, resp.Status, resp.Body, merchantID, key)
+	if err != nil {
+		return fmt.Errorf("sqlstore: finish idempotency key: %w", err)
+	}
+	return nil
+}
+
+// AbandonIdempotent releases a claimed key whose request ended in an internal
+// error, so the client may retry it.
+func (s *Store) AbandonIdempotent(ctx context.Context, merchantID int64, key string) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2 AND state = 'in_flight'`, merchantID, key)
+	if err != nil {
+		return fmt.Errorf("sqlstore: abandon idempotency key: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/billkey/billkey"
+)
+
+// CreateMerchant inserts a merchant with the MAC of its API secret, and its
+// channels, in one transaction. It sets the IDs it assigns.
+func (s *Store) CreateMerchant(ctx context.Context, m *billkey.Merchant, secretMAC []byte, channels []*billkey.Channel) error {
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.Now()
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO merchants (imp_code, name, api_key, secret_mac, webhook_url, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			m.ImpCode, m.Name, m.APIKey, secretMAC, m.WebhookURL, unix(m.CreatedAt)).Scan(&m.ID)
+		if isUniqueViolation(err) {
+			return billkey.Errorf(billkey.EREJECTED, "imp code or REST API key already in use")
+		} else if err != nil {
+			return fmt.Errorf("sqlstore: insert merchant: %w", err)
+		}
+		for _, ch := range channels {
+			ch.MerchantID = m.ID
+			if err := s.insertChannel(ctx, tx, ch); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const merchantColumns = `id, imp_code, name, api_key, webhook_url, created_at`
+
+func scanMerchant(row interface{ Scan(...any) error }, extra ...any) (*billkey.Merchant, error) {
+	var m billkey.Merchant
+	var created int64
+	dest := append([]any{&m.ID, &m.ImpCode, &m.Name, &m.APIKey, &m.WebhookURL, &created}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	m.CreatedAt = fromUnix(created)
+	return &m, nil
+}
+
+// MerchantByAPIKey returns the merchant with the REST API key and the MAC of
+// its secret.
+func (s *Store) MerchantByAPIKey(ctx context.Context, apiKey string) (*billkey.Merchant, []byte, error) {
+	var mac []byte
+	m, err := scanMerchant(s.DB.QueryRowContext(ctx,
+		`SELECT `+merchantColumns+`, secret_mac FROM merchants WHERE api_key = $1`, apiKey), &mac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("merchant not found")
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("sqlstore: merchant by key: %w", err)
+	}
+	return m, mac, nil
+}
+
+// MerchantByImpCode returns the merchant with the imp code.
+func (s *Store) MerchantByImpCode(ctx context.Context, code string) (*billkey.Merchant, error) {
+	m, err := scanMerchant(s.DB.QueryRowContext(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE imp_code = $1`, code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("가맹점 식별코드(%s)에 해당하는 가맹점이 없습니다.", code)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlstore: merchant by code: %w", err)
+	}
+	return m, nil
+}
+
+// MerchantByID returns the merchant with the id.
+func (s *Store) MerchantByID(ctx context.Context, id int64) (*billkey.Merchant, error) {
+	m, err := scanMerchant(s.DB.QueryRowContext(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("merchant not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlstore: merchant by id: %w", err)
+	}
+	return m, nil
+}
+
+// ListMerchants returns every merchant, oldest first.
+func (s *Store) ListMerchants(ctx context.Context) ([]*billkey.Merchant, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT `+merchantColumns+` FROM merchants ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list merchants: %w", err)
+	}
+	defer rows.Close()
+	var out []*billkey.Merchant
+	for rows.Next() {
+		m, err := scanMerchant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list merchants: %w", err)
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// SetWebhookURL sets the merchant's default notification URL.
+func (s *Store) SetWebhookURL(ctx context.Context, merchantID int64, u string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE merchants SET webhook_url = $1 WHERE id = $2`, u, merchantID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set webhook url: %w", err)
+	}
+	return nil
+}
+
+// CreateChannel adds a channel to a merchant. If it is the default, the
+// merchant's other channels stop being default.
+func (s *Store) CreateChannel(ctx context.Context, ch *billkey.Channel) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertChannel(ctx, tx, ch) })
+}
+
+func (s *Store) insertChannel(ctx context.Context, tx *sql.Tx, ch *billkey.Channel) error {
+	if ch.CreatedAt.IsZero() {
+		ch.CreatedAt = s.Now()
+	}
+	if ch.Default {
+		if _, err := tx.ExecContext(ctx, `UPDATE channels SET is_default = FALSE WHERE merchant_id = $1`, ch.MerchantID); err != nil {
+			return fmt.Errorf("sqlstore: reset default channel: %w", err)
+		}
+	}
+	// Insert first with an empty blob: the sealed credentials are bound to
+	// the channel id, which the insert assigns.
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO channels (merchant_id, provider, mid, live, is_default, credentials_cipher, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		ch.MerchantID, ch.Provider, ch.MID, ch.Live, ch.Default, []byte{}, unix(ch.CreatedAt)).Scan(&ch.ID)
+	if isUniqueViolation(err) {
+		return billkey.Errorf(billkey.EREJECTED, "channel %s.%s already exists", ch.Provider, ch.MID)
+	} else if err != nil {
+		return fmt.Errorf("sqlstore: insert channel: %w", err)
+	}
+	plain, err := json.Marshal(credentialsJSON(ch.Credentials))
+	if err != nil {
+		return fmt.Errorf("sqlstore: encode credentials: %w", err)
+	}
+	blob, err := s.sealer.Seal(plain, PurposeChannel, ch.MerchantID, strconv.FormatInt(ch.ID, 10))
+	if err != nil {
+		return fmt.Errorf("sqlstore: seal credentials: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE channels SET credentials_cipher = $1 WHERE id = $2`, blob, ch.ID); err != nil {
+		return fmt.Errorf("sqlstore: store credentials: %w", err)
+	}
+	return nil
+}
+
+type credentialsJSON struct {
+	SignKey string `json:"sign_key"`
+	APIKey  string `json:"api_key"`
+	APIIV   string `json:"api_iv"`
+	LiteKey string `json:"lite_key"`
+}
+
+// Channels returns the merchant's channels, default first, with their
+// credentials decrypted.
+func (s *Store) Channels(ctx context.Context, merchantID int64) ([]*billkey.Channel, error) {
+	rows, err := s.DB.QueryContext(ctx, `
+		SELECT id, merchant_id, provider, mid, live, is_default, credentials_cipher, created_at
+		FROM channels WHERE merchant_id = $1 ORDER BY is_default DESC, id`, merchantID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: channels: %w", err)
+	}
+	defer rows.Close()
+	type row struct {
+		ch   billkey.Channel
+		blob []byte
+	}
+	var raw []row
+	for rows.Next() {
+		var r row
+		var created int64
+		if err := rows.Scan(&r.ch.ID, &r.ch.MerchantID, &r.ch.Provider, &r.ch.MID, &r.ch.Live, &r.ch.Default, &r.blob, &created); err != nil {
+			return nil, fmt.Errorf("sqlstore: channels: %w", err)
+		}
+		r.ch.CreatedAt = fromUnix(created)
+		raw = append(raw, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: channels: %w", err)
+	}
+	out := make([]*billkey.Channel, 0, len(raw))
+	for _, r := range raw {
+		ch := r.ch
+		plain, err := s.sealer.Open(r.blob, PurposeChannel, ch.MerchantID, strconv.FormatInt(ch.ID, 10))
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: open credentials of channel %d: %w", ch.ID, err)
+		}
+		var c credentialsJSON
+		if err := json.Unmarshal(plain, &c); err != nil {
+			return nil, fmt.Errorf("sqlstore: decode credentials of channel %d: %w", ch.ID, err)
+		}
+		ch.Credentials = billkey.ChannelCredentials(c)
+		out = append(out, &ch)
+	}
+	return out, nil
+}
+
+// ChannelByID returns one channel of a merchant.
+func (s *Store) ChannelByID(ctx context.Context, merchantID, channelID int64) (*billkey.Channel, error) {
+	chs, err := s.Channels(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chs {
+		if ch.ID == channelID {
+			return ch, nil
+		}
+	}
+	return nil, notFound("channel not found")
+}

@@ -1,0 +1,319 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// ErrImpUIDTaken is returned by CreatePayment when the generated imp_uid
+// already exists; the caller draws another and retries.
+var ErrImpUIDTaken = errors.New("sqlstore: imp_uid already taken")
+
+// DuplicateOrderMessage is i'mport's message for a merchant_uid that already
+// has a payment.
+const DuplicateOrderMessage = "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+
+const paymentColumns = `id, merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
+	pg_tid, apply_num, card_code, card_name, card_number, card_quota, name, amount, cancel_amount, tax_free,
+	vat_amount, currency, buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent,
+	notice_url, status, outcome_unknown, reconcile_after, reconcile_attempts, started_at, paid_at, failed_at,
+	cancelled_at, updated_at, fail_reason, cancel_reason, receipt_url, customer_uid, customer_uid_usage`
+
+func scanPayment(row interface{ Scan(...any) error }) (*billkey.Payment, error) {
+	var p billkey.Payment
+	var vat sql.NullInt64
+	var custom sql.NullString
+	var status string
+	var reconcileAfter, started, paid, failed, cancelled, updated int64
+	err := row.Scan(&p.ID, &p.MerchantID, &p.ChannelID, &p.ImpUID, &p.MerchantUID, &p.PayMethod, &p.Channel,
+		&p.PGProvider, &p.PGID, &p.PGTID, &p.ApplyNum, &p.CardCode, &p.CardName, &p.CardNumber, &p.CardQuota,
+		&p.Name, &p.Amount, &p.CancelAmount, &p.TaxFree, &vat, &p.Currency, &p.Buyer.Name, &p.Buyer.Email,
+		&p.Buyer.Tel, &p.Buyer.Addr, &p.Buyer.Postcode, &custom, &p.UserAgent, &p.NoticeURL, &status,
+		&p.OutcomeUnknown, &reconcileAfter, &p.ReconcileAttempts, &started, &paid, &failed, &cancelled, &updated,
+		&p.FailReason, &p.CancelReason, &p.ReceiptURL, &p.CustomerUID, &p.CustomerUIDUsage)
+	if err != nil {
+		return nil, err
+	}
+	if vat.Valid {
+		p.VatAmount = &vat.Int64
+	}
+	if custom.Valid {
+		p.CustomData = &custom.String
+	}
+	p.Status = billkey.PaymentStatus(status)
+	p.ReconcileAfter = fromUnix(reconcileAfter)
+	p.StartedAt, p.PaidAt, p.FailedAt = fromUnix(started), fromUnix(paid), fromUnix(failed)
+	p.CancelledAt, p.UpdatedAt = fromUnix(cancelled), fromUnix(updated)
+	return &p, nil
+}
+
+// CreatePayment inserts a new payment (normally status ready) and sets its
+// ID. A merchant_uid that already has a payment that is not failed gives an
+// EREJECTED error with i'mport's message; an imp_uid collision gives
+// ErrImpUIDTaken.
+func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) error {
+	if p.StartedAt.IsZero() {
+		p.StartedAt = s.Now()
+	}
+	p.UpdatedAt = p.StartedAt
+	err := s.DB.QueryRowContext(ctx, `
+		INSERT INTO payments (merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
+			card_code, card_name, card_number, card_quota, name, amount, tax_free, vat_amount, currency,
+			buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent, notice_url,
+			status, started_at, updated_at, customer_uid, customer_uid_usage)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+			$22, $23, $24, $25, $26, $27, $28, $29, $30)
+		RETURNING id`,
+		p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
+		p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
+		p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
+		p.NoticeURL, string(p.Status), unix(p.StartedAt), unix(p.UpdatedAt), p.CustomerUID, p.CustomerUIDUsage).Scan(&p.ID)
+	if err == nil {
+		return nil
+	}
+	if !isUniqueViolation(err) {
+		return fmt.Errorf("sqlstore: insert payment: %w", err)
+	}
+	var n int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND merchant_uid = $2 AND status <> 'failed'`,
+		p.MerchantID, p.MerchantUID).Scan(&n); err != nil {
+		return fmt.Errorf("sqlstore: check duplicate order: %w", err)
+	}
+	if n > 0 {
+		return billkey.Errorf(billkey.EREJECTED, "%s", DuplicateOrderMessage)
+	}
+	return ErrImpUIDTaken
+}
+
+// FinishPayment records the outcome of a payment that is still ready: every
+// result field of p is written, and ev (if not nil) is added to the webhook
+// outbox in the same transaction. It reports false, changing nothing, when
+// the payment was no longer ready (someone else recorded an outcome first).
+func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
+	p.UpdatedAt = s.Now()
+	var done bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE payments SET status = $1, outcome_unknown = $2, reconcile_after = $3, reconcile_attempts = $4,
+				pg_tid = $5, apply_num = $6, card_code = $7, card_name = $8, card_number = $9, card_quota = $10,
+				paid_at = $11, failed_at = $12, fail_reason = $13, receipt_url = $14, updated_at = $15
+			WHERE id = $16 AND status = 'ready'`,
+			string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID, p.ApplyNum,
+			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
+			p.ReceiptURL, unix(p.UpdatedAt), p.ID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: finish payment: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sqlstore: finish payment: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		done = true
+		if ev != nil {
+			return insertEvent(ctx, tx, ev, p.UpdatedAt)
+		}
+		return nil
+	})
+	return done, err
+}
+
+// MarkUncertain records that the PG's answer for a ready payment is unknown
+// and when the reconciler should first ask.
+func (s *Store) MarkUncertain(ctx context.Context, paymentID int64, reconcileAfter time.Time) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE payments SET outcome_unknown = TRUE, reconcile_after = $1, updated_at = $2
+		WHERE id = $3 AND status = 'ready'`, unix(reconcileAfter), unix(s.Now()), paymentID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: mark uncertain: %w", err)
+	}
+	return nil
+}
+
+// DeferReconcile records one more unanswered inquiry and the next time to ask.
+func (s *Store) DeferReconcile(ctx context.Context, paymentID int64, attempts int, next time.Time) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE payments SET reconcile_attempts = $1, reconcile_after = $2
+		WHERE id = $3 AND status = 'ready'`, attempts, unix(next), paymentID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: defer reconcile: %w", err)
+	}
+	return nil
+}
+
+// UncertainPayments returns payments whose outcome is unknown and due for an
+// inquiry at now, and API payments left ready since before staleBefore (a
+// node died mid-charge), oldest first.
+func (s *Store) UncertainPayments(ctx context.Context, now, staleBefore time.Time, limit int) ([]*billkey.Payment, error) {
+	return s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments
+		WHERE status = 'ready' AND (
+			(outcome_unknown AND reconcile_after <= $1) OR
+			(NOT outcome_unknown AND channel = 'api' AND started_at < $2))
+		ORDER BY reconcile_after, id LIMIT $3`,
+		unix(now), unix(staleBefore), limit)
+}
+
+// PaymentByImpUID returns the merchant's payment with the imp_uid.
+func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID string) (*billkey.Payment, error) {
+	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = $1 AND imp_uid = $2`,
+		merchantID, impUID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, notFound("존재하지 않는 결제정보입니다.")
+	}
+	return ps[0], nil
+}
+
+// FindPayment returns the merchant's newest payment with the merchant_uid
+// (and the status, if not empty).
+func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID string, status billkey.PaymentStatus) (*billkey.Payment, error) {
+	q := `SELECT ` + paymentColumns + ` FROM payments WHERE merchant_id = $1 AND merchant_uid = $2`
+	args := []any{merchantID, merchantUID}
+	if status != "" {
+		q += ` AND status = $3`
+		args = append(args, string(status))
+	}
+	ps, err := s.queryPayments(ctx, s.DB, q+` ORDER BY started_at DESC, id DESC LIMIT 1`, args...)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, notFound("존재하지 않는 결제정보입니다.")
+	}
+	return ps[0], nil
+}
+
+// PaymentsByUIDs returns the merchant's payments with any of the imp_uids,
+// and the newest payment of each merchant_uid, in the order asked, skipping
+// unknown ids.
+func (s *Store) PaymentsByUIDs(ctx context.Context, merchantID int64, impUIDs, merchantUIDs []string) ([]*billkey.Payment, error) {
+	var out []*billkey.Payment
+	for _, id := range impUIDs {
+		p, err := s.PaymentByImpUID(ctx, merchantID, id)
+		if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	for _, id := range merchantUIDs {
+		p, err := s.FindPayment(ctx, merchantID, id, "")
+		if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// ListPayments returns one page of the merchant's payments matching f and
+// the total number matching.
+func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*billkey.Payment, int, error) {
+	where := []string{"merchant_id = $1"}
+	args := []any{f.MerchantID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.CustomerUID != "" {
+		add("customer_uid = ?", f.CustomerUID)
+	}
+	if f.MerchantUID != "" {
+		add("merchant_uid = ?", f.MerchantUID)
+	}
+	// The time filter follows the status, as i'mport's does.
+	timeCol := "started_at"
+	switch f.Status {
+	case billkey.StatusPaid:
+		timeCol = "paid_at"
+	case billkey.StatusFailed:
+		timeCol = "failed_at"
+	case billkey.StatusCancelled:
+		timeCol = "cancelled_at"
+	}
+	if !f.From.IsZero() {
+		add(timeCol+" >= ?", unix(f.From))
+	}
+	if !f.To.IsZero() {
+		add(timeCol+" <= ?", unix(f.To))
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
+	}
+	order := map[string]string{
+		"-started": "started_at DESC, id DESC", "started": "started_at, id",
+		"-paid": "paid_at DESC, id DESC", "paid": "paid_at, id",
+		"-updated": "updated_at DESC, id DESC", "updated": "updated_at, id",
+	}[f.Sorting]
+	if order == "" {
+		order = "started_at DESC, id DESC"
+	}
+	args = append(args, f.Limit, f.Offset)
+	q := fmt.Sprintf(`SELECT %s FROM payments WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
+		paymentColumns, cond, order, len(args)-1, len(args))
+	ps, err := s.queryPayments(ctx, s.DB, q, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ps, total, nil
+}
+
+// queryPayments runs a payments query and loads the cancel history of each.
+func (s *Store) queryPayments(ctx context.Context, q queryer, query string, args ...any) ([]*billkey.Payment, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: query payments: %w", err)
+	}
+	var out []*billkey.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlstore: scan payment: %w", err)
+		}
+		out = append(out, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: query payments: %w", err)
+	}
+	for _, p := range out {
+		if p.CancelAmount == 0 {
+			continue
+		}
+		if p.Cancels, err = s.cancels(ctx, q, p.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func nullInt(v *int64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}
+
+func nullString(v *string) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}
