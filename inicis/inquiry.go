@@ -1,0 +1,105 @@
+package inicis
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+
+	"github.com/billkey/billkey"
+)
+
+// Inquiry result conventions (see the package doc: the v2 inquiry reply
+// schema is not public).
+const (
+	// InquiryNotFoundCode is the resultCode the simulator uses, and this
+	// client recognises, for "no transaction with that oid/tid".
+	InquiryNotFoundCode = "R404"
+)
+
+// v2Envelope is the INIAPI v2 JSON request, fields in the documented order.
+type v2Envelope struct {
+	MID       string          `json:"mid"`
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	ClientIP  string          `json:"clientIp"`
+	Data      json.RawMessage `json:"data"`
+	HashData  string          `json:"hashData"`
+}
+
+// marshalV2 encodes v without HTML escaping and without the trailing newline,
+// so the bytes hashed are the bytes sent.
+func marshalV2(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("inicis: %w", err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// Inquire looks an approval up by order id (moid) through INIAPI v2
+// POST /v2/pg/inquiry with data {"oid": orderID}; hashData =
+// SHA512(key+mid+type+timestamp+dataJSON).
+//
+// Reply mapping: resultCode "00" or "SUCCESS" with transactionStatus
+// "APPROVAL" or "PART_CANCEL" is approved (Approval.Amount is the original
+// price), "CANCEL" cancelled, "FAIL" declined (Reason "[failCode] failMsg");
+// a resultCode of Config.InquiryNotFoundCodes is not found. Any other
+// refusal is an EPG error, never a guess of "not found", so a reconciler
+// never fails an order INICIS might have approved; an unknown
+// transactionStatus is EUNCERTAIN.
+func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID string) (*billkey.Inquiry, error) {
+	e, err := c.endpoints(ch)
+	if err != nil {
+		return nil, err
+	}
+	data, err := marshalV2(struct {
+		OID string `json:"oid"`
+	}{orderID})
+	if err != nil {
+		return nil, err
+	}
+	ts := apiTimestamp(c.cfg.Now())
+	env := v2Envelope{MID: ch.MID, Type: "inquiry", Timestamp: ts, ClientIP: c.cfg.ClientIP, Data: data}
+	env.HashData = v2Hash(ch.Credentials.APIKey, env.MID, env.Type, ts, data)
+	body, err := marshalV2(env)
+	if err != nil {
+		return nil, err
+	}
+	reply, err := c.post(ctx, "inquiry", e.INIAPI+"/v2/pg/inquiry", "application/json;charset=utf-8", body)
+	if err != nil {
+		return nil, err
+	}
+	code, _ := resultOf(reply)
+	c.log.LogAttrs(ctx, slog.LevelInfo, "inicis inquiry", slog.String("mid", ch.MID), slog.String("oid", orderID),
+		slog.String("resultCode", code), slog.String("status", reply.Get("transactionStatus")))
+	switch {
+	case code == resultOK || code == "SUCCESS" || code == StdPayOK:
+	case slices.Contains(c.cfg.InquiryNotFoundCodes, code):
+		return &billkey.Inquiry{State: billkey.InquiryNotFound}, nil
+	default:
+		return nil, pgRefusal(refusal("inquiry", reply))
+	}
+	a := approvalFromReply(reply, c.cfg.Now())
+	a.ReceiptURL = c.receiptURL(e, a.TID)
+	switch st := reply.Get("transactionStatus", "status"); st {
+	case "APPROVAL", "PART_CANCEL":
+		return &billkey.Inquiry{State: billkey.InquiryApproved, Approval: a}, nil
+	case "CANCEL":
+		return &billkey.Inquiry{State: billkey.InquiryCancelled, Approval: a}, nil
+	case "FAIL", "DECLINE":
+		_, msg := resultOf(reply)
+		reason := reply.Get("failMsg", "payResultMsg")
+		if reason == "" {
+			reason = msg
+		}
+		return &billkey.Inquiry{State: billkey.InquiryDeclined, Reason: fmt.Sprintf("[%s] %s", reply.Get("failCode", "payResultCode"), reason)}, nil
+	default:
+		return nil, noReply("inquiry", fmt.Errorf("%w: unknown transactionStatus %s", ErrTampered, strconv.Quote(st)))
+	}
+}
