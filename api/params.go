@@ -1,0 +1,362 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/billkey/billkey"
+)
+
+// maxBody bounds request bodies.
+const maxBody = 1 << 20
+
+// Params is a request's parameters, from a JSON body, a form body or the
+// query string, as one tree of values: string, json.Number, bool, nil,
+// []any and map[string]any. Form keys are trimmed (go-iamport sends
+// "a=1& b=2") and PHP-style brackets build arrays and objects
+// ("imp_uid[]=a", "schedules[0][amount]=1000").
+type Params map[string]any
+
+// readParams binds the body of a POST/PUT (JSON or form, whatever the
+// Content-Type says, sniffed when it says nothing useful) merged over the
+// query string.
+func readParams(r *http.Request) (Params, error) {
+	p, err := parseForm(r.URL.RawQuery)
+	if err != nil {
+		return nil, err
+	}
+	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return p, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, billkey.WrapError(billkey.EINVALID, "요청 본문을 읽을 수 없습니다.", err)
+	}
+	if len(body) > maxBody {
+		return nil, billkey.Errorf(billkey.EINVALID, "요청 본문이 너무 큽니다. (max %d bytes)", maxBody)
+	}
+	var bodyParams Params
+	if isJSON(r.Header.Get("Content-Type"), body) {
+		bodyParams, err = parseJSON(body)
+	} else {
+		bodyParams, err = parseForm(string(body))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range bodyParams {
+		p[k] = v
+	}
+	return p, nil
+}
+
+func isJSON(contentType string, body []byte) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	switch {
+	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
+		return true
+	case mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data":
+		return false
+	}
+	t := bytes.TrimSpace(body)
+	return len(t) > 0 && t[0] == '{'
+}
+
+func parseJSON(body []byte) (Params, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Params{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, billkey.WrapError(billkey.EINVALID, "JSON 형식이 올바르지 않습니다. (invalid JSON body)", err)
+	}
+	if dec.More() {
+		return nil, billkey.Errorf(billkey.EINVALID, "JSON 형식이 올바르지 않습니다. (trailing data)")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, billkey.Errorf(billkey.EINVALID, "JSON 본문은 객체여야 합니다. (body must be a JSON object)")
+	}
+	return Params(m), nil
+}
+
+// parseForm parses a query or form body. It is lenient where real clients
+// are sloppy (spaces around keys, unescaped values) and strict where
+// ambiguity would lose money (a key used both as a value and an array).
+func parseForm(raw string) (Params, error) {
+	p := Params{}
+	for _, pair := range strings.Split(raw, "&") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(strings.TrimSpace(k))
+		if err != nil {
+			key = strings.TrimSpace(k)
+		}
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			val = v // go-iamport sends values unescaped
+		}
+		key = strings.TrimSpace(key)
+		if key == "" {
+			continue
+		}
+		if err := setPath(p, key, val); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// setPath stores val under a PHP-style key such as a, a[], a[0][b].
+func setPath(p Params, key, val string) error {
+	name, rest, hasBracket := strings.Cut(key, "[")
+	name = strings.TrimSpace(name)
+	if !hasBracket {
+		p[name] = val
+		return nil
+	}
+	var segs []string
+	rest = "[" + rest
+	for len(rest) > 0 {
+		if rest[0] != '[' {
+			return billkey.Errorf(billkey.EINVALID, "잘못된 파라미터 이름입니다: %q", key)
+		}
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return billkey.Errorf(billkey.EINVALID, "잘못된 파라미터 이름입니다: %q", key)
+		}
+		segs = append(segs, rest[1:end])
+		rest = rest[end+1:]
+	}
+	if len(segs) > 4 {
+		return billkey.Errorf(billkey.EINVALID, "파라미터 중첩이 너무 깊습니다: %q", key)
+	}
+	cur, err := assign(p[name], segs, val, key)
+	if err != nil {
+		return err
+	}
+	p[name] = cur
+	return nil
+}
+
+func assign(cur any, segs []string, val, key string) (any, error) {
+	if len(segs) == 0 {
+		return val, nil
+	}
+	seg := segs[0]
+	if seg == "" {
+		arr, ok := cur.([]any)
+		if cur != nil && !ok {
+			return nil, billkey.Errorf(billkey.EINVALID, "파라미터 %q의 형식이 섞여 있습니다.", key)
+		}
+		elem, err := assign(nil, segs[1:], val, key)
+		if err != nil {
+			return nil, err
+		}
+		return append(arr, elem), nil
+	}
+	if i, err := strconv.Atoi(seg); err == nil && i >= 0 {
+		if i > 1000 {
+			return nil, billkey.Errorf(billkey.EINVALID, "파라미터 %q의 배열 인덱스가 너무 큽니다.", key)
+		}
+		arr, ok := cur.([]any)
+		if cur != nil && !ok {
+			return nil, billkey.Errorf(billkey.EINVALID, "파라미터 %q의 형식이 섞여 있습니다.", key)
+		}
+		for len(arr) <= i {
+			arr = append(arr, nil)
+		}
+		elem, err := assign(arr[i], segs[1:], val, key)
+		if err != nil {
+			return nil, err
+		}
+		arr[i] = elem
+		return arr, nil
+	}
+	obj, ok := cur.(map[string]any)
+	if cur != nil && !ok {
+		return nil, billkey.Errorf(billkey.EINVALID, "파라미터 %q의 형식이 섞여 있습니다.", key)
+	}
+	if obj == nil {
+		obj = map[string]any{}
+	}
+	elem, err := assign(obj[seg], segs[1:], val, key)
+	if err != nil {
+		return nil, err
+	}
+	obj[seg] = elem
+	return obj, nil
+}
+
+// Has reports whether the parameter is present and not null or "".
+func (p Params) Has(name string) bool {
+	v, ok := p[name]
+	if !ok || v == nil {
+		return false
+	}
+	if s, ok := v.(string); ok && s == "" {
+		return false
+	}
+	return true
+}
+
+// String returns a string parameter; numbers and booleans are accepted and
+// formatted; objects and arrays are an error.
+func (p Params) String(name string) (string, error) {
+	switch v := p[name].(type) {
+	case nil:
+		return "", nil
+	case string:
+		return strings.TrimSpace(v), nil
+	case json.Number:
+		return v.String(), nil
+	case bool:
+		return strconv.FormatBool(v), nil
+	}
+	return "", billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 문자열이어야 합니다.", name)
+}
+
+// JSONText returns a parameter as text: a string as is, anything else as its
+// JSON encoding (custom_data may be an object). nil means absent.
+func (p Params) JSONText(name string) (*string, error) {
+	v, ok := p[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	if s, ok := v.(string); ok {
+		return &s, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, billkey.Errorf(billkey.EREJECTED, "%s 파라미터를 해석할 수 없습니다.", name)
+	}
+	s := string(b)
+	return &s, nil
+}
+
+// Int64 returns an integer parameter (a JSON number or a decimal string).
+// Fractions, exponents and overflow are errors: money is exact. ok is false
+// when the parameter is absent.
+func (p Params) Int64(name string) (n int64, ok bool, err error) {
+	var s string
+	switch v := p[name].(type) {
+	case nil:
+		return 0, false, nil
+	case json.Number:
+		s = v.String()
+	case string:
+		s = strings.TrimSpace(v)
+		if s == "" {
+			return 0, false, nil
+		}
+	default:
+		return 0, true, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 숫자여야 합니다.", name)
+	}
+	// Accept "1000.0" (some clients send floats) but never a real fraction.
+	if whole, frac, found := strings.Cut(s, "."); found && strings.Trim(frac, "0") == "" && whole != "" {
+		s = whole
+	}
+	n, err = strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, true, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 정수여야 합니다. (%q)", name, truncate(s, 40))
+	}
+	return n, true, nil
+}
+
+// Bool returns a boolean parameter ("true"/"false"/"1"/"0" or a JSON bool).
+func (p Params) Bool(name string) (bool, error) {
+	switch v := p[name].(type) {
+	case nil:
+		return false, nil
+	case bool:
+		return v, nil
+	case string, json.Number:
+		s := fmt.Sprint(v)
+		if s == "" {
+			return false, nil
+		}
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return false, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 true 또는 false여야 합니다.", name)
+		}
+		return b, nil
+	}
+	return false, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 true 또는 false여야 합니다.", name)
+}
+
+// Strings returns a list parameter: a JSON array, repeated PHP-style keys
+// (name[]=a&name[]=b) or a single value.
+func (p Params) Strings(name string) ([]string, error) {
+	v, ok := p[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	arr, isArr := v.([]any)
+	if !isArr {
+		arr = []any{v}
+	}
+	out := make([]string, 0, len(arr))
+	for _, e := range arr {
+		switch e := e.(type) {
+		case string:
+			if s := strings.TrimSpace(e); s != "" {
+				out = append(out, s)
+			}
+		case json.Number:
+			out = append(out, e.String())
+		case nil:
+		default:
+			return nil, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 문자열 배열이어야 합니다.", name)
+		}
+	}
+	return out, nil
+}
+
+// Objects returns a list of objects (schedules[]).
+func (p Params) Objects(name string) ([]Params, error) {
+	v, ok := p[name]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	if s, ok := v.(string); ok {
+		// Some clients send the array as a JSON string in a form field.
+		var arr []any
+		dec := json.NewDecoder(strings.NewReader(s))
+		dec.UseNumber()
+		if err := dec.Decode(&arr); err != nil {
+			return nil, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 객체 배열이어야 합니다.", name)
+		}
+		v = arr
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 객체 배열이어야 합니다.", name)
+	}
+	out := make([]Params, 0, len(arr))
+	for _, e := range arr {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, billkey.Errorf(billkey.EREJECTED, "%s 파라미터는 객체 배열이어야 합니다.", name)
+		}
+		out = append(out, Params(m))
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseForm(t *testing.T) {
+	p, err := parseForm("customer_uid=cust1& merchant_uid=m-1& amount=1000& name=x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := p.String("merchant_uid"); got != "m-1" {
+		t.Fatalf("leading-space key lost: %v", p)
+	}
+	if n, ok, _ := p.Int64("amount"); !ok || n != 1000 {
+		t.Fatalf("amount: %v", p)
+	}
+	p, err = parseForm("imp_uid[]=a&imp_uid[]=b&imp_uid%5B%5D=c&schedules[0][merchant_uid]=s1&schedules[0][amount]=5&schedules[1][merchant_uid]=s2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := p.Strings("imp_uid")
+	if !reflect.DeepEqual(ids, []string{"a", "b", "c"}) {
+		t.Fatalf("array: %v", ids)
+	}
+	sch, err := p.Objects("schedules")
+	if err != nil || len(sch) != 2 {
+		t.Fatalf("objects: %v %v", sch, err)
+	}
+	if v, _ := sch[1].String("merchant_uid"); v != "s2" {
+		t.Fatalf("nested: %v", sch)
+	}
+	// Mixed shapes are refused, not guessed.
+	if _, err := parseForm("a=1&a[]=2"); err == nil {
+		t.Fatal("mixing a scalar and an array must fail")
+	}
+	if _, err := parseForm("a[99999]=1"); err == nil {
+		t.Fatal("huge index must fail")
+	}
+}
+
+func TestInt64Exact(t *testing.T) {
+	for in, want := range map[string]int64{`{"a":1000}`: 1000, `{"a":"1000"}`: 1000, `{"a":1000.0}`: 1000, `{"a":" 7 "}`: 7} {
+		p, err := parseJSON([]byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, ok, err := p.Int64("a"); err != nil || !ok || n != want {
+			t.Errorf("%s: %d %v %v", in, n, ok, err)
+		}
+	}
+	for _, in := range []string{`{"a":1000.5}`, `{"a":1e3}`, `{"a":"1,000"}`, `{"a":99999999999999999999}`, `{"a":true}`, `{"a":[1]}`} {
+		p, _ := parseJSON([]byte(in))
+		if _, _, err := p.Int64("a"); err == nil {
+			t.Errorf("%s must be refused: money is exact", in)
+		}
+	}
+}
+
+func TestReadParamsSniffs(t *testing.T) {
+	for _, tc := range []struct{ ct, body string }{
+		{"application/json;charset=utf-8", `{"amount":5}`},
+		{"", `{"amount":5}`},
+		{"text/plain", `amount=5`},
+		{"application/x-www-form-urlencoded", `amount=5`},
+	} {
+		r, _ := http.NewRequest("POST", "/x?q=1", strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", tc.ct)
+		p, err := readParams(r)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		if n, _, _ := p.Int64("amount"); n != 5 {
+			t.Errorf("%+v: %v", tc, p)
+		}
+		if q, _ := p.String("q"); q != "1" {
+			t.Errorf("%+v: query lost: %v", tc, p)
+		}
+	}
+}
+
+// FuzzParams feeds arbitrary bodies and queries to the binder and every
+// accessor: no input may panic, and errors are always billkey errors.
+func FuzzParams(f *testing.F) {
+	for _, s := range []string{`{"amount":1000,"schedules":[{"a":1}]}`, "a=1& b=2", "x[0][y][]=1&x[0][y][]=2", "%zz=%", "a[", "a]=[", `{"a":`, "[1,2]"} {
+		f.Add(s, "q[]=1")
+	}
+	f.Fuzz(func(t *testing.T, body, query string) {
+		for _, ct := range []string{"application/json", "application/x-www-form-urlencoded", ""} {
+			r, err := http.NewRequest("POST", "/x", strings.NewReader(body))
+			if err != nil {
+				return
+			}
+			r.URL.RawQuery = query
+			r.Header.Set("Content-Type", ct)
+			p, err := readParams(r)
+			if err != nil {
+				continue
+			}
+			for k := range p {
+				_, _ = p.String(k)
+				_, _, _ = p.Int64(k)
+				_, _ = p.Bool(k)
+				_, _ = p.Strings(k)
+				_, _ = p.Objects(k)
+				_, _ = p.JSONText(k)
+			}
+		}
+	})
+}

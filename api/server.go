@@ -1,0 +1,167 @@
+// Package api serves billkey's i'mport-compatible REST API: the envelope,
+// token authentication, JSON and form binding, and the routes. Handlers only
+// bind requests and render replies; the use cases live in package gateway.
+package api
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/gateway"
+)
+
+// Server is the HTTP front of billkey.
+type Server struct {
+	Service *gateway.Service
+	Logger  *slog.Logger
+	Metrics *Metrics
+
+	public  *http.ServeMux // routes that need no token
+	private *http.ServeMux // i'mport API routes, behind token authentication
+}
+
+// NewServer returns a Server with every i'mport route registered.
+func NewServer(svc *gateway.Service, logger *slog.Logger, metrics *Metrics) *Server {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{Service: svc, Logger: logger, Metrics: metrics, public: http.NewServeMux(), private: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// Mount adds a public handler (no token needed), such as the payment
+// window, iamport.js, the demo shop or the simulator.
+func (s *Server) Mount(pattern string, h http.Handler) { s.public.Handle(pattern, h) }
+
+func (s *Server) routes() {
+	s.public.HandleFunc("POST /users/getToken", s.handleGetToken)
+	s.public.HandleFunc("GET /healthz", s.handleHealthz)
+
+	s.private.HandleFunc("GET /payments/{imp_uid}", s.handlePayment)
+	s.private.HandleFunc("GET /payments", s.handlePayments)
+	s.private.HandleFunc("GET /payments/find/{merchant_uid}", s.handleFindPayment)
+	s.private.HandleFunc("GET /payments/find/{merchant_uid}/{payment_status}", s.handleFindPayment)
+	s.private.HandleFunc("GET /payments/findAll/{merchant_uid}", s.handleFindAllPayments)
+	s.private.HandleFunc("GET /payments/findAll/{merchant_uid}/{payment_status}", s.handleFindAllPayments)
+	s.private.HandleFunc("GET /payments/status/{payment_status}", s.handlePaymentsByStatus)
+	s.private.HandleFunc("/", s.handleNotFound)
+	s.subscribeRoutes()
+}
+
+type ctxKey int
+
+const merchantKey ctxKey = 0
+
+// merchantID returns the authenticated merchant of the request.
+func merchantID(r *http.Request) int64 {
+	id, _ := r.Context().Value(merchantKey).(int64)
+	return id
+}
+
+// ServeHTTP routes a request: public routes as they are; everything else
+// only after the token is checked (before any path or parameter
+// validation), with or without a trailing slash.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	route := "unmatched"
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // a deliberately aborted reply (the simulator's dropped replies)
+			}
+			s.Logger.Error("panic", slog.String("path", r.URL.Path), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if !rec.wrote {
+				s.writeError(rec, r, fmt.Errorf("panic: %v", v))
+			}
+		}
+		s.Metrics.observe(route, r.Method, rec.status, time.Since(start))
+		s.Logger.Debug("request", slog.String("method", r.Method), slog.String("route", route),
+			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+			slog.Int64("merchant_id", merchantID(r)))
+	}()
+
+	if h, pattern := s.public.Handler(r); pattern != "" {
+		route = pattern
+		h.ServeHTTP(rec, r)
+		return
+	}
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r.URL.Path = strings.TrimRight(p, "/")
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+		}
+		if h, pattern := s.public.Handler(r); pattern != "" {
+			route = pattern
+			h.ServeHTTP(rec, r)
+			return
+		}
+	}
+	id, err := s.Service.Authenticate(r.Context(), tokenOf(r))
+	if err != nil {
+		route = "unauthorized"
+		s.writeError(rec, r, err)
+		return
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), merchantKey, id))
+	_, route = s.private.Handler(r)
+	s.private.ServeHTTP(rec, r)
+}
+
+// tokenOf finds the access token the ways i'mport clients send it:
+// Authorization (raw or Bearer) wins over X-ImpTokenHeader, then ?_token=.
+func tokenOf(r *http.Request) string {
+	if a := strings.TrimSpace(r.Header.Get("Authorization")); a != "" {
+		if scheme, tok, ok := strings.Cut(a, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return a
+	}
+	if t := strings.TrimSpace(r.Header.Get("X-ImpTokenHeader")); t != "" {
+		return t
+	}
+	return r.URL.Query().Get("_token")
+}
+
+func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 API입니다. (%s %s)", r.Method, r.URL.Path))
+}
+
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Service.Store.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.Service.Store.Dialect})
+}
+
+// statusRecorder remembers the status written, for logs and metrics.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

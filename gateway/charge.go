@@ -1,0 +1,253 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/sqlstore"
+)
+
+// ChargeInput is a charge on a stored billing key (again, or a schedule).
+type ChargeInput struct {
+	CustomerUID string
+	MerchantUID string
+	Name        string
+	Amounts
+	Buyer      billkey.Buyer
+	CustomData *string
+	NoticeURL  string
+	UserAgent  string
+	ClientIP   string
+	// Usage is billkey.UsagePayment (again) or billkey.UsageScheduled.
+	Usage string
+}
+
+// unknownCustomer is i'mport's message for again with an unknown customer.
+const unknownCustomer = "등록되지 않은 구매자입니다."
+
+func (in *ChargeInput) check() error {
+	if err := checkUID("customer_uid", in.CustomerUID, maxCustomerUID); err != nil {
+		return err
+	}
+	if err := checkUID("merchant_uid", in.MerchantUID, maxMerchantUID); err != nil {
+		return err
+	}
+	if in.Name == "" {
+		return rejectf("html5_inicis 정기결제에는 name(주문명) 파라미터가 필요합니다.")
+	}
+	if err := checkText("name", in.Name, maxName); err != nil {
+		return err
+	}
+	if in.CustomData != nil {
+		if err := checkText("custom_data", *in.CustomData, maxCustomData); err != nil {
+			return err
+		}
+	}
+	if err := checkBuyer(in.Buyer); err != nil {
+		return err
+	}
+	return in.Amounts.check()
+}
+
+// ChargeAgain charges a stored billing key: POST /subscribe/payments/again.
+//
+// Exactly once: the payment row (status ready) is inserted before the PG is
+// called, and the database allows one payment that is not failed per
+// (merchant, merchant_uid), so concurrent or repeated calls with one
+// merchant_uid reach the PG at most once. A declined card returns the payment
+// with status failed (i'mport's code 0). When the PG's answer is unknown the
+// payment stays ready, marked for the reconciler, and an EUNCERTAIN error is
+// returned: it is never charged again blindly.
+func (s *Service) ChargeAgain(ctx context.Context, merchantID int64, in ChargeInput) (*billkey.Payment, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	if in.Usage == "" {
+		in.Usage = billkey.UsagePayment
+	}
+	cust, err := s.Store.CustomerByUID(ctx, merchantID, in.CustomerUID)
+	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+		return nil, rejectf(unknownCustomer)
+	} else if err != nil {
+		return nil, err
+	}
+	ch, err := s.Store.ChannelByID(ctx, merchantID, cust.ChannelID)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: channel of customer %q: %w", in.CustomerUID, err)
+	}
+	if ch, err = s.usable(ch); err != nil {
+		return nil, err
+	}
+	if in.Buyer == (billkey.Buyer{}) {
+		in.Buyer = billkey.Buyer{Name: cust.Name, Email: cust.Email, Tel: cust.Tel, Addr: cust.Addr, Postcode: cust.Postcode}
+	}
+	p := s.newAPIPayment(merchantID, ch, in)
+	p.CardCode, p.CardName, p.CardNumber = cust.CardCode, cust.CardName, cust.CardNumber
+	if err := s.createPayment(ctx, p); err != nil {
+		return nil, err
+	}
+	key, err := s.openKey(cust)
+	if err != nil {
+		s.fail(ctx, p, "빌키를 복호화할 수 없습니다. (billing key could not be decrypted)")
+		return nil, err
+	}
+	return s.charge(ctx, p, ch, key, in.ClientIP)
+}
+
+// newAPIPayment builds a ready payment for an API charge.
+func (s *Service) newAPIPayment(merchantID int64, ch *billkey.Channel, in ChargeInput) *billkey.Payment {
+	return &billkey.Payment{
+		MerchantID: merchantID, ChannelID: ch.ID, MerchantUID: in.MerchantUID, PayMethod: "card",
+		Channel: billkey.ChannelAPI, PGProvider: ch.Provider, PGID: ch.MID, CardQuota: in.CardQuota,
+		Name: in.Name, Amount: in.Amount, TaxFree: in.TaxFree, VatAmount: in.VatAmount, Currency: in.Currency,
+		Buyer: in.Buyer, CustomData: in.CustomData, UserAgent: in.UserAgent, NoticeURL: in.NoticeURL,
+		Status: billkey.StatusReady, CustomerUID: in.CustomerUID, CustomerUIDUsage: in.Usage,
+		StartedAt: s.Now(),
+	}
+}
+
+// createPayment inserts a ready payment with a fresh imps_ imp_uid.
+func (s *Service) createPayment(ctx context.Context, p *billkey.Payment) error {
+	prefix := "imps_"
+	if p.Channel != billkey.ChannelAPI {
+		prefix = "imp_"
+	}
+	for range 5 {
+		p.ImpUID = prefix + randomDigits(12)
+		err := s.Store.CreatePayment(ctx, p)
+		if !errors.Is(err, sqlstore.ErrImpUIDTaken) {
+			return err
+		}
+	}
+	return fmt.Errorf("gateway: could not draw a free imp_uid")
+}
+
+// charge calls the PG for a ready payment and records the outcome. The PG
+// call and the recording are detached from the caller's cancellation: a
+// merchant that hangs up mid-charge still gets its payment recorded.
+func (s *Service) charge(ctx context.Context, p *billkey.Payment, ch *billkey.Channel, key, clientIP string) (*billkey.Payment, error) {
+	ctx = context.WithoutCancel(ctx)
+	appr, err := s.PG.Charge(ctx, ch.PGChannel(), billkey.ChargeRequest{
+		OrderID: p.ImpUID, BillingKey: key, Amount: p.Amount, TaxFree: p.TaxFree, VatAmount: p.VatAmount,
+		Currency: p.Currency, GoodName: p.Name, Buyer: p.Buyer, CardQuota: p.CardQuota, ClientIP: clientIP,
+	})
+	switch code := billkey.ErrorCode(err); {
+	case err == nil:
+		return s.recordApproval(ctx, p, appr)
+	case code == billkey.EPG:
+		return s.fail(ctx, p, billkey.ErrorMessage(err))
+	default:
+		// Timeout, lost reply, or anything unexpected after the request may
+		// have reached the PG: the outcome is unknown.
+		return nil, s.markUncertain(ctx, p, err)
+	}
+}
+
+// recordApproval marks a ready payment paid with the PG's approval, and
+// queues its webhook in the same transaction.
+func (s *Service) recordApproval(ctx context.Context, p *billkey.Payment, a *billkey.Approval) (*billkey.Payment, error) {
+	p.Status, p.OutcomeUnknown = billkey.StatusPaid, false
+	p.PGTID, p.ApplyNum, p.PaidAt, p.ReceiptURL = a.TID, a.ApplyNum, a.PaidAt, a.ReceiptURL
+	if p.PaidAt.IsZero() {
+		p.PaidAt = s.Now()
+	}
+	if a.CardNumber != "" {
+		p.CardCode, p.CardName, p.CardNumber = a.CardCode, a.CardName, a.CardNumber
+	}
+	return s.finish(ctx, p)
+}
+
+// fail marks a ready payment failed with a reason, and queues its webhook.
+func (s *Service) fail(ctx context.Context, p *billkey.Payment, reason string) (*billkey.Payment, error) {
+	p.Status, p.OutcomeUnknown = billkey.StatusFailed, false
+	p.FailReason, p.FailedAt = reason, s.Now()
+	return s.finish(ctx, p)
+}
+
+func (s *Service) finish(ctx context.Context, p *billkey.Payment) (*billkey.Payment, error) {
+	ev := &billkey.Event{MerchantID: p.MerchantID, ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status, NoticeURL: p.NoticeURL}
+	if _, err := s.Store.FinishPayment(ctx, p, ev); err != nil {
+		return nil, err
+	}
+	// Whoever recorded the outcome, return what is stored now.
+	return s.Store.PaymentByImpUID(ctx, p.MerchantID, p.ImpUID)
+}
+
+// markUncertain leaves the payment ready for the reconciler and tells the
+// merchant what happened.
+func (s *Service) markUncertain(ctx context.Context, p *billkey.Payment, cause error) error {
+	next := s.Now().Add(s.reconcileDelay(0))
+	if err := s.Store.MarkUncertain(ctx, p.ID, next); err != nil {
+		return errors.Join(cause, err)
+	}
+	s.Logger.Warn("PG outcome unknown; payment left ready for reconciliation",
+		"imp_uid", p.ImpUID, "merchant_uid", p.MerchantUID, "error", billkey.ErrorMessage(cause))
+	return billkey.WrapError(billkey.EUNCERTAIN, fmt.Sprintf(
+		"PG사 응답 지연으로 승인 결과를 확인하지 못했습니다. 결과는 자동으로 확인되어 결제정보(GET /payments/%s)와 웹훅으로 전달됩니다. 같은 merchant_uid로 다시 결제하지 마세요. (imp_uid: %s)",
+		p.ImpUID, p.ImpUID), cause)
+}
+
+// OnetimeInput is a key-in charge: POST /subscribe/payments/onetime.
+type OnetimeInput struct {
+	ChargeInput
+	Card billkey.Card
+	PG   string
+}
+
+// ChargeOnetime charges card data once. INICIS has no key-in approval
+// without a key, so billkey issues a billing key, charges it, and keeps it
+// under customer_uid only when one was given and the charge was approved
+// (i'mport's semantics); otherwise the key is dropped unstored.
+func (s *Service) ChargeOnetime(ctx context.Context, merchantID int64, in OnetimeInput) (*billkey.Payment, error) {
+	keep := in.CustomerUID != ""
+	if !keep {
+		in.CustomerUID = "onetime" // placeholder for validation only
+	}
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	if !keep {
+		in.CustomerUID = ""
+	}
+	if in.Buyer.Name == "" || in.Buyer.Email == "" || in.Buyer.Tel == "" {
+		return nil, rejectf("html5_inicis 결제에는 buyer_name, buyer_email, buyer_tel 파라미터가 필요합니다.")
+	}
+	card, err := normalizeCard(in.Card, true)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.ResolveChannel(ctx, merchantID, in.PG, false)
+	if err != nil {
+		return nil, err
+	}
+	in.Usage = ""
+	if keep {
+		in.Usage = billkey.UsagePayment
+	}
+	p := s.newAPIPayment(merchantID, ch, in.ChargeInput)
+	p.CardNumber = billkey.MaskCardNumber(card.Number)
+	if err := s.createPayment(ctx, p); err != nil {
+		return nil, err
+	}
+	key, err := s.issueKey(ctx, ch, card, in.Buyer, "auth_"+p.ImpUID, in.ClientIP)
+	if err != nil {
+		reason := billkey.ErrorMessage(prefixPG("카드정보 인증에 실패하였습니다.", err))
+		if _, ferr := s.fail(ctx, p, reason); ferr != nil {
+			return nil, errors.Join(err, ferr)
+		}
+		return nil, prefixPG("카드정보 인증에 실패하였습니다.", err)
+	}
+	p.CardCode, p.CardName, p.CardNumber = key.CardCode, key.CardName, key.CardNumber
+	paid, err := s.charge(ctx, p, ch, key.Key, in.ClientIP)
+	if err != nil || !keep || paid.Status != billkey.StatusPaid {
+		return paid, err
+	}
+	info := billkey.Buyer{Name: in.Buyer.Name, Email: in.Buyer.Email, Tel: in.Buyer.Tel, Addr: in.Buyer.Addr, Postcode: in.Buyer.Postcode}
+	if _, err := s.saveCustomer(context.WithoutCancel(ctx), merchantID, ch, in.CustomerUID, key, info); err != nil {
+		s.Logger.Error("onetime: payment approved but the billing key could not be saved",
+			"imp_uid", paid.ImpUID, "customer_uid", in.CustomerUID, "error", err)
+	}
+	return paid, nil
+}

@@ -1,0 +1,88 @@
+// Package gateway is billkey's application layer: the use cases behind the
+// i'mport API (tokens, merchants, billing keys, charges, cancels, lookups)
+// written against the domain, the store, the vault and a PG connector. The
+// HTTP layer (api) only binds requests and renders replies.
+package gateway
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"math/big"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/sqlstore"
+)
+
+// Keys is what the gateway needs from the vault: sealing of secrets bound to
+// their owner, and keyed MACs of high-entropy secrets.
+type Keys interface {
+	sqlstore.Sealer
+	MAC(purpose string, data []byte) []byte
+}
+
+// MAC purposes.
+const (
+	macAPISecret   = "imp-secret"
+	macTokenLookup = "access-token-lookup"
+	macTokenDerive = "access-token-derive"
+)
+
+// Service implements billkey's use cases.
+type Service struct {
+	Store  *sqlstore.Store
+	Keys   Keys
+	PG     billkey.PG
+	Logger *slog.Logger
+	// Now returns the current time; tests may replace it.
+	Now func() time.Time
+	// ReconcileDelays is the published schedule on which an unknown PG
+	// outcome is inquired: the i-th inquiry happens ReconcileDelays[i] after
+	// the unknown outcome (the last delay repeats).
+	ReconcileDelays []time.Duration
+	// AllowLive lets live channels be used; billkey serve sets it only when
+	// the master key was configured explicitly.
+	AllowLive bool
+}
+
+// DefaultReconcileDelays is the published reconciliation schedule.
+var DefaultReconcileDelays = []time.Duration{
+	2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute,
+}
+
+// New returns a Service with default settings.
+func New(store *sqlstore.Store, keys Keys, pg billkey.PG, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{Store: store, Keys: keys, PG: pg, Logger: logger, Now: time.Now, ReconcileDelays: DefaultReconcileDelays}
+}
+
+// randomDigits returns n random decimal digits.
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	ten := big.NewInt(10)
+	for i := range b {
+		d, err := rand.Int(rand.Reader, ten)
+		if err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+		b[i] = byte('0' + d.Int64())
+	}
+	return string(b)
+}
+
+// randomAlnum returns n random characters from [0-9A-Za-z].
+func randomAlnum(n int) string {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	b := make([]byte, n)
+	max := big.NewInt(int64(len(alphabet)))
+	for i := range b {
+		d, err := rand.Int(rand.Reader, max)
+		if err != nil {
+			panic(err)
+		}
+		b[i] = alphabet[d.Int64()]
+	}
+	return string(b)
+}

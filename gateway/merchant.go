@@ -1,0 +1,137 @@
+package gateway
+
+import (
+	"context"
+	"crypto/subtle"
+	"regexp"
+	"strings"
+
+	"github.com/billkey/billkey"
+)
+
+// Public KG INICIS test credentials of the billing MID INIBillTst (spec
+// inicis.md §2); a new merchant's test channel uses them against the
+// simulator.
+var TestChannelCredentials = billkey.ChannelCredentials{
+	SignKey: "SU5JTElURV9UUklQTEVERVNfS0VZU1RS",
+	APIKey:  "rKnPljRn5m6J9Mzz",
+	APIIV:   "W2KLNKra6Wxc1P==",
+	LiteKey: "b09LVzhuTGZVaEY1WmJoQnZzdXpRdz09",
+}
+
+// TestMID is the MID of a new merchant's test channel.
+const TestMID = "INIBillTst"
+
+// NewMerchant is the input of CreateMerchant. Empty ImpCode, ImpKey and
+// ImpSecret are generated; a merchant moving from i'mport passes its own.
+type NewMerchant struct {
+	Name          string
+	ImpCode       string
+	ImpKey        string
+	ImpSecret     string
+	WebhookURL    string
+	NoTestChannel bool
+}
+
+// CreatedMerchant is a new merchant with its secret, shown this once.
+type CreatedMerchant struct {
+	Merchant  *billkey.Merchant
+	ImpSecret string
+}
+
+var impCodeRE = regexp.MustCompile(`^imp[0-9]{8}$`)
+
+// CreateMerchant creates a merchant and, unless told otherwise, its
+// html5_inicis test channel on MID INIBillTst (served by the simulator).
+func (s *Service) CreateMerchant(ctx context.Context, in NewMerchant) (*CreatedMerchant, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		return nil, billkey.Errorf(billkey.EINVALID, "merchant name is required")
+	}
+	if in.ImpCode != "" && !impCodeRE.MatchString(in.ImpCode) {
+		return nil, billkey.Errorf(billkey.EINVALID, "imp code must be \"imp\" followed by 8 digits, got %q", in.ImpCode)
+	}
+	if in.ImpKey != "" && (len(in.ImpKey) < 4 || len(in.ImpKey) > 100 || strings.ContainsAny(in.ImpKey, " \t\r\n")) {
+		return nil, billkey.Errorf(billkey.EINVALID, "imp key must be 4 to 100 characters without spaces")
+	}
+	if in.ImpSecret != "" && (len(in.ImpSecret) < 8 || len(in.ImpSecret) > 200) {
+		return nil, billkey.Errorf(billkey.EINVALID, "imp secret must be 8 to 200 characters")
+	}
+	m := &billkey.Merchant{Name: in.Name, ImpCode: in.ImpCode, APIKey: in.ImpKey, WebhookURL: in.WebhookURL}
+	secret := in.ImpSecret
+	if secret == "" {
+		secret = randomAlnum(80)
+	}
+	var channels []*billkey.Channel
+	if !in.NoTestChannel {
+		channels = append(channels, &billkey.Channel{
+			Provider: billkey.ProviderHTML5Inicis, MID: TestMID, Default: true, Credentials: TestChannelCredentials,
+		})
+	}
+	for attempt := 0; ; attempt++ {
+		if in.ImpCode == "" {
+			m.ImpCode = "imp" + randomDigits(8)
+		}
+		if in.ImpKey == "" {
+			m.APIKey = randomDigits(16)
+		}
+		err := s.Store.CreateMerchant(ctx, m, s.Keys.MAC(macAPISecret, []byte(secret)), channels)
+		if err == nil {
+			break
+		}
+		// A generated code or key that collides is drawn again; given
+		// values that collide are the caller's to change.
+		generated := in.ImpCode == "" || in.ImpKey == ""
+		if billkey.ErrorCode(err) != billkey.EREJECTED || !generated || attempt > 5 {
+			return nil, err
+		}
+	}
+	return &CreatedMerchant{Merchant: m, ImpSecret: secret}, nil
+}
+
+// checkSecret authenticates REST API credentials.
+func (s *Service) checkSecret(ctx context.Context, impKey, impSecret string) (*billkey.Merchant, error) {
+	m, mac, err := s.Store.MerchantByAPIKey(ctx, impKey)
+	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+		// Spend the same MAC work as a known key, so timing does not tell
+		// which keys exist.
+		_ = s.Keys.MAC(macAPISecret, []byte(impSecret))
+		return nil, errBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(mac, s.Keys.MAC(macAPISecret, []byte(impSecret))) != 1 {
+		return nil, errBadCredentials
+	}
+	return m, nil
+}
+
+var errBadCredentials = billkey.Errorf(billkey.EUNAUTHORIZED, "인증에 실패하였습니다. API키와 secret을 확인하세요.")
+
+// AddChannel adds a PG channel to the merchant with the imp code.
+func (s *Service) AddChannel(ctx context.Context, impCode string, ch *billkey.Channel) error {
+	switch ch.Provider {
+	case billkey.ProviderHTML5Inicis, billkey.ProviderInicis:
+	default:
+		return billkey.Errorf(billkey.EINVALID, "지원하지 않는 PG입니다: %q (html5_inicis, inicis)", ch.Provider)
+	}
+	if ch.MID == "" || len(ch.MID) > 20 {
+		return billkey.Errorf(billkey.EINVALID, "MID is required (at most 20 characters)")
+	}
+	if ch.Live && (ch.Credentials.APIKey == "" || ch.Credentials.APIIV == "") {
+		return billkey.Errorf(billkey.EINVALID, "a live channel needs its INIAPI key and IV")
+	}
+	m, err := s.Store.MerchantByImpCode(ctx, impCode)
+	if err != nil {
+		return err
+	}
+	existing, err := s.Store.Channels(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if len(existing) == 0 {
+		ch.Default = true
+	}
+	ch.MerchantID = m.ID
+	return s.Store.CreateChannel(ctx, ch)
+}

@@ -1,0 +1,124 @@
+package gateway
+
+import (
+	"context"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// staleReady is how long an API payment may stay ready without a recorded
+// outcome before the reconciler treats it as unknown (a node that crashed
+// between inserting the payment and recording the PG's answer). It must be
+// longer than any PG call.
+const staleReady = 3 * time.Minute
+
+// notFoundGrace is how many inquiries must find nothing before an unknown
+// charge is declared failed: a PG may list an approval a little late.
+const notFoundGrace = 3
+
+// reconcileDelay is the wait before the i-th inquiry (0-based).
+func (s *Service) reconcileDelay(i int) time.Duration {
+	d := s.ReconcileDelays
+	if len(d) == 0 {
+		d = DefaultReconcileDelays
+	}
+	if i >= len(d) {
+		return d[len(d)-1]
+	}
+	return d[i]
+}
+
+// RunReconciler resolves unknown PG outcomes until ctx ends, looking for due
+// work every interval. Several nodes may run it on one database: the result
+// is recorded only while the payment is still ready, so one outcome wins.
+func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if _, err := s.ReconcileDue(ctx); err != nil && ctx.Err() == nil {
+			s.Logger.Error("reconciler", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ReconcileDue inquires every payment whose outcome is unknown and due, and
+// records what the PG says: approved → paid (with the PG's approval, and its
+// webhook); declined, or nothing found after notFoundGrace inquiries →
+// failed; no answer → asked again later on the published schedule. It never
+// charges. It returns how many payments it resolved.
+func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
+	now := s.Now()
+	ps, err := s.Store.UncertainPayments(ctx, now, now.Add(-staleReady), 50)
+	if err != nil {
+		return 0, err
+	}
+	resolved := 0
+	for _, p := range ps {
+		if ctx.Err() != nil {
+			break
+		}
+		ok, err := s.reconcile(ctx, p)
+		if err != nil {
+			s.Logger.Warn("reconcile", "imp_uid", p.ImpUID, "error", err)
+		}
+		if ok {
+			resolved++
+		}
+	}
+	return resolved, nil
+}
+
+func (s *Service) reconcile(ctx context.Context, p *billkey.Payment) (bool, error) {
+	ch, err := s.Store.ChannelByID(ctx, p.MerchantID, p.ChannelID)
+	if err != nil {
+		return false, err
+	}
+	attempts := p.ReconcileAttempts + 1
+	inq, err := s.PG.Inquire(ctx, ch.PGChannel(), p.ImpUID)
+	if err != nil {
+		return false, s.deferReconcile(ctx, p, attempts, err)
+	}
+	switch inq.State {
+	case billkey.InquiryApproved, billkey.InquiryCancelled:
+		if inq.Approval == nil {
+			return false, s.deferReconcile(ctx, p, attempts, nil)
+		}
+		if inq.State == billkey.InquiryCancelled {
+			s.Logger.Warn("reconcile: the PG approved then cancelled this payment; recorded as paid, cancel it to match",
+				"imp_uid", p.ImpUID)
+		}
+		_, err := s.recordApproval(ctx, p, inq.Approval)
+		s.Logger.Info("reconciled unknown outcome: paid", "imp_uid", p.ImpUID, "tid", inq.Approval.TID)
+		return err == nil, err
+	case billkey.InquiryDeclined:
+		_, err := s.fail(ctx, p, inq.Reason)
+		return err == nil, err
+	case billkey.InquiryNotFound:
+		if attempts < notFoundGrace {
+			return false, s.deferReconcile(ctx, p, attempts, nil)
+		}
+		_, err := s.fail(ctx, p, "PG사 승인 내역이 없어 실패 처리되었습니다. (no approval found at the PG)")
+		s.Logger.Info("reconciled unknown outcome: failed (no approval at the PG)", "imp_uid", p.ImpUID)
+		return err == nil, err
+	}
+	return false, s.deferReconcile(ctx, p, attempts, nil)
+}
+
+func (s *Service) deferReconcile(ctx context.Context, p *billkey.Payment, attempts int, cause error) error {
+	// Ask again after the next published delay, counted from the outcome
+	// becoming unknown.
+	next := s.Now().Add(s.reconcileDelay(attempts) - s.reconcileDelay(attempts-1))
+	if next.Before(s.Now().Add(time.Second)) {
+		next = s.Now().Add(time.Second)
+	}
+	if err := s.Store.DeferReconcile(ctx, p.ID, attempts, next); err != nil {
+		return err
+	}
+	return cause
+}

@@ -1,0 +1,158 @@
+// Package cli is billkey's command line: flag and environment parsing, and
+// the wiring of store, vault, PG connector, simulator and HTTP servers for
+// each subcommand. cmd/billkey is a thin shell over Main, which tests call
+// directly.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Version is set at build time with -ldflags "-X github.com/billkey/billkey/internal/cli.Version=...".
+var Version = "dev"
+
+const usage = `billkey: a self-hosted subscription payment gateway (i'mport V1 compatible, KG INICIS)
+
+Usage:
+  billkey serve [flags]              run the gateway (REST API, iamport.js, window, demo shop, workers)
+  billkey merchant create [flags]    create a merchant (prints imp code, REST key and secret once)
+  billkey merchant list [flags]      list merchants
+  billkey channel add [flags]        add a PG channel to a merchant
+  billkey channel list [flags]       list a merchant's channels
+  billkey migrate [flags]            apply database migrations
+  billkey keys generate [flags]      create a master key file (for --key-file)
+  billkey keys rotate [flags]        add a new master key and re-wrap every sealed secret
+  billkey inicis-sim [flags]         run the KG INICIS simulator alone
+  billkey version                    print the version
+
+Every flag has an environment equivalent (BILLKEY_ADDR, BILLKEY_DB, ...);
+run "billkey <command> -h" for a command's flags.
+`
+
+// Main runs billkey with the arguments (without the program name) and
+// returns the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		err = runServe(ctx, rest, stdout, stderr)
+	case "merchant":
+		err = runMerchant(ctx, rest, stdout, stderr)
+	case "channel":
+		err = runChannel(ctx, rest, stdout, stderr)
+	case "migrate":
+		err = runMigrate(ctx, rest, stdout, stderr)
+	case "keys":
+		err = runKeys(ctx, rest, stdout, stderr)
+	case "inicis-sim":
+		err = runSimulator(ctx, rest, stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "billkey", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "billkey: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "billkey:", err)
+		return 1
+	}
+	return 0
+}
+
+var errUsage = errors.New("usage")
+
+// config is what most subcommands share.
+type config struct {
+	DB       string
+	DataDir  string
+	KeyFile  string
+	LogLevel string
+	LogJSON  bool
+}
+
+// commonFlags registers the shared flags, with environment defaults.
+func commonFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.DataDir, "data-dir", env("BILLKEY_DATA_DIR", "billkey-data"), "data folder for the default SQLite database and key file (env BILLKEY_DATA_DIR)")
+	fs.StringVar(&c.DB, "db", env("BILLKEY_DB", ""), "database: an SQLite file path or a postgres:// URL (env BILLKEY_DB; default DATA_DIR/billkey.db)")
+	fs.StringVar(&c.KeyFile, "key-file", env("BILLKEY_KEY_FILE", ""), "master key file (env BILLKEY_KEY_FILE; default DATA_DIR/master-key.json; BILLKEY_KEK and BILLKEY_MAC_KEY override it)")
+	fs.StringVar(&c.LogLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env BILLKEY_LOG_LEVEL)")
+	fs.BoolVar(&c.LogJSON, "log-json", env("BILLKEY_LOG_JSON", "") == "true", "log as JSON (env BILLKEY_LOG_JSON=true)")
+}
+
+// resolve fills the defaults that depend on other flags.
+func (c *config) resolve() {
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "billkey.db")
+	}
+	if c.KeyFile == "" {
+		c.KeyFile = filepath.Join(c.DataDir, "master-key.json")
+	}
+}
+
+func (c *config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+// parse parses a flag set, printing usage on -h.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		return errUsage
+	}
+	return nil
+}
+
+// maskDSN hides a password in a database URL.
+func maskDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if at := strings.LastIndex(dsn, "@"); at > i {
+			cred := dsn[i+3 : at]
+			if user, _, ok := strings.Cut(cred, ":"); ok {
+				return dsn[:i+3] + user + ":****" + dsn[at:]
+			}
+		}
+	}
+	return dsn
+}

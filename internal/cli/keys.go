@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/billkey/billkey/inicissim"
+	"github.com/billkey/billkey/vault"
+)
+
+// runKeys implements "billkey keys rotate": a new primary master key is
+// added to the key file (old keys stay, so running nodes and old blobs keep
+// working), then every sealed billing key and channel secret is re-wrapped
+// under it. Only data keys are re-wrapped; payloads are untouched.
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "generate" {
+		return keysGenerate(args[1:], stdout, stderr)
+	}
+	if len(args) == 0 || args[0] != "rotate" {
+		fmt.Fprintln(stderr, "usage: billkey keys generate|rotate [flags]")
+		return errUsage
+	}
+	fs := flag.NewFlagSet("billkey keys rotate", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var rewrapOnly bool
+	fs.BoolVar(&rewrapOnly, "rewrap-only", false, "do not add a key; only re-wrap under the current primary (after changing BILLKEY_KEK)")
+	if err := parse(fs, args[1:], stderr); err != nil {
+		return err
+	}
+	c.resolve()
+	if !rewrapOnly {
+		if os.Getenv("BILLKEY_KEK") != "" {
+			return fmt.Errorf("keys come from BILLKEY_KEK: put the new key first in BILLKEY_KEK (\"new:...,old:...\") and run with --rewrap-only")
+		}
+		id, err := vault.RotateFile(c.KeyFile)
+		if err != nil {
+			return fmt.Errorf("rotate %s: %w", c.KeyFile, err)
+		}
+		fmt.Fprintf(stdout, "new primary master key %s added to %s (old keys kept)\n", id, c.KeyFile)
+	}
+	svc, k, err := setup(ctx, flag.NewFlagSet("", flag.ContinueOnError), &c, nil, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	n, err := svc.RotateKeys(ctx, k.Rewrap)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "re-wrapped %d sealed secrets under %s\n", n, k.PrimaryID())
+	return nil
+}
+
+// keysGenerate implements "billkey keys generate": a new key file (0600)
+// for production, where a key is never generated implicitly.
+func keysGenerate(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey keys generate", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	c.resolve()
+	ring, err := vault.GenerateFile(c.KeyFile)
+	if err != nil {
+		return fmt.Errorf("generate %s: %w", c.KeyFile, err)
+	}
+	fmt.Fprintf(stdout, "master key file %s created (mode 0600), primary key %s; back it up\n", c.KeyFile, ring.PrimaryID())
+	return nil
+}
+
+// runSimulator implements "billkey inicis-sim": the KG INICIS simulator alone.
+func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey inicis-sim", flag.ContinueOnError)
+	var addr, public, logLevel string
+	var hold time.Duration
+	fs.StringVar(&addr, "addr", env("BILLKEY_SIM_ADDR", "127.0.0.1:9090"), "listen address (env BILLKEY_SIM_ADDR)")
+	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (default http://ADDR)")
+	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level")
+	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	c := config{LogLevel: logLevel}
+	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger)\n", addr)
+	return inicissim.ListenAndServe(ctx, addr, inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr)})
+}

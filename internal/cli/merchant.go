@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/gateway"
+)
+
+func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: billkey merchant create|list [flags]")
+		return errUsage
+	}
+	switch args[0] {
+	case "create":
+		return merchantCreate(ctx, args[1:], stdout, stderr)
+	case "list":
+		return merchantList(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "billkey merchant: unknown subcommand %q (create, list)\n", args[0])
+	return errUsage
+}
+
+// setup parses the common flags and opens keys and store.
+func setup(ctx context.Context, fs *flag.FlagSet, c *config, args []string, stderr io.Writer) (*gateway.Service, *keys, error) {
+	if err := parse(fs, args, stderr); err != nil {
+		return nil, nil, err
+	}
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "key-file" })
+	explicit = explicit || env("BILLKEY_KEY_FILE", "") != ""
+	c.resolve()
+	k, err := loadKeys(c, explicit, stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := openStore(ctx, c, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	return gateway.New(store, k.Owned, nil, c.logger(stderr)), k, nil
+}
+
+func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey merchant create", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var in gateway.NewMerchant
+	var asJSON bool
+	fs.StringVar(&in.Name, "name", "", "merchant name (required)")
+	fs.StringVar(&in.ImpCode, "imp-code", "", "keep an existing i'mport imp code (imp + 8 digits)")
+	fs.StringVar(&in.ImpKey, "imp-key", "", "keep an existing i'mport REST API key")
+	fs.StringVar(&in.ImpSecret, "imp-secret", "", "keep an existing i'mport REST API secret")
+	fs.StringVar(&in.WebhookURL, "webhook-url", "", "default notification (webhook) URL")
+	fs.BoolVar(&in.NoTestChannel, "no-test-channel", false, "do not add the html5_inicis test channel (MID INIBillTst)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	created, err := svc.CreateMerchant(ctx, in)
+	if err != nil {
+		return fmt.Errorf("create merchant: %s", billkey.ErrorMessage(err))
+	}
+	m := created.Merchant
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{
+			"id": m.ID, "name": m.Name, "imp_code": m.ImpCode, "imp_key": m.APIKey, "imp_secret": created.ImpSecret,
+		})
+	}
+	fmt.Fprintf(stdout, "merchant %q created\n  imp code:   %s\n  imp_key:    %s\n  imp_secret: %s\n(the secret is shown only now; billkey keeps only a keyed hash of it)\n",
+		m.Name, m.ImpCode, m.APIKey, created.ImpSecret)
+	return nil
+}
+
+func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey merchant list", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	ms, err := svc.Store.ListMerchants(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tIMP CODE\tIMP_KEY\tNAME\tCREATED")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", m.ID, m.ImpCode, m.APIKey, m.Name, m.CreatedAt.Format("2006-01-02 15:04:05"))
+	}
+	return tw.Flush()
+}
+
+func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "usage: billkey channel add|list [flags]")
+		return errUsage
+	}
+	switch args[0] {
+	case "add":
+		return channelAdd(ctx, args[1:], stdout, stderr)
+	case "list":
+		return channelList(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "billkey channel: unknown subcommand %q (add, list)\n", args[0])
+	return errUsage
+}
+
+func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey channel add", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var impCode string
+	ch := &billkey.Channel{}
+	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
+	fs.StringVar(&ch.Provider, "pg", billkey.ProviderHTML5Inicis, "provider: html5_inicis or inicis")
+	fs.StringVar(&ch.MID, "mid", "", "INICIS MID (required)")
+	fs.BoolVar(&ch.Live, "live", false, "a live channel (real INICIS hosts, real money)")
+	fs.BoolVar(&ch.Default, "default", false, "make it the merchant's default channel")
+	fs.StringVar(&ch.Credentials.SignKey, "sign-key", env("BILLKEY_INICIS_SIGN_KEY", ""), "INIStdPay signKey (env BILLKEY_INICIS_SIGN_KEY)")
+	fs.StringVar(&ch.Credentials.APIKey, "iniapi-key", env("BILLKEY_INICIS_API_KEY", ""), "INIAPI key (env BILLKEY_INICIS_API_KEY)")
+	fs.StringVar(&ch.Credentials.APIIV, "iniapi-iv", env("BILLKEY_INICIS_API_IV", ""), "INIAPI IV (env BILLKEY_INICIS_API_IV)")
+	fs.StringVar(&ch.Credentials.LiteKey, "inilite-key", env("BILLKEY_INICIS_LITE_KEY", ""), "INILite key (env BILLKEY_INICIS_LITE_KEY)")
+	svc, k, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	if ch.Live && !k.Explicit {
+		return fmt.Errorf("a live channel needs an explicit master key (--key-file, BILLKEY_KEY_FILE or BILLKEY_KEK); the generated test key in %s is not one", k.Source)
+	}
+	if err := svc.AddChannel(ctx, impCode, ch); err != nil {
+		return fmt.Errorf("add channel: %s", billkey.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "channel %d added: %s.%s (%s)\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live))
+	return nil
+}
+
+func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey channel list", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var impCode string
+	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	m, err := svc.Store.MerchantByImpCode(ctx, impCode)
+	if err != nil {
+		return fmt.Errorf("%s", billkey.ErrorMessage(err))
+	}
+	chs, err := svc.Store.Channels(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tPG\tMID\tMODE\tDEFAULT\tCREDENTIALS")
+	for _, ch := range chs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, credentialSummary(ch.Credentials))
+	}
+	return tw.Flush()
+}
+
+func mode(live bool) string {
+	if live {
+		return "live"
+	}
+	return "test"
+}
+
+// credentialSummary says which secrets are set, never their values.
+func credentialSummary(c billkey.ChannelCredentials) string {
+	set := func(name, v string) string {
+		if v == "" {
+			return name + ":-"
+		}
+		return name + ":set"
+	}
+	return set("signKey", c.SignKey) + " " + set("iniapi", c.APIKey) + " " + set("iv", c.APIIV) + " " + set("inilite", c.LiteKey)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey migrate", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	fmt.Fprintf(stdout, "database %s (%s) is up to date\n", maskDSN(c.DB), svc.Store.Dialect)
+	return nil
+}
