@@ -141,7 +141,8 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.Service.Store.Dialect})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.Service.Store.Dialect,
+		"durability": s.Service.Store.Durability(ctx)})
 }
 
 // statusRecorder remembers the status written, for logs and metrics.

@@ -111,23 +111,42 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 	}, nil
 }
 
-// Charge approves a payment on a billing key: INIAPI v1 POST /api/v1/billing
-// type=Billing, hashData = SHA512(key+type+paymethod+timestamp+clientIp+mid+
-// moid+price+billKey). moid is req.OrderID; send each moid once.
-//
-// Errors: a decline is EPG "[resultCode] resultMsg" (the ResultError inside
-// carries the tid INICIS gives declines); an approval whose amount differs
-// from the request is EUNCERTAIN (reconcile, never retry); see billkey.PG.
-func (c *Connector) Charge(ctx context.Context, ch billkey.PGChannel, req billkey.ChargeRequest) (*billkey.Approval, error) {
+// Placeholders for buyer fields INIAPI billing requires but an i'mport again
+// call may omit (i'mport requires only name for html5_inicis; INICIS refuses
+// blank buyerName/buyerEmail/buyerTel with ER0102).
+const (
+	DefaultBuyerName  = "구매자"
+	DefaultBuyerEmail = "buyer@billkey.invalid"
+	DefaultBuyerTel   = "01000000000"
+)
+
+func withBuyerDefaults(b billkey.Buyer) billkey.Buyer {
+	if strings.TrimSpace(b.Name) == "" {
+		b.Name = DefaultBuyerName
+	}
+	if strings.TrimSpace(b.Email) == "" {
+		b.Email = DefaultBuyerEmail
+	}
+	if strings.TrimSpace(b.Tel) == "" {
+		b.Tel = DefaultBuyerTel
+	}
+	return b
+}
+
+// BillingRequest builds the INIAPI v1 billing approval (type=Billing) for a
+// charge: the endpoint URL and the form, hashData included. Charge sends it;
+// the load-test harness uses it to drive INICIS (or the simulator) directly
+// with exactly billkey's wire request.
+func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeRequest) (endpoint string, form url.Values, err error) {
 	e, err := c.endpoints(ch)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	key := ch.Credentials.APIKey
 	ts := apiTimestamp(c.cfg.Now())
 	ip := c.clientIP(req.ClientIP)
 	price := strconv.FormatInt(req.Amount, 10)
-	form := url.Values{}
+	form = url.Values{}
 	form.Set("type", typeBilling)
 	form.Set("paymethod", payMethodCard)
 	form.Set("timestamp", ts)
@@ -138,9 +157,10 @@ func (c *Connector) Charge(ctx context.Context, ch billkey.PGChannel, req billke
 	}
 	form.Set("moid", req.OrderID)
 	form.Set("goodName", req.GoodName)
-	form.Set("buyerName", req.Buyer.Name)
-	form.Set("buyerEmail", req.Buyer.Email)
-	form.Set("buyerTel", req.Buyer.Tel)
+	buyer := withBuyerDefaults(req.Buyer)
+	form.Set("buyerName", buyer.Name)
+	form.Set("buyerEmail", buyer.Email)
+	form.Set("buyerTel", buyer.Tel)
 	form.Set("price", price)
 	form.Set("billKey", req.BillingKey)
 	form.Set("authentification", "00")
@@ -155,7 +175,23 @@ func (c *Connector) Charge(ctx context.Context, ch billkey.PGChannel, req billke
 	}
 	form.Set("hashData", billingHash(key, typeBilling, payMethodCard, ts, ip, ch.MID, req.OrderID, price, req.BillingKey))
 
-	reply, err := c.postForm(ctx, "billing", e.INIAPI+"/api/v1/billing", form)
+	return e.INIAPI + "/api/v1/billing", form, nil
+}
+
+// Charge approves a payment on a billing key: INIAPI v1 POST /api/v1/billing
+// type=Billing, hashData = SHA512(key+type+paymethod+timestamp+clientIp+mid+
+// moid+price+billKey). moid is req.OrderID; send each moid once.
+//
+// Errors: a decline is EPG "[resultCode] resultMsg" (the ResultError inside
+// carries the tid INICIS gives declines); an approval whose amount differs
+// from the request is EUNCERTAIN (reconcile, never retry); see billkey.PG.
+func (c *Connector) Charge(ctx context.Context, ch billkey.PGChannel, req billkey.ChargeRequest) (*billkey.Approval, error) {
+	endpoint, form, err := c.BillingRequest(ch, req)
+	if err != nil {
+		return nil, err
+	}
+	e, _ := c.endpoints(ch)
+	reply, err := c.postForm(ctx, "billing", endpoint, form)
 	if err != nil {
 		return nil, err
 	}

@@ -68,28 +68,9 @@ func IsPostgres(dsn string) bool {
 // file path), applies pending migrations, and returns the store.
 func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 	s := &Store{sealer: sealer, Now: time.Now}
-	if IsPostgres(dsn) {
-		cfg, err := pgxpool.ParseConfig(dsn)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: parse postgres dsn: %w", err)
-		}
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
-		}
-		s.pool = pool
-		s.DB = stdlib.OpenDBFromPool(pool)
-		s.Dialect = "postgres"
-	} else {
-		db, err := sql.Open("sqlite", sqliteDSN(dsn))
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
-		}
-		// One connection: SQLite has one writer anyway, and a single
-		// connection turns lock contention into an orderly Go queue.
-		db.SetMaxOpenConns(1)
-		s.DB = db
-		s.Dialect = "sqlite"
+	var err error
+	if s.DB, s.Dialect, s.pool, err = openDB(ctx, dsn); err != nil {
+		return nil, err
 	}
 	if err := s.DB.PingContext(ctx); err != nil {
 		s.Close()
@@ -100,6 +81,56 @@ func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenDB opens the database named by dsn with billkey's connection settings
+// (the same as Open's, without migrations or a store): for tools that must
+// measure or inspect a database the way billkey uses it.
+func OpenDB(ctx context.Context, dsn string) (db *sql.DB, dialect string, err error) {
+	db, dialect, _, err = openDB(ctx, dsn)
+	return db, dialect, err
+}
+
+func openDB(ctx context.Context, dsn string) (*sql.DB, string, *pgxpool.Pool, error) {
+	if IsPostgres(dsn) {
+		cfg, err := pgxpool.ParseConfig(dsn)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("sqlstore: parse postgres dsn: %w", err)
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, cfg)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
+		}
+		return stdlib.OpenDBFromPool(pool), "postgres", pool, nil
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(dsn))
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	// One connection: SQLite has one writer anyway, and a single
+	// connection turns lock contention into an orderly Go queue.
+	db.SetMaxOpenConns(1)
+	return db, "sqlite", nil, nil
+}
+
+// Durability describes the commit durability in force, e.g.
+// "synchronous=FULL journal_mode=wal" or "synchronous_commit=on".
+func (s *Store) Durability(ctx context.Context) string { return Durability(ctx, s.DB, s.Dialect) }
+
+// Durability describes the commit durability of a database opened by OpenDB.
+func Durability(ctx context.Context, db *sql.DB, dialect string) string {
+	if dialect == "postgres" {
+		var sc, fsync string
+		_ = db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sc)
+		_ = db.QueryRowContext(ctx, `SHOW fsync`).Scan(&fsync)
+		return "synchronous_commit=" + sc + " fsync=" + fsync
+	}
+	var sync int
+	var mode string
+	_ = db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync)
+	_ = db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
+	names := map[int]string{0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
+	return "synchronous=" + names[sync] + " journal_mode=" + mode
 }
 
 // sqliteDSN turns a file path into a modernc DSN with billkey's settings:

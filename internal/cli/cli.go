@@ -31,6 +31,7 @@ Usage:
   billkey keys generate [flags]      create a master key file (for --key-file)
   billkey keys rotate [flags]        add a new master key and re-wrap every sealed secret
   billkey inicis-sim [flags]         run the KG INICIS simulator alone
+  billkey loadtest [flags]           measure a running billkey against the PG alone and a bare baseline
   billkey version                    print the version
 
 Every flag has an environment equivalent (BILLKEY_ADDR, BILLKEY_DB, ...);
@@ -58,6 +59,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runKeys(ctx, rest, stdout, stderr)
 	case "inicis-sim":
 		err = runSimulator(ctx, rest, stdout, stderr)
+	case "loadtest":
+		err = runLoadtest(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "billkey", Version)
 	case "help", "-h", "--help":
