@@ -291,4 +291,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-

@@ -32,7 +32,7 @@ func newPGClient(ctx context.Context, simURL, runID string) (*pgClient, error) {
 	}
 	k, err := c.conn.IssueBillingKey(ctx, c.channel, billkey.IssueRequest{
 		OrderID: runID + "-key", GoodName: "load test",
-		Card:    billkey.Card{Number: "4242424242424242", Expiry: "2030-12", Birth: "880101", Pwd2Digit: "12"},
+		Card: billkey.Card{Number: "4242424242424242", Expiry: "2030-12", Birth: "880101", Pwd2Digit: "12"},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("issue a key at the simulator: %w", err)
