@@ -48,7 +48,9 @@ func serve(t *testing.T, args ...string) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serving{out: &syncBuffer{}, errs: &syncBuffer{}}
 	done := make(chan int, 1)
-	go func() { done <- cli.Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), s.out, s.errs) }()
+	go func() {
+		done <- cli.Main(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), s.out, s.errs)
+	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if m := listenRE.FindStringSubmatch(s.out.String()); m != nil {
