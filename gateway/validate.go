@@ -19,7 +19,9 @@ const (
 	maxAmount      = 1_000_000_000_000 // INICIS price is at most 12 digits
 )
 
-func rejectf(format string, args ...any) error { return billkey.Errorf(billkey.EREJECTED, format, args...) }
+func rejectf(format string, args ...any) error {
+	return billkey.Errorf(billkey.EREJECTED, format, args...)
+}
 
 func checkUID(name, v string, max int) error {
 	if v == "" {
