@@ -193,11 +193,13 @@ func (s *Store) cancels(ctx context.Context, q queryer, paymentID int64) ([]bill
 	return out, rows.Err()
 }
 
+const insertEventSQL = `INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
+
 // insertEvent adds a status change to the webhook outbox.
 func insertEvent(ctx context.Context, tx *sql.Tx, ev *billkey.Event, now time.Time) error {
 	ev.CreatedAt = now
-	err := tx.QueryRowContext(ctx, `INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+	err := tx.QueryRowContext(ctx, insertEventSQL,
 		ev.MerchantID, ev.ImpUID, ev.MerchantUID, string(ev.Status), ev.NoticeURL, unix(now)).Scan(&ev.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert event: %w", err)

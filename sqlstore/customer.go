@@ -85,8 +85,11 @@ func retireKey(ctx context.Context, tx *sql.Tx, c *billkey.Customer, reason stri
 
 // CustomerByUID returns the merchant's billing-key record; ENOTFOUND if none.
 func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error) {
-	c, err := scanCustomer(s.DB.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
-		merchantID, customerUID))
+	st, err := s.prepared(ctx, s.read, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`)
+	if err != nil {
+		return nil, err
+	}
+	c, err := scanCustomer(st.QueryRowContext(ctx, merchantID, customerUID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
 	} else if err != nil {

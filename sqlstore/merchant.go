@@ -163,7 +163,7 @@ type credentialsJSON struct {
 // Channels returns the merchant's channels, default first, with their
 // credentials decrypted.
 func (s *Store) Channels(ctx context.Context, merchantID int64) ([]*billkey.Channel, error) {
-	rows, err := s.DB.QueryContext(ctx, `
+	rows, err := s.read.QueryContext(ctx, `
 		SELECT id, merchant_id, provider, mid, live, is_default, credentials_cipher, created_at
 		FROM channels WHERE merchant_id = $1 ORDER BY is_default DESC, id`, merchantID)
 	if err != nil {

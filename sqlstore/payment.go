@@ -53,6 +53,15 @@ func scanPayment(row interface{ Scan(...any) error }) (*billkey.Payment, error) 
 	return &p, nil
 }
 
+const insertPaymentSQL = `
+		INSERT INTO payments (merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
+			card_code, card_name, card_number, card_quota, name, amount, tax_free, vat_amount, currency,
+			buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent, notice_url,
+			status, started_at, updated_at, customer_uid, customer_uid_usage)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+			$22, $23, $24, $25, $26, $27, $28, $29, $30)
+		RETURNING id`
+
 // CreatePayment inserts a new payment (normally status ready) and sets its
 // ID. A merchant_uid that already has a payment that is not failed gives an
 // EREJECTED error with i'mport's message; an imp_uid collision gives
@@ -62,18 +71,16 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) error {
 		p.StartedAt = s.Now()
 	}
 	p.UpdatedAt = p.StartedAt
-	err := s.DB.QueryRowContext(ctx, `
-		INSERT INTO payments (merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
-			card_code, card_name, card_number, card_quota, name, amount, tax_free, vat_amount, currency,
-			buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent, notice_url,
-			status, started_at, updated_at, customer_uid, customer_uid_usage)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-			$22, $23, $24, $25, $26, $27, $28, $29, $30)
-		RETURNING id`,
-		p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
-		p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
-		p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
-		p.NoticeURL, string(p.Status), unix(p.StartedAt), unix(p.UpdatedAt), p.CustomerUID, p.CustomerUIDUsage).Scan(&p.ID)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := s.txStmt(ctx, tx, insertPaymentSQL)
+		if err != nil {
+			return err
+		}
+		return st.QueryRowContext(ctx, p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
+			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
+			p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
+			p.NoticeURL, string(p.Status), unix(p.StartedAt), unix(p.UpdatedAt), p.CustomerUID, p.CustomerUIDUsage).Scan(&p.ID)
+	})
 	if err == nil {
 		return nil
 	}
@@ -81,7 +88,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) error {
 		return fmt.Errorf("sqlstore: insert payment: %w", err)
 	}
 	var n int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND merchant_uid = $2 AND status <> 'failed'`,
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND merchant_uid = $2 AND status <> 'failed'`,
 		p.MerchantID, p.MerchantUID).Scan(&n); err != nil {
 		return fmt.Errorf("sqlstore: check duplicate order: %w", err)
 	}
@@ -91,6 +98,12 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) error {
 	return ErrImpUIDTaken
 }
 
+const finishPaymentSQL = `
+	UPDATE payments SET status = $1, outcome_unknown = $2, reconcile_after = $3, reconcile_attempts = $4,
+		pg_tid = $5, apply_num = $6, card_code = $7, card_name = $8, card_number = $9, card_quota = $10,
+		paid_at = $11, failed_at = $12, fail_reason = $13, receipt_url = $14, updated_at = $15
+	WHERE id = $16 AND status = 'ready'`
+
 // FinishPayment records the outcome of a payment that is still ready: every
 // result field of p is written, and ev (if not nil) is added to the webhook
 // outbox in the same transaction. It reports false, changing nothing, when
@@ -99,11 +112,11 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 	p.UpdatedAt = s.Now()
 	var done bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE payments SET status = $1, outcome_unknown = $2, reconcile_after = $3, reconcile_attempts = $4,
-				pg_tid = $5, apply_num = $6, card_code = $7, card_name = $8, card_number = $9, card_quota = $10,
-				paid_at = $11, failed_at = $12, fail_reason = $13, receipt_url = $14, updated_at = $15
-			WHERE id = $16 AND status = 'ready'`,
+		st, err := s.txStmt(ctx, tx, finishPaymentSQL)
+		if err != nil {
+			return err
+		}
+		res, err := st.ExecContext(ctx,
 			string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID, p.ApplyNum,
 			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
 			p.ReceiptURL, unix(p.UpdatedAt), p.ID)
@@ -161,7 +174,7 @@ func (s *Store) UncertainPayments(ctx context.Context, now, staleBefore time.Tim
 
 // PaymentByImpUID returns the merchant's payment with the imp_uid.
 func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID string) (*billkey.Payment, error) {
-	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = $1 AND imp_uid = $2`,
+	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = $1 AND imp_uid = $2`,
 		merchantID, impUID)
 	if err != nil {
 		return nil, err
@@ -181,7 +194,7 @@ func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID s
 		q += ` AND status = $3`
 		args = append(args, string(status))
 	}
-	ps, err := s.queryPayments(ctx, s.DB, q+` ORDER BY started_at DESC, id DESC LIMIT 1`, args...)
+	ps, err := s.queryPayments(ctx, s.read, q+` ORDER BY started_at DESC, id DESC LIMIT 1`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +266,7 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 	}
 	cond := strings.Join(where, " AND ")
 	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
 	}
 	order := map[string]string{
@@ -267,7 +280,7 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 	args = append(args, f.Limit, f.Offset)
 	q := fmt.Sprintf(`SELECT %s FROM payments WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
 		paymentColumns, cond, order, len(args)-1, len(args))
-	ps, err := s.queryPayments(ctx, s.DB, q, args...)
+	ps, err := s.queryPayments(ctx, s.read, q, args...)
 	if err != nil {
 		return nil, 0, err
 	}

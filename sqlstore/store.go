@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,6 +56,14 @@ type Store struct {
 	Dialect string // "sqlite" or "postgres"
 	sealer  Sealer
 	pool    *pgxpool.Pool
+	// read serves hot lookups: on SQLite a pool of read-only connections
+	// (WAL readers never wait for the writer's fsync); on PostgreSQL, DB.
+	read *sql.DB
+	// writes feeds the SQLite group committer; nil on PostgreSQL, whose
+	// WAL already groups the commits of concurrent connections.
+	writes chan writeOp
+	wg     sync.WaitGroup
+	stmts  sync.Map // query → *sql.Stmt, per pool
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
@@ -80,7 +89,36 @@ func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.prepareWrites(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.read = s.DB
+	if s.Dialect == "sqlite" {
+		if s.read, err = openSQLiteReaders(dsn); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.writes = make(chan writeOp, 1024)
+		s.wg.Add(1)
+		go s.groupCommitter()
+	}
 	return s, nil
+}
+
+// openSQLiteReaders opens the read-only pool of an SQLite database.
+func openSQLiteReaders(path string) (*sql.DB, error) {
+	dsn := sqliteDSN(path)
+	if strings.Contains(dsn, "?") {
+		dsn += "&_pragma=query_only(1)"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite readers: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	db.SetMaxIdleConns(4)
+	return db, nil
 }
 
 // OpenDB opens the database named by dsn with billkey's connection settings
@@ -179,6 +217,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	var err error
+	if s.writes != nil {
+		close(s.writes)
+		s.wg.Wait()
+		s.writes = nil
+	}
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	if s.read != nil && s.read != s.DB {
+		s.read.Close()
+	}
 	if s.DB != nil {
 		err = s.DB.Close()
 	}
@@ -191,8 +241,21 @@ func (s *Store) Close() error {
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
 
-// tx runs fn in a transaction, committing if it returns nil.
+// tx runs fn in a transaction, committing if it returns nil. On SQLite the
+// transaction may be shared with other callers' (group commit): fn must
+// use only tx, and runs in a savepoint of its own, so its error undoes only
+// its own writes. tx returns only once the commit is durable.
 func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.writes != nil {
+		op := writeOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
+		s.writes <- op
+		return <-op.done
+	}
+	return s.soloTx(ctx, fn)
+}
+
+// soloTx runs fn in a transaction of its own.
+func (s *Store) soloTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.DB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: begin: %w", err)

@@ -65,7 +65,11 @@ func (s *Store) CurrentToken(ctx context.Context, merchantID int64, nonce, token
 // TokenByMAC returns the merchant and expiry of the token with the MAC.
 func (s *Store) TokenByMAC(ctx context.Context, tokenMAC []byte) (merchantID int64, expiresAt time.Time, err error) {
 	var exp int64
-	err = s.DB.QueryRowContext(ctx, `SELECT merchant_id, expires_at FROM access_tokens WHERE token_mac = $1`, tokenMAC).Scan(&merchantID, &exp)
+	st, err := s.prepared(ctx, s.read, `SELECT merchant_id, expires_at FROM access_tokens WHERE token_mac = $1`)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	err = st.QueryRowContext(ctx, tokenMAC).Scan(&merchantID, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, time.Time{}, billkey.Errorf(billkey.EUNAUTHORIZED, "유효하지 않은 토큰입니다. (invalid access token)")
 	} else if err != nil {

@@ -1,0 +1,142 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// maxBatch bounds how many callers share one SQLite commit.
+const maxBatch = 256
+
+// writeOp is one caller's transaction body waiting for the group committer.
+type writeOp struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// groupCommitter serves SQLite writes: it takes whatever transaction bodies
+// are waiting, runs each in a savepoint of one transaction, and commits once,
+// so one fsync serves every caller of the batch. Nobody waits for a batch to
+// fill: a lone caller commits at once, and batches grow only while a commit
+// is in progress. Each caller is answered after the commit is durable, so
+// the guarantee to a merchant is the same as with a transaction of its own.
+func (s *Store) groupCommitter() {
+	defer s.wg.Done()
+	for op := range s.writes {
+		batch := []writeOp{op}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case next, ok := <-s.writes:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, next)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+func (s *Store) commitBatch(batch []writeOp) {
+	if len(batch) == 1 {
+		batch[0].done <- s.soloTx(batch[0].ctx, batch[0].fn)
+		return
+	}
+	ctx := context.Background()
+	tx, err := s.DB.BeginTx(ctx, nil)
+	if err != nil {
+		err = fmt.Errorf("sqlstore: begin: %w", err)
+		for _, op := range batch {
+			op.done <- err
+		}
+		return
+	}
+	results := make([]error, len(batch))
+	for i, op := range batch {
+		results[i] = runInSavepoint(op, tx)
+	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("sqlstore: commit: %w", err)
+		for _, op := range batch {
+			op.done <- err
+		}
+		return
+	}
+	for i, op := range batch {
+		op.done <- results[i]
+	}
+}
+
+// runInSavepoint runs one caller's body so that its failure undoes only its
+// own writes.
+func runInSavepoint(op writeOp, tx *sql.Tx) error {
+	ctx := context.Background()
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		return fmt.Errorf("sqlstore: savepoint: %w", err)
+	}
+	err := op.fn(tx)
+	if err != nil {
+		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO op`); rerr != nil {
+			return fmt.Errorf("sqlstore: rollback to savepoint: %w (after %w)", rerr, err)
+		}
+	}
+	if _, rerr := tx.ExecContext(ctx, `RELEASE op`); rerr != nil && err == nil {
+		return fmt.Errorf("sqlstore: release savepoint: %w", rerr)
+	}
+	return err
+}
+
+// prepared returns db's prepared statement for query, preparing it once.
+// SQLite re-parses every unprepared query; PostgreSQL (pgx) caches its own
+// statements, so this matters most for SQLite.
+func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	key := query
+	if db != s.DB {
+		key = "r:" + query
+	}
+	if st, ok := s.stmts.Load(key); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+	}
+	if prev, loaded := s.stmts.LoadOrStore(key, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// writeStatements are prepared on the write pool when the store opens.
+// They must be prepared before any transaction runs: preparing on the pool
+// needs a free connection, and SQLite's single one belongs to the
+// transaction.
+var writeStatements = []string{insertPaymentSQL, finishPaymentSQL, insertEventSQL}
+
+func (s *Store) prepareWrites(ctx context.Context) error {
+	for _, q := range writeStatements {
+		if _, err := s.prepared(ctx, s.DB, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// txStmt returns query prepared for use in tx: the store's prepared
+// statement when it has one, else one prepared in tx (closed with it).
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+	}
+	return st, nil
+}
