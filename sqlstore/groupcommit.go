@@ -128,6 +128,26 @@ func (s *Store) prepareWrites(ctx context.Context) error {
 	return nil
 }
 
+// write runs one prepared write statement durably: on SQLite inside a
+// group commit, on PostgreSQL as a single autocommit statement (no
+// BEGIN/COMMIT round trips).
+func (s *Store) write(ctx context.Context, query string, fn func(st *sql.Stmt) error) error {
+	if s.writes == nil {
+		st, err := s.prepared(ctx, s.DB, query)
+		if err != nil {
+			return err
+		}
+		return fn(st)
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := s.txStmt(ctx, tx, query)
+		if err != nil {
+			return err
+		}
+		return fn(st)
+	})
+}
+
 // txStmt returns query prepared for use in tx: the store's prepared
 // statement when it has one, else one prepared in tx (closed with it).
 func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {

@@ -71,11 +71,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) error {
 		p.StartedAt = s.Now()
 	}
 	p.UpdatedAt = p.StartedAt
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		st, err := s.txStmt(ctx, tx, insertPaymentSQL)
-		if err != nil {
-			return err
-		}
+	err := s.write(ctx, insertPaymentSQL, func(st *sql.Stmt) error {
 		return st.QueryRowContext(ctx, p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
 			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
 			p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
@@ -110,6 +106,9 @@ const finishPaymentSQL = `
 // the payment was no longer ready (someone else recorded an outcome first).
 func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
 	p.UpdatedAt = s.Now()
+	if s.Dialect == "postgres" && ev != nil {
+		return s.finishPaymentPG(ctx, p, ev)
+	}
 	var done bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		st, err := s.txStmt(ctx, tx, finishPaymentSQL)
@@ -137,6 +136,32 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		return nil
 	})
 	return done, err
+}
+
+// finishPaymentSQLPG records the outcome and queues its event in one
+// statement (one round trip, atomic): the event is inserted only if the
+// payment was still ready.
+const finishPaymentSQLPG = `
+	WITH u AS (` + finishPaymentSQL + ` RETURNING merchant_id, imp_uid, merchant_uid, status)
+	INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
+	SELECT merchant_id, imp_uid, merchant_uid, status, $17, $15 FROM u
+	RETURNING id`
+
+func (s *Store) finishPaymentPG(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
+	st, err := s.prepared(ctx, s.DB, finishPaymentSQLPG)
+	if err != nil {
+		return false, err
+	}
+	err = st.QueryRowContext(ctx, string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID,
+		p.ApplyNum, p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
+		p.ReceiptURL, unix(p.UpdatedAt), p.ID, ev.NoticeURL).Scan(&ev.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil // no longer ready: someone else recorded the outcome
+	} else if err != nil {
+		return false, fmt.Errorf("sqlstore: finish payment: %w", err)
+	}
+	ev.CreatedAt = p.UpdatedAt
+	return true, nil
 }
 
 // MarkUncertain records that the PG's answer for a ready payment is unknown

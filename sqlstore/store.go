@@ -135,6 +135,11 @@ func openDB(ctx context.Context, dsn string) (*sql.DB, string, *pgxpool.Pool, er
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("sqlstore: parse postgres dsn: %w", err)
 		}
+		if !strings.Contains(dsn, "pool_max_conns") {
+			// pgx's default (max(4, NumCPU)) starves concurrent charges:
+			// PostgreSQL groups the commits of concurrent connections.
+			cfg.MaxConns = 32
+		}
 		pool, err := pgxpool.NewWithConfig(ctx, cfg)
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
