@@ -64,6 +64,8 @@ type Store struct {
 	writes chan writeOp
 	wg     sync.WaitGroup
 	stmts  sync.Map // query → *sql.Stmt, per pool
+	// stopCheckpoints ends the SQLite background checkpointer.
+	stopCheckpoints func()
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
@@ -78,7 +80,8 @@ func IsPostgres(dsn string) bool {
 func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 	s := &Store{sealer: sealer, Now: time.Now}
 	var err error
-	if s.DB, s.Dialect, s.pool, err = openDB(ctx, dsn); err != nil {
+	// The writer never checkpoints inside a commit: see startCheckpointer.
+	if s.DB, s.Dialect, s.pool, err = openDB(ctx, dsn, "wal_autocheckpoint(0)"); err != nil {
 		return nil, err
 	}
 	if err := s.DB.PingContext(ctx); err != nil {
@@ -102,6 +105,10 @@ func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 		s.writes = make(chan writeOp, 1024)
 		s.wg.Add(1)
 		go s.groupCommitter()
+		if err := s.startCheckpointer(dsn); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -129,7 +136,7 @@ func OpenDB(ctx context.Context, dsn string) (db *sql.DB, dialect string, err er
 	return db, dialect, err
 }
 
-func openDB(ctx context.Context, dsn string) (*sql.DB, string, *pgxpool.Pool, error) {
+func openDB(ctx context.Context, dsn string, sqlitePragmas ...string) (*sql.DB, string, *pgxpool.Pool, error) {
 	if IsPostgres(dsn) {
 		cfg, err := pgxpool.ParseConfig(dsn)
 		if err != nil {
@@ -146,7 +153,7 @@ func openDB(ctx context.Context, dsn string) (*sql.DB, string, *pgxpool.Pool, er
 		}
 		return stdlib.OpenDBFromPool(pool), "postgres", pool, nil
 	}
-	db, err := sql.Open("sqlite", sqliteDSN(dsn))
+	db, err := sql.Open("sqlite", sqliteDSN(dsn, sqlitePragmas...))
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
 	}
@@ -179,7 +186,7 @@ func Durability(ctx context.Context, db *sql.DB, dialect string) string {
 // sqliteDSN turns a file path into a modernc DSN with billkey's settings:
 // WAL, a busy timeout, foreign keys, full synchronous commits (a payment
 // acknowledged to a merchant survives power loss) and immediate write locks.
-func sqliteDSN(path string) string {
+func sqliteDSN(path string, pragmas ...string) string {
 	if strings.HasPrefix(path, "file:") {
 		return path
 	}
@@ -189,6 +196,9 @@ func sqliteDSN(path string) string {
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_txlock", "immediate")
+	for _, p := range pragmas {
+		q.Add("_pragma", p)
+	}
 	return "file:" + path + "?" + q.Encode()
 }
 
@@ -226,6 +236,9 @@ func (s *Store) Close() error {
 		close(s.writes)
 		s.wg.Wait()
 		s.writes = nil
+	}
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
 	}
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
