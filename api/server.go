@@ -53,6 +53,8 @@ func (s *Server) routes() {
 	s.private.HandleFunc("GET /payments/status/{payment_status}", s.handlePaymentsByStatus)
 	s.private.HandleFunc("/", s.handleNotFound)
 	s.subscribeRoutes()
+	s.scheduleRoutes()
+	s.webhookRoutes()
 }
 
 type ctxKey int

@@ -75,7 +75,7 @@ func (s *Service) Cancel(ctx context.Context, merchantID int64, in CancelInput) 
 	if err != nil {
 		return nil, err
 	}
-	ch, err := s.Store.ChannelByID(ctx, merchantID, p.ChannelID)
+	ch, err := s.channel(ctx, merchantID, p.ChannelID)
 	if err != nil {
 		_ = s.Store.FailCancel(context.WithoutCancel(ctx), c)
 		return nil, err

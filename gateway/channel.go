@@ -17,7 +17,7 @@ const noBillingChannel = "비인증결제모듈 사용정보를 찾을 수 없�
 // calls), a pg value that matches nothing falls back to the default channel,
 // as i'mport does; with strict set (the payment window) it is an error.
 func (s *Service) ResolveChannel(ctx context.Context, merchantID int64, pg string, strict bool) (*billkey.Channel, error) {
-	chs, err := s.Store.Channels(ctx, merchantID)
+	chs, err := s.channels(ctx, merchantID)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (s *Service) ChargeAgain(ctx context.Context, merchantID int64, in ChargeIn
 	} else if err != nil {
 		return nil, err
 	}
-	ch, err := s.Store.ChannelByID(ctx, merchantID, cust.ChannelID)
+	ch, err := s.channel(ctx, merchantID, cust.ChannelID)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: channel of customer %q: %w", in.CustomerUID, err)
 	}
@@ -168,10 +168,14 @@ func (s *Service) fail(ctx context.Context, p *billkey.Payment, reason string) (
 
 func (s *Service) finish(ctx context.Context, p *billkey.Payment) (*billkey.Payment, error) {
 	ev := &billkey.Event{MerchantID: p.MerchantID, ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status, NoticeURL: p.NoticeURL}
-	if _, err := s.Store.FinishPayment(ctx, p, ev); err != nil {
+	done, err := s.Store.FinishPayment(ctx, p, ev)
+	if err != nil {
 		return nil, err
 	}
-	// Whoever recorded the outcome, return what is stored now.
+	if done {
+		return p, nil
+	}
+	// Someone else recorded the outcome first: return what is stored.
 	return s.Store.PaymentByImpUID(ctx, p.MerchantID, p.ImpUID)
 }
 

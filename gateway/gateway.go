@@ -43,6 +43,33 @@ type Service struct {
 	// AllowLive lets live channels be used; billkey serve sets it only when
 	// the master key was configured explicitly.
 	AllowLive bool
+
+	cache caches
+	// StaleReadyAfter is how long an API payment may stay ready without a
+	// recorded outcome before it is treated as left by a node that died
+	// mid-charge (default 3 minutes). It must exceed any PG call.
+	StaleReadyAfter time.Duration
+	// Schedules configures the execution of scheduled payments.
+	Schedules ScheduleConfig
+	// Webhooks configures webhook delivery.
+	Webhooks WebhookConfig
+	// Wake, when set, asks the background job runner to look for due work
+	// of the named queue (QueueSchedules, QueueWebhooks) now.
+	Wake func(queue string)
+	// Window speaks INICIS's browser window protocols for the payment
+	// window (normally the same *inicis.Connector as PG); nil disables it.
+	Window WindowPG
+	// WindowTTL is how long a payment window attempt stays open (default
+	// DefaultWindowTTL).
+	WindowTTL time.Duration
+}
+
+// staleReadyAfter returns StaleReadyAfter, or its 3-minute default.
+func (s *Service) staleReadyAfter() time.Duration {
+	if s.StaleReadyAfter > 0 {
+		return s.StaleReadyAfter
+	}
+	return staleReady
 }
 
 // DefaultReconcileDelays is the published reconciliation schedule.

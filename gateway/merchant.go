@@ -133,5 +133,6 @@ func (s *Service) AddChannel(ctx context.Context, impCode string, ch *billkey.Ch
 		ch.Default = true
 	}
 	ch.MerchantID = m.ID
+	defer s.forgetChannels(m.ID)
 	return s.Store.CreateChannel(ctx, ch)
 }

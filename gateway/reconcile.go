@@ -13,6 +13,11 @@ import (
 // longer than any PG call.
 const staleReady = 3 * time.Minute
 
+// reasonNoApproval is the fail_reason of a payment left ready for which the
+// PG has no approval at all: the charge never reached the PG, so a schedule
+// may safely run it again (schedule.go).
+const reasonNoApproval = "PG사 승인 내역이 없어 실패 처리되었습니다. (no approval found at the PG)"
+
 // notFoundGrace is how many inquiries must find nothing before an unknown
 // charge is declared failed: a PG may list an approval a little late.
 const notFoundGrace = 3
@@ -54,7 +59,7 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 // charges. It returns how many payments it resolved.
 func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
 	now := s.Now()
-	ps, err := s.Store.UncertainPayments(ctx, now, now.Add(-staleReady), 50)
+	ps, err := s.Store.UncertainPayments(ctx, now, now.Add(-s.staleReadyAfter()), 50)
 	if err != nil {
 		return 0, err
 	}
@@ -75,7 +80,7 @@ func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
 }
 
 func (s *Service) reconcile(ctx context.Context, p *billkey.Payment) (bool, error) {
-	ch, err := s.Store.ChannelByID(ctx, p.MerchantID, p.ChannelID)
+	ch, err := s.channel(ctx, p.MerchantID, p.ChannelID)
 	if err != nil {
 		return false, err
 	}
@@ -103,7 +108,7 @@ func (s *Service) reconcile(ctx context.Context, p *billkey.Payment) (bool, erro
 		if attempts < notFoundGrace {
 			return false, s.deferReconcile(ctx, p, attempts, nil)
 		}
-		_, err := s.fail(ctx, p, "PG사 승인 내역이 없어 실패 처리되었습니다. (no approval found at the PG)")
+		_, err := s.fail(ctx, p, reasonNoApproval)
 		s.Logger.Info("reconciled unknown outcome: failed (no approval at the PG)", "imp_uid", p.ImpUID)
 		return err == nil, err
 	}

@@ -49,14 +49,19 @@ func (s *Service) Authenticate(ctx context.Context, token string) (int64, error)
 	if len(token) != 40 {
 		return 0, errBadToken
 	}
+	now := s.Now()
+	if id, ok := s.cache.token(token, now); ok {
+		return id, nil
+	}
 	merchantID, expires, err := s.Store.TokenByMAC(ctx, s.Keys.MAC(macTokenLookup, []byte(token)))
 	if billkey.ErrorCode(err) == billkey.EUNAUTHORIZED {
 		return 0, errBadToken
 	} else if err != nil {
 		return 0, err
 	}
-	if !s.Now().Before(expires) {
+	if !now.Before(expires) {
 		return 0, billkey.Errorf(billkey.EUNAUTHORIZED, "토큰이 만료되었습니다. (token expired)")
 	}
+	s.cache.putToken(token, merchantID, expires, now)
 	return merchantID, nil
 }

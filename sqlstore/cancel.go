@@ -52,6 +52,8 @@ func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRe
 			return fmt.Errorf("sqlstore: reserve cancel: %w", err)
 		}
 		switch {
+		case amount == 0:
+			return billkey.Errorf(billkey.EREJECTED, "결제금액이 0원인 건(빌링키 발급 기록)은 취소할 수 없습니다. 빌링키는 DELETE /subscribe/customers/{customer_uid}로 삭제하세요.")
 		case status == string(billkey.StatusCancelled):
 			return billkey.Errorf(billkey.EREJECTED, "이미 전액취소된 주문입니다.")
 		case status == string(billkey.StatusReady) && unknown:

@@ -15,7 +15,9 @@ import (
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/inicissim"
+	"github.com/billkey/billkey/jobs"
 	"github.com/billkey/billkey/sqlstore"
+	"github.com/billkey/billkey/window"
 )
 
 // SimulatorPrefix is where billkey serve mounts the built-in INICIS
@@ -44,6 +46,18 @@ type AppOptions struct {
 	ReconcileInterval time.Duration
 	// AllowLive lets live channels charge (only with an explicit master key).
 	AllowLive bool
+	// Jobs configures scheduled payments and webhook delivery.
+	Jobs JobOptions
+	// NoDemo leaves the demo shop (/demo) out.
+	NoDemo bool
+	// DemoMerchant is the imp code of the demo shop's merchant; empty
+	// means the oldest merchant.
+	DemoMerchant string
+	// WindowTTL bounds how long a payment window stays open (default 30 min).
+	WindowTTL time.Duration
+	// WindowSweepInterval is how often expired window attempts are settled
+	// (default 1 min).
+	WindowSweepInterval time.Duration
 }
 
 // App is a running gateway: HTTP server, built-in simulator, workers.
@@ -54,8 +68,9 @@ type App struct {
 	PG        *inicis.Connector
 	Simulator *inicissim.Simulator // nil with an external simulator
 	Metrics   *api.Metrics
-	BaseURL   string // how browsers reach billkey
-	SimURL    string // how test channels reach INICIS
+	Jobs      *jobs.Runner // scheduled payments and webhook delivery
+	BaseURL   string       // how browsers reach billkey
+	SimURL    string       // how test channels reach INICIS
 
 	server *http.Server
 	ln     net.Listener
@@ -90,14 +105,26 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	})
 	a.Service = gateway.New(o.Store, o.Keys, a.PG, o.Logger)
 	a.Service.AllowLive = o.AllowLive
+	a.Service.Window = a.PG
+	a.Service.WindowTTL = o.WindowTTL
 	if o.ReconcileDelays != nil {
 		a.Service.ReconcileDelays = o.ReconcileDelays
 	}
+	o.Jobs.apply(a.Service, o.AllowLive)
 	a.Metrics = api.NewMetrics()
 	a.API = api.NewServer(a.Service, o.Logger, a.Metrics)
 	if a.Simulator != nil {
 		a.API.Mount(SimulatorPrefix+"/", http.StripPrefix(SimulatorPrefix, a.Simulator))
 	}
+	win, err := window.New(window.Config{
+		Service: a.Service, BaseURL: a.BaseURL, Logger: o.Logger.With("component", "window"),
+		Demo: !o.NoDemo, DemoMerchant: o.DemoMerchant,
+	})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	win.Register(a.API.Mount)
 	a.server = &http.Server{
 		Handler:           a.API,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -112,7 +139,11 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	a.wg.Add(2)
+	sweep := o.WindowSweepInterval
+	if sweep <= 0 {
+		sweep = time.Minute
+	}
+	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
 		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -123,6 +154,12 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		defer a.wg.Done()
 		a.Service.RunReconciler(wctx, interval)
 	}()
+	go func() {
+		defer a.wg.Done()
+		a.Service.RunWindowSweeper(wctx, sweep)
+	}()
+	a.Jobs = o.Jobs.runner(a.Service, o.Logger, a.Metrics)
+	a.Jobs.Start(wctx)
 	return a, nil
 }
 
@@ -138,5 +175,8 @@ func (a *App) Close(ctx context.Context) error {
 	err := a.server.Shutdown(ctx)
 	a.cancel()
 	a.wg.Wait()
+	if jerr := a.Jobs.Stop(ctx); jerr != nil && err == nil {
+		err = jerr
+	}
 	return err
 }

@@ -28,6 +28,8 @@ Usage:
   billkey channel add [flags]        add a PG channel to a merchant
   billkey channel list [flags]       list a merchant's channels
   billkey migrate [flags]            apply database migrations
+  billkey webhooks list|resend|secret|url [flags]
+                                     webhook deliveries (with every attempt), resend, rotate the signing secret, URL
   billkey keys generate [flags]      create a master key file (for --key-file)
   billkey keys rotate [flags]        add a new master key and re-wrap every sealed secret
   billkey inicis-sim [flags]         run the KG INICIS simulator alone
@@ -55,6 +57,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runChannel(ctx, rest, stdout, stderr)
 	case "migrate":
 		err = runMigrate(ctx, rest, stdout, stderr)
+	case "webhooks":
+		err = runWebhooks(ctx, rest, stdout, stderr)
 	case "keys":
 		err = runKeys(ctx, rest, stdout, stderr)
 	case "inicis-sim":

@@ -52,6 +52,11 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	m, err := svc.RewrapWebhookSecrets(ctx, k.Rewrap)
+	if err != nil {
+		return err
+	}
+	n += m
 	fmt.Fprintf(stdout, "re-wrapped %d sealed secrets under %s\n", n, k.PrimaryID())
 	return nil
 }

@@ -25,7 +25,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
-	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "do not create a demo merchant on an empty database (env BILLKEY_NO_DEMO=true)")
+	jobFlags(fs, &o.Jobs)
+	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
+	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
 	svc, k, err := setup(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
@@ -34,6 +36,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer store.Close()
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
+	o.NoDemo = noDemo
 
 	app, err := StartApp(ctx, o)
 	if err != nil {
@@ -45,6 +48,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
 		slog.Bool("live_channels_allowed", o.AllowLive), slog.Duration("pg_timeout", o.PGTimeout),
 		slog.String("admin_addr", adminAddr))
+
+	logger.Info("background jobs (scheduled payments, webhooks)",
+		slog.Bool("enabled", !o.Jobs.Disabled), slog.String("lease_owner", app.Jobs.Owner()),
+		slog.Duration("poll_interval", o.Jobs.PollInterval), slog.Duration("schedule_lease", o.Jobs.ScheduleLease),
+		slog.Duration("webhook_timeout", o.Jobs.WebhookTimeout), slog.Duration("webhook_give_up_after", o.Jobs.WebhookGiveUpAfter),
+		slog.Any("webhook_allow_cidr", o.Jobs.WebhookAllowCIDRs), slog.Bool("webhook_loopback_allowed", !o.AllowLive))
 
 	var admin *http.Server
 	if adminAddr == "" {
@@ -70,7 +79,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	fmt.Fprintf(stdout, "billkey %s listening on %s\n", Version, app.BaseURL)
-	fmt.Fprintf(stdout, "  demo shop:  %s/demo\n  API:        %s/users/getToken\n", app.BaseURL, app.BaseURL)
+	if !noDemo {
+		fmt.Fprintf(stdout, "  demo shop:  %s/demo   (open it in a browser; test card 4242-4242-4242-4242)\n", app.BaseURL)
+	}
+	fmt.Fprintf(stdout, "  iamport.js: %s/js/iamport.js\n  API:        %s/users/getToken\n", app.BaseURL, app.BaseURL)
 
 	<-ctx.Done()
 	logger.Info("billkey shutting down")

@@ -1,0 +1,221 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/sqlstore"
+)
+
+// webhookRoutes registers billkey's webhook management API (an extension:
+// i'mport has only a console for this). It uses the same token and
+// envelope as the rest of the API.
+func (s *Server) webhookRoutes() {
+	s.private.HandleFunc("GET /webhooks", s.handleWebhookSettings)
+	s.private.HandleFunc("PUT /webhooks/url", s.idempotent(s.handleSetWebhookURL))
+	// Not idempotent(): a stored reply would keep the new secret in the
+	// idempotency table.
+	s.private.HandleFunc("POST /webhooks/secret/rotate", s.handleRotateWebhookSecret)
+	s.private.HandleFunc("GET /webhooks/deliveries", s.handleWebhookDeliveries)
+	s.private.HandleFunc("GET /webhooks/deliveries/{id}", s.handleWebhookDelivery)
+	s.private.HandleFunc("POST /webhooks/deliveries/{id}/resend", s.idempotent(s.handleResendWebhook))
+}
+
+type webhookSecretView struct {
+	CreatedAt int64 `json:"created_at"`
+	ExpiresAt int64 `json:"expires_at"` // 0: signs until rotated out
+	ID        int64 `json:"id"`
+}
+
+type webhookSettingsView struct {
+	Secrets []webhookSecretView `json:"secrets"`
+	URL     *string             `json:"url"`
+}
+
+type attemptView struct {
+	AttemptedAt int64   `json:"attempted_at"`
+	Error       *string `json:"error"`
+	LatencyMS   int64   `json:"latency_ms"`
+	Node        string  `json:"node"`
+	StatusCode  int     `json:"status_code"`
+}
+
+type deliveryView struct {
+	Attempts       []attemptView `json:"attempts"`
+	Body           string        `json:"body"`
+	CreatedAt      int64         `json:"created_at"`
+	DeliveredAt    int64         `json:"delivered_at"`
+	ID             int64         `json:"id"`
+	ImpUID         *string       `json:"imp_uid"`
+	LastError      *string       `json:"last_error"`
+	LastStatusCode int           `json:"last_status_code"`
+	MerchantUID    string        `json:"merchant_uid"`
+	NextAttemptAt  int64         `json:"next_attempt_at"` // 0 unless pending
+	State          string        `json:"state"`
+	Status         string        `json:"status"`
+	URL            *string       `json:"url"`
+	WebhookID      string        `json:"webhook_id"`
+}
+
+func newDeliveryView(d *sqlstore.WebhookDelivery) deliveryView {
+	v := deliveryView{
+		Attempts: []attemptView{}, Body: string(d.Body), CreatedAt: ts(d.CreatedAt), DeliveredAt: ts(d.DeliveredAt),
+		ID: d.ID, ImpUID: ns(d.ImpUID), LastError: ns(d.LastError), LastStatusCode: d.LastStatusCode,
+		MerchantUID: d.MerchantUID, State: string(d.State), Status: string(d.Status), URL: ns(d.URL),
+		WebhookID: gateway.WebhookID(d.EventID),
+	}
+	if d.State == sqlstore.DeliveryPending {
+		v.NextAttemptAt = ts(d.NextAttemptAt)
+	}
+	for _, a := range d.Log {
+		v.Attempts = append(v.Attempts, attemptView{
+			AttemptedAt: ts(a.At), Error: ns(a.Error), LatencyMS: a.Latency.Milliseconds(), Node: a.Node, StatusCode: a.StatusCode,
+		})
+	}
+	return v
+}
+
+// handleWebhookSettings serves GET /webhooks: the URL and which secrets
+// sign (never the secrets).
+func (s *Server) handleWebhookSettings(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Service.WebhookSettings(r.Context(), merchantID(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v := webhookSettingsView{URL: ns(st.URL), Secrets: []webhookSecretView{}}
+	for _, i := range st.Secrets {
+		v.Secrets = append(v.Secrets, webhookSecretView{ID: i.ID, CreatedAt: ts(i.CreatedAt), ExpiresAt: ts(i.ExpiresAt)})
+	}
+	writeOK(w, v)
+}
+
+// handleSetWebhookURL serves PUT /webhooks/url {"url": "..."} ("" clears).
+func (s *Server) handleSetWebhookURL(w http.ResponseWriter, r *http.Request, p Params) {
+	u, err := p.String("url")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.Service.SetWebhookURL(r.Context(), merchantID(r), u); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.handleWebhookSettings(w, r)
+}
+
+type rotatedSecretView struct {
+	CreatedAt          int64  `json:"created_at"`
+	PreviousValidUntil int64  `json:"previous_valid_until"`
+	Secret             string `json:"secret"`
+}
+
+// handleRotateWebhookSecret serves POST /webhooks/secret/rotate, with an
+// optional previous_valid_for (seconds the old secret keeps signing; default
+// 86400, 0 drops it at once). The new secret is in this reply only.
+func (s *Server) handleRotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+	p, err := readParams(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	overlap := time.Duration(-1)
+	secs, ok, err := p.Int64("previous_valid_for")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if ok {
+		if secs < 0 {
+			s.writeError(w, r, billkey.Errorf(billkey.EREJECTED, "previous_valid_for는 0 이상의 초 단위 값이어야 합니다."))
+			return
+		}
+		overlap = time.Duration(secs) * time.Second
+	}
+	rs, err := s.Service.RotateWebhookSecret(r.Context(), merchantID(r), overlap)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeOK(w, rotatedSecretView{Secret: rs.Secret, CreatedAt: ts(rs.CreatedAt), PreviousValidUntil: ts(rs.PreviousValidUntil)})
+}
+
+// handleWebhookDeliveries serves GET /webhooks/deliveries with optional
+// imp_uid, merchant_uid, state (pending, delivered, failed, skipped), page
+// and limit; newest first, each with every attempt.
+func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+	q, err := parseForm(r.URL.RawQuery)
+	if err != nil {
+		s.writeError(w, r, invalid(err))
+		return
+	}
+	page, limit, err := paging(q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	v, err := strs(q, "imp_uid", "merchant_uid", "state")
+	if err != nil {
+		s.writeError(w, r, invalid(err))
+		return
+	}
+	f := sqlstore.DeliveryFilter{MerchantID: merchantID(r), ImpUID: v[0], MerchantUID: v[1], State: sqlstore.DeliveryState(v[2]),
+		Offset: (page - 1) * limit, Limit: limit}
+	if f.State != "" && !f.State.Valid() {
+		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 상태값입니다. (state: pending, delivered, failed, skipped)"))
+		return
+	}
+	ds, total, err := s.Service.WebhookDeliveries(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	views := make([]deliveryView, len(ds))
+	for i, d := range ds {
+		views[i] = newDeliveryView(d)
+	}
+	writeOK(w, newPage(views, total, page, limit))
+}
+
+func deliveryID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, billkey.Errorf(billkey.ENOTFOUND, "웹훅 전송 기록이 존재하지 않습니다. (id: %s)", truncate(r.PathValue("id"), 20))
+	}
+	return id, nil
+}
+
+// handleWebhookDelivery serves GET /webhooks/deliveries/{id}.
+func (s *Server) handleWebhookDelivery(w http.ResponseWriter, r *http.Request) {
+	id, err := deliveryID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.Service.WebhookDelivery(r.Context(), merchantID(r), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeOK(w, newDeliveryView(d))
+}
+
+// handleResendWebhook serves POST /webhooks/deliveries/{id}/resend: the
+// delivery is sent again now (same webhook-id), whatever its state.
+func (s *Server) handleResendWebhook(w http.ResponseWriter, r *http.Request, _ Params) {
+	id, err := deliveryID(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.Service.ResendWebhook(r.Context(), merchantID(r), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeOK(w, newDeliveryView(d))
+}

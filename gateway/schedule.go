@@ -1,0 +1,515 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/jobs"
+	"github.com/billkey/billkey/sqlstore"
+	"github.com/billkey/billkey/webhook"
+)
+
+// Queue names of the background job runner.
+const (
+	QueueSchedules = "schedules"
+	QueueWebhooks  = "webhooks"
+)
+
+// ScheduleConfig configures the execution of scheduled payments.
+type ScheduleConfig struct {
+	// Lease is how long a node holds a claimed schedule; once it expires
+	// (the node died) another node takes the schedule over. It must exceed
+	// a charge's PG timeout comfortably. Default 2 minutes.
+	Lease time.Duration
+	// RetryDelays are the waits before a schedule is run again after its
+	// charge's outcome was unknown (the payment stays ready until the
+	// reconciler resolves it) or an internal error; the last repeats.
+	// Default 5 s, 15 s, 30 s, 1 min, 5 min.
+	RetryDelays []time.Duration
+	// MaxAttempts is how many runs a schedule may have had when an
+	// internal error (no payment made) makes billkey give up and record it
+	// failed (default 20). A run that finds its payment waiting for an
+	// unknown PG outcome always waits instead.
+	MaxAttempts int
+}
+
+// DefaultScheduleLease is ScheduleConfig.Lease's default.
+const DefaultScheduleLease = 2 * time.Minute
+
+func (c ScheduleConfig) lease() time.Duration {
+	if c.Lease > 0 {
+		return c.Lease
+	}
+	return DefaultScheduleLease
+}
+
+func (c ScheduleConfig) retryDelay(attempt int) time.Duration {
+	ds := c.RetryDelays
+	if len(ds) == 0 {
+		ds = []time.Duration{5 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute, 5 * time.Minute}
+	}
+	return ds[min(max(attempt-1, 0), len(ds)-1)]
+}
+
+func (c ScheduleConfig) maxAttempts() int {
+	if c.MaxAttempts > 0 {
+		return c.MaxAttempts
+	}
+	return 20
+}
+
+// Schedule messages. i'mport's exact texts where they are recorded (spec
+// §2.4); billkey's own otherwise.
+const (
+	noScheduleCustomer  = "등록된 고객정보가 없습니다."
+	nothingToUnschedule = "취소할 예약결제 기록이 존재하지 않습니다."
+	scheduleCardFailed  = "카드정보 확인에 실패하였습니다."
+	maxSchedulesPerCall = 1000
+	// schedulePastGrace is how far in the past a new schedule_at may be
+	// (it then runs at once): clocks differ; anything older is a mistake.
+	schedulePastGrace = 10 * time.Minute
+	// maxScheduleAt is 9999-12-31T23:59:59Z: a larger schedule_at is
+	// milliseconds sent as seconds.
+	maxScheduleAt = 253402300799
+)
+
+// CheckOrderPrefix starts the merchant_uid of checking_amount approvals
+// (charged and cancelled at once). Their webhooks are not sent.
+const CheckOrderPrefix = "billkey_check_"
+
+// ScheduleItem is one entry of schedules[].
+type ScheduleItem struct {
+	MerchantUID string
+	ScheduleAt  time.Time
+	Name        string
+	Amounts
+	Buyer      billkey.Buyer
+	CustomData *string
+	NoticeURL  string
+}
+
+// ScheduleInput is POST /subscribe/payments/schedule.
+type ScheduleInput struct {
+	CustomerUID string
+	// Card issues a billing key first when customer_uid has none (the
+	// number is required then); ignored when the customer has a key.
+	Card billkey.Card
+	PG   string
+	// CheckingAmount > 0 approves that amount on the key and cancels it at
+	// once, to check the card before the schedules are registered.
+	CheckingAmount int64
+	Schedules      []ScheduleItem
+	ClientIP       string
+}
+
+// CreateSchedules registers scheduled payments (POST
+// /subscribe/payments/schedule), all or none: every item is validated before
+// anything is written or any PG call is made; then a billing key is issued
+// when the customer has none and card data was given; then the
+// checking_amount test approval is made and cancelled; then the schedules are
+// inserted in one transaction. A merchant_uid already scheduled or already
+// used by a payment is refused (code 1).
+func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in ScheduleInput) ([]*sqlstore.Schedule, error) {
+	if err := checkUID("customer_uid", in.CustomerUID, maxCustomerUID); err != nil {
+		return nil, err
+	}
+	if len(in.Schedules) == 0 {
+		return nil, rejectf("schedules 파라미터가 누락되었습니다.")
+	}
+	if len(in.Schedules) > maxSchedulesPerCall {
+		return nil, rejectf("한 번에 최대 %d건까지 예약할 수 있습니다.", maxSchedulesPerCall)
+	}
+	if in.CheckingAmount < 0 || in.CheckingAmount > maxAmount {
+		return nil, rejectf("checking_amount는 0 이상의 금액이어야 합니다.")
+	}
+	now := s.Now()
+	seen := map[string]bool{}
+	uids := make([]string, 0, len(in.Schedules))
+	scs := make([]*sqlstore.Schedule, 0, len(in.Schedules))
+	for i := range in.Schedules {
+		it := &in.Schedules[i]
+		ci := ChargeInput{CustomerUID: in.CustomerUID, MerchantUID: it.MerchantUID, Name: it.Name, Amounts: it.Amounts,
+			Buyer: it.Buyer, CustomData: it.CustomData, NoticeURL: it.NoticeURL}
+		if err := ci.check(); err != nil {
+			return nil, billkey.WrapError(billkey.ErrorCode(err), fmt.Sprintf("schedules[%d]: %s", i, billkey.ErrorMessage(err)), err)
+		}
+		if err := checkScheduleAt(it.ScheduleAt, now); err != nil {
+			return nil, err
+		}
+		if it.NoticeURL != "" && webhook.CheckURL(it.NoticeURL) != nil {
+			return nil, rejectf("notice_url은 http:// 또는 https://로 시작하는 URL이어야 합니다. (merchant_uid: %s)", it.MerchantUID)
+		}
+		if seen[it.MerchantUID] {
+			return nil, rejectf("schedules에 같은 merchant_uid가 두 번 있습니다. (merchant_uid: %s)", it.MerchantUID)
+		}
+		seen[it.MerchantUID] = true
+		uids = append(uids, it.MerchantUID)
+		scs = append(scs, &sqlstore.Schedule{
+			MerchantID: merchantID, CustomerUID: in.CustomerUID, MerchantUID: it.MerchantUID, ScheduleAt: it.ScheduleAt,
+			Amount: ci.Amount, TaxFree: ci.TaxFree, VatAmount: ci.VatAmount, Currency: ci.Currency, CardQuota: ci.CardQuota,
+			Name: it.Name, Buyer: it.Buyer, CustomData: it.CustomData, NoticeURL: it.NoticeURL,
+		})
+	}
+	scheduled, paid, err := s.Store.OrdersTaken(ctx, merchantID, uids)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range uids {
+		if scheduled[u] {
+			return nil, rejectf("%s (merchant_uid: %s)", sqlstore.DuplicateScheduleMessage, u)
+		}
+		if paid[u] {
+			return nil, rejectf("%s (merchant_uid: %s)", sqlstore.DuplicateOrderMessage, u)
+		}
+	}
+	if err := s.scheduleCustomer(ctx, merchantID, in); err != nil {
+		return nil, err
+	}
+	if in.CheckingAmount > 0 {
+		if err := s.checkCard(ctx, merchantID, in.CustomerUID, in.CheckingAmount, in.ClientIP); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.Store.CreateSchedules(ctx, scs); err != nil {
+		return nil, err
+	}
+	s.wake(QueueSchedules)
+	return scs, nil
+}
+
+func checkScheduleAt(at, now time.Time) error {
+	switch {
+	case at.IsZero():
+		return rejectf("schedule_at 파라미터가 누락되었습니다.")
+	case at.Unix() > maxScheduleAt:
+		return rejectf("schedule_at은 UNIX timestamp(초)여야 합니다. (밀리초가 아닌지 확인해주세요)")
+	case at.Before(now.Add(-schedulePastGrace)):
+		return rejectf("schedule_at이 이미 지난 시각입니다.")
+	}
+	return nil
+}
+
+// scheduleCustomer makes sure the customer has a billing key: an existing
+// key is used as is (card data is then ignored); otherwise one is issued
+// from the card data, which is then required.
+func (s *Service) scheduleCustomer(ctx context.Context, merchantID int64, in ScheduleInput) error {
+	_, err := s.Store.CustomerByUID(ctx, merchantID, in.CustomerUID)
+	if err == nil || billkey.ErrorCode(err) != billkey.ENOTFOUND {
+		return err
+	}
+	if in.Card.Number == "" {
+		return rejectf(noScheduleCustomer)
+	}
+	card, err := normalizeCard(in.Card, true)
+	if err != nil {
+		return err
+	}
+	ch, err := s.ResolveChannel(ctx, merchantID, in.PG, false)
+	if err != nil {
+		return err
+	}
+	// The schedule call has no customer_* fields; the first schedule's
+	// buyer_* become the customer's.
+	info := in.Schedules[0].Buyer
+	key, err := s.issueKey(ctx, ch, card, info, "issue_"+randomAlnum(20), in.ClientIP)
+	if err != nil {
+		if billkey.ErrorCode(err) == billkey.EPG {
+			return billkey.WrapError(billkey.EREJECTED, scheduleCardFailed+" "+billkey.ErrorMessage(err), err)
+		}
+		return err
+	}
+	_, err = s.saveCustomer(ctx, merchantID, ch, in.CustomerUID, key, info)
+	return err
+}
+
+// checkCard makes the checking_amount test approval and cancels it at once.
+func (s *Service) checkCard(ctx context.Context, merchantID int64, customerUID string, amount int64, ip string) error {
+	p, err := s.ChargeAgain(ctx, merchantID, ChargeInput{
+		CustomerUID: customerUID, MerchantUID: CheckOrderPrefix + randomAlnum(20), Name: "카드 확인 (checking_amount)",
+		Amounts: Amounts{Amount: amount}, ClientIP: ip,
+	})
+	if err != nil {
+		return err
+	}
+	if p.Status != billkey.StatusPaid {
+		return rejectf("%s %s", scheduleCardFailed, p.FailReason)
+	}
+	if _, err := s.Cancel(context.WithoutCancel(ctx), merchantID, CancelInput{
+		ImpUID: p.ImpUID, Reason: "checking_amount 확인 후 자동 취소", ClientIP: ip,
+	}); err != nil {
+		s.Logger.Error("checking_amount approval could not be cancelled; cancel it by hand",
+			"imp_uid", p.ImpUID, "merchant_id", merchantID, "error", err)
+		return billkey.WrapError(billkey.EPG, fmt.Sprintf(
+			"checking_amount 확인 승인(imp_uid: %s)을 취소하지 못했습니다. 예약은 등록되지 않았습니다. 해당 결제를 취소해주세요.", p.ImpUID), err)
+	}
+	return nil
+}
+
+// Unschedule revokes pending schedules (POST /subscribe/payments/unschedule):
+// the listed merchant_uids (of customerUID when given), or every pending
+// schedule of customerUID. Executed schedules, ones running right now and
+// unknown ids are left alone; when nothing could be revoked it is i'mport's
+// code 1 "취소할 예약결제 기록이 존재하지 않습니다.".
+func (s *Service) Unschedule(ctx context.Context, merchantID int64, customerUID string, merchantUIDs []string) ([]*sqlstore.Schedule, error) {
+	if customerUID == "" && len(merchantUIDs) == 0 {
+		return nil, rejectf("customer_uid 또는 merchant_uid 파라미터가 필요합니다.")
+	}
+	scs, err := s.Store.RevokeSchedules(ctx, merchantID, customerUID, merchantUIDs)
+	if err != nil {
+		return nil, err
+	}
+	if len(scs) == 0 {
+		return nil, rejectf(nothingToUnschedule)
+	}
+	return scs, nil
+}
+
+// ScheduleByMerchantUID returns one schedule; ENOTFOUND (HTTP 404) if none.
+func (s *Service) ScheduleByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*sqlstore.Schedule, error) {
+	return s.Store.ScheduleByMerchantUID(ctx, merchantID, merchantUID)
+}
+
+// MoveSchedule changes the time of a pending schedule (PUT
+// /subscribe/payments/schedule/{merchant_uid}). A time not in the future, or
+// a schedule that is not pending, is EINVALID (HTTP 400).
+func (s *Service) MoveSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*sqlstore.Schedule, error) {
+	if err := s.futureScheduleAt(at); err != nil {
+		return nil, err
+	}
+	sc, err := s.Store.MoveSchedule(ctx, merchantID, merchantUID, at)
+	if err != nil {
+		return nil, err
+	}
+	s.wake(QueueSchedules)
+	return sc, nil
+}
+
+// Reschedule makes a failed or revoked schedule pending again at a future
+// time (POST .../{merchant_uid}/reschedule). The new run makes a new payment.
+func (s *Service) Reschedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*sqlstore.Schedule, error) {
+	if err := s.futureScheduleAt(at); err != nil {
+		return nil, err
+	}
+	sc, err := s.Store.RearmSchedule(ctx, merchantID, merchantUID, at, "", time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	s.wake(QueueSchedules)
+	return sc, nil
+}
+
+func (s *Service) futureScheduleAt(at time.Time) error {
+	switch {
+	case at.IsZero():
+		return billkey.Errorf(billkey.EINVALID, "schedule_at 파라미터가 누락되었습니다.")
+	case at.Unix() > maxScheduleAt:
+		return billkey.Errorf(billkey.EINVALID, "schedule_at은 UNIX timestamp(초)여야 합니다.")
+	case !at.After(s.Now()):
+		return billkey.Errorf(billkey.EINVALID, "schedule_at은 현재 시각 이후여야 합니다.")
+	}
+	return nil
+}
+
+// RetrySchedule runs a failed or revoked schedule now (POST
+// .../{merchant_uid}/retry) and returns its payment. A declined card is a
+// failed payment (code 0), as with again.
+func (s *Service) RetrySchedule(ctx context.Context, merchantID int64, merchantUID string) (*billkey.Payment, error) {
+	owner := "retry-" + randomAlnum(12)
+	now := s.Now()
+	sc, err := s.Store.RearmSchedule(ctx, merchantID, merchantUID, now, owner, now.Add(s.Schedules.lease()))
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.executeSchedule(ctx, owner, sc)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		got, gerr := s.Store.ScheduleByMerchantUID(ctx, merchantID, merchantUID)
+		if gerr != nil {
+			return nil, gerr
+		}
+		return nil, rejectf("%s", got.FailReason)
+	}
+	return p, nil
+}
+
+// ClaimSchedules is the schedules queue's claim function: it leases due
+// schedules to owner and returns a job executing each.
+func (s *Service) ClaimSchedules(ctx context.Context, owner string, limit int) ([]jobs.Job, error) {
+	now := s.Now()
+	scs, err := s.Store.ClaimDueSchedules(ctx, owner, now, now.Add(s.Schedules.lease()), limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]jobs.Job, len(scs))
+	for i, sc := range scs {
+		out[i] = jobs.Job{Key: fmt.Sprintf("schedule %d", sc.ID), Run: func(ctx context.Context) {
+			if _, err := s.executeSchedule(ctx, owner, sc); err != nil && !errors.Is(err, errLeaseLost) &&
+				billkey.ErrorCode(err) != billkey.EUNCERTAIN {
+				s.Logger.Warn("schedule run deferred", "merchant_uid", sc.MerchantUID, "schedule_id", sc.ID, "error", err)
+			}
+		}}
+	}
+	return out, nil
+}
+
+// errLeaseLost means another node (or a revocation) took the schedule first.
+var errLeaseLost = errors.New("gateway: schedule lease lost")
+
+// executeSchedule runs a schedule owner has claimed: it charges the
+// customer's key through ChargeAgain with the schedule's merchant_uid and
+// records the result. It returns the payment made or adopted, or nil when
+// the schedule was recorded failed without one.
+//
+// Exactly once: the payments table allows one non-failed payment per
+// merchant_uid, so a second run can never approve again; and a run first
+// adopts any payment the current run already made (a node died before
+// recording it): paid or failed → the schedule is executed with it; ready
+// (outcome unknown) → run again later, once the reconciler has resolved it.
+func (s *Service) executeSchedule(ctx context.Context, owner string, sc *sqlstore.Schedule) (*billkey.Payment, error) {
+	p, err := s.Store.RunPayment(ctx, sc.MerchantID, sc.MerchantUID, sc.PriorPaymentID)
+	if err != nil {
+		return nil, s.deferSchedule(ctx, owner, sc, err)
+	}
+	if p != nil && p.Status == billkey.StatusFailed && p.FailReason == reasonNoApproval {
+		// A node died before this run's charge reached the PG, and the
+		// reconciler confirmed the PG has no approval: nothing was charged,
+		// so the run charges anew (one live payment per merchant_uid still
+		// holds).
+		ok, err := s.Store.SkipRunPayment(ctx, sc.ID, owner, p.ID)
+		if err != nil {
+			return nil, s.deferSchedule(ctx, owner, sc, err)
+		}
+		if !ok {
+			return nil, errLeaseLost
+		}
+		s.Logger.Warn("scheduled payment never reached the PG (node stopped); charging again",
+			"merchant_uid", sc.MerchantUID, "abandoned_imp_uid", p.ImpUID)
+		sc.PriorPaymentID, p = p.ID, nil
+	}
+	if p != nil {
+		return s.adoptPayment(ctx, owner, sc, p)
+	}
+	// Renewing the lease rechecks that the schedule is still pending and
+	// ours right before the charge.
+	ok, err := s.Store.RenewScheduleLease(ctx, sc.ID, owner, s.Now().Add(s.Schedules.lease()))
+	if err != nil {
+		return nil, s.deferSchedule(ctx, owner, sc, err)
+	}
+	if !ok {
+		return nil, errLeaseLost
+	}
+	in := ChargeInput{
+		CustomerUID: sc.CustomerUID, MerchantUID: sc.MerchantUID, Name: sc.Name,
+		Amounts: Amounts{Amount: sc.Amount, TaxFree: sc.TaxFree, VatAmount: sc.VatAmount, Currency: sc.Currency, CardQuota: sc.CardQuota},
+		Buyer:   sc.Buyer, CustomData: sc.CustomData, NoticeURL: sc.NoticeURL, Usage: billkey.UsageScheduled,
+	}
+	if cust, err := s.Store.CustomerByUID(ctx, sc.MerchantID, sc.CustomerUID); err == nil {
+		// Missing buyer_* fall back to the customer's customer_*.
+		b := &in.Buyer
+		b.Name, b.Email, b.Tel = or(b.Name, cust.Name), or(b.Email, cust.Email), or(b.Tel, cust.Tel)
+		b.Addr, b.Postcode = or(b.Addr, cust.Addr), or(b.Postcode, cust.Postcode)
+	}
+	pay, err := s.ChargeAgain(ctx, sc.MerchantID, in)
+	switch code := billkey.ErrorCode(err); {
+	case err == nil:
+		return pay, s.finishSchedule(ctx, sc, pay)
+	case code == billkey.EUNCERTAIN:
+		// The payment stays ready for the reconciler; a later run adopts it.
+		_ = s.deferSchedule(ctx, owner, sc, err)
+		return nil, err
+	case code == billkey.EREJECTED || code == billkey.EPG || code == billkey.EINVALID:
+		// Perhaps a concurrent run of this schedule made the payment.
+		if p, perr := s.Store.RunPayment(ctx, sc.MerchantID, sc.MerchantUID, sc.PriorPaymentID); perr == nil && p != nil {
+			return s.adoptPayment(ctx, owner, sc, p)
+		}
+		return nil, s.failSchedule(ctx, sc, billkey.ErrorMessage(err))
+	default:
+		if sc.Attempts >= s.Schedules.maxAttempts() {
+			s.Logger.Error("schedule failed after repeated internal errors", "merchant_uid", sc.MerchantUID,
+				"schedule_id", sc.ID, "attempts", sc.Attempts, "error", err)
+			return nil, s.failSchedule(ctx, sc, "내부 오류로 예약결제를 실행하지 못했습니다. (internal error)")
+		}
+		return nil, s.deferSchedule(ctx, owner, sc, err)
+	}
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// adoptPayment records an existing payment of the current run as the
+// schedule's result, or waits for a ready one to be resolved.
+func (s *Service) adoptPayment(ctx context.Context, owner string, sc *sqlstore.Schedule, p *billkey.Payment) (*billkey.Payment, error) {
+	if p.Status != billkey.StatusReady {
+		return p, s.finishSchedule(ctx, sc, p)
+	}
+	if !p.OutcomeUnknown && s.Now().Sub(p.StartedAt) >= s.staleReadyAfter() {
+		// The node that made this payment died mid-charge: hand it to the
+		// reconciler now (it asks the PG; it never charges).
+		if err := s.Store.MarkUncertain(ctx, p.ID, s.Now()); err != nil {
+			return nil, s.deferSchedule(ctx, owner, sc, err)
+		}
+		s.Logger.Warn("scheduled payment left ready by a stopped node; handed to the reconciler",
+			"imp_uid", p.ImpUID, "merchant_uid", p.MerchantUID)
+	}
+	err := billkey.Errorf(billkey.EUNCERTAIN, "결제 결과 확인 대기 중입니다. (imp_uid: %s)", p.ImpUID)
+	_ = s.deferSchedule(ctx, owner, sc, err)
+	return nil, err
+}
+
+// finishSchedule marks the schedule executed with its payment. The
+// payment's own webhook is already in the outbox (written with the payment).
+func (s *Service) finishSchedule(ctx context.Context, sc *sqlstore.Schedule, p *billkey.Payment) error {
+	r := sqlstore.ScheduleResult{ImpUID: p.ImpUID, PaymentStatus: billkey.StatusPaid, ExecutedAt: s.Now()}
+	if p.Status == billkey.StatusFailed {
+		r.PaymentStatus, r.FailReason = billkey.StatusFailed, p.FailReason
+	}
+	done, err := s.Store.FinishSchedule(context.WithoutCancel(ctx), sc.ID, r, nil)
+	if err != nil {
+		return err
+	}
+	if done {
+		s.Logger.Info("scheduled payment executed", "merchant_uid", sc.MerchantUID, "imp_uid", p.ImpUID,
+			"status", string(r.PaymentStatus))
+	}
+	s.wake(QueueWebhooks)
+	return nil
+}
+
+// failSchedule marks the schedule executed and failed without a payment
+// (e.g. the billing key was deleted), and queues its failed webhook.
+func (s *Service) failSchedule(ctx context.Context, sc *sqlstore.Schedule, reason string) error {
+	ev := &billkey.Event{MerchantID: sc.MerchantID, MerchantUID: sc.MerchantUID, Status: billkey.StatusFailed, NoticeURL: sc.NoticeURL}
+	_, err := s.Store.FinishSchedule(context.WithoutCancel(ctx), sc.ID,
+		sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: reason, ExecutedAt: s.Now()}, ev)
+	if err != nil {
+		return err
+	}
+	s.Logger.Info("scheduled payment failed before reaching the PG", "merchant_uid", sc.MerchantUID, "reason", reason)
+	s.wake(QueueWebhooks)
+	return nil
+}
+
+// deferSchedule releases the schedule to run again after the retry delay.
+// It returns cause.
+func (s *Service) deferSchedule(ctx context.Context, owner string, sc *sqlstore.Schedule, cause error) error {
+	next := s.Now().Add(s.Schedules.retryDelay(sc.Attempts))
+	if err := s.Store.DeferSchedule(context.WithoutCancel(ctx), sc.ID, owner, next, billkey.ErrorMessage(cause)); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+func (s *Service) wake(queue string) {
+	if s.Wake != nil {
+		s.Wake(queue)
+	}
+}

@@ -1,0 +1,505 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// PurposeWebhookSecret is the Sealer purpose of webhook signing secrets.
+const PurposeWebhookSecret = "webhook-secret"
+
+// DeliveryState is where a webhook delivery stands.
+type DeliveryState string
+
+// Delivery states.
+const (
+	DeliveryPending   DeliveryState = "pending"   // to be attempted at NextAttemptAt
+	DeliveryDelivered DeliveryState = "delivered" // the receiver answered 2xx
+	DeliveryFailed    DeliveryState = "failed"    // retries exhausted
+	DeliverySkipped   DeliveryState = "skipped"   // nothing to send (no URL, or an internal event)
+)
+
+// Valid reports whether d is one of the states.
+func (d DeliveryState) Valid() bool {
+	switch d {
+	case DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliverySkipped:
+		return true
+	}
+	return false
+}
+
+// WebhookDelivery is the delivery of one outbox event to one URL.
+type WebhookDelivery struct {
+	ID          int64
+	EventID     int64
+	MerchantID  int64
+	ImpUID      string
+	MerchantUID string
+	Status      billkey.PaymentStatus
+	URL         string
+	Body        []byte
+
+	State          DeliveryState
+	Attempts       int
+	NextAttemptAt  time.Time
+	GiveUpAt       time.Time
+	LeaseOwner     string
+	LeaseUntil     time.Time
+	LastStatusCode int
+	LastError      string
+	DeliveredAt    time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+
+	// Log holds the attempts, oldest first, in lookups that load them.
+	Log []WebhookAttempt
+}
+
+// WebhookAttempt is one HTTP attempt of a delivery.
+type WebhookAttempt struct {
+	ID         int64
+	DeliveryID int64
+	At         time.Time
+	StatusCode int // 0 when no HTTP answer came
+	Latency    time.Duration
+	Error      string
+	Node       string
+}
+
+const deliveryColumns = `id, event_id, merchant_id, imp_uid, merchant_uid, status, url, body, state, attempts,
+	next_attempt_ms, give_up_ms, lease_owner, lease_until_ms, last_status_code, last_error, delivered_at, created_at, updated_at`
+
+func scanDelivery(row interface{ Scan(...any) error }) (*WebhookDelivery, error) {
+	var d WebhookDelivery
+	var status, state, body string
+	var next, giveUp, lease, delivered, created, updated int64
+	if err := row.Scan(&d.ID, &d.EventID, &d.MerchantID, &d.ImpUID, &d.MerchantUID, &status, &d.URL, &body, &state,
+		&d.Attempts, &next, &giveUp, &d.LeaseOwner, &lease, &d.LastStatusCode, &d.LastError, &delivered, &created,
+		&updated); err != nil {
+		return nil, err
+	}
+	d.Status, d.State, d.Body = billkey.PaymentStatus(status), DeliveryState(state), []byte(body)
+	d.NextAttemptAt, d.GiveUpAt, d.LeaseUntil = fromMillis(next), fromMillis(giveUp), fromMillis(lease)
+	d.DeliveredAt, d.CreatedAt, d.UpdatedAt = fromUnix(delivered), fromUnix(created), fromUnix(updated)
+	return &d, nil
+}
+
+func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, args ...any) ([]*WebhookDelivery, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: query deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []*WebhookDelivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: query deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// RelayedEvent is an outbox event being turned into a delivery, with the
+// merchant's configured URL at this moment.
+type RelayedEvent struct {
+	billkey.Event
+	MerchantWebhookURL string
+}
+
+// NewDelivery is what the webhook worker decides for a relayed event.
+type NewDelivery struct {
+	URL      string
+	Body     []byte
+	State    DeliveryState // pending, or skipped
+	Note     string        // why it was skipped
+	GiveUpAt time.Time
+}
+
+// RelayEvents turns up to limit outbox events not yet relayed into
+// deliveries (one per event; build decides URL, body and state) and marks
+// them relayed, in one transaction. Several nodes may relay at once: on
+// PostgreSQL they skip each other's locked events, and the unique event_id
+// of deliveries makes a second relay of one event a no-op anyway. It
+// returns how many events it relayed.
+func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEvent) NewDelivery) (int, error) {
+	now := s.Now()
+	lock := ""
+	if s.Dialect == "postgres" {
+		lock = " FOR UPDATE OF e SKIP LOCKED"
+	}
+	if pending, err := s.exists(ctx, `SELECT 1 FROM events WHERE NOT relayed LIMIT 1`); err != nil || !pending {
+		return 0, err
+	}
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.imp_uid, e.merchant_uid, e.status, e.notice_url,
+				e.created_at, m.webhook_url
+			FROM events e JOIN merchants m ON m.id = e.merchant_id
+			WHERE NOT e.relayed ORDER BY e.id LIMIT $1`+lock, limit)
+		if err != nil {
+			return fmt.Errorf("sqlstore: relay events: %w", err)
+		}
+		var evs []RelayedEvent
+		for rows.Next() {
+			var ev RelayedEvent
+			var status string
+			var at int64
+			if err := rows.Scan(&ev.ID, &ev.MerchantID, &ev.ImpUID, &ev.MerchantUID, &status, &ev.NoticeURL, &at,
+				&ev.MerchantWebhookURL); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlstore: relay events: %w", err)
+			}
+			ev.Status, ev.CreatedAt = billkey.PaymentStatus(status), fromUnix(at)
+			evs = append(evs, ev)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlstore: relay events: %w", err)
+		}
+		for _, ev := range evs {
+			d := build(ev)
+			if d.State == "" {
+				d.State = DeliveryPending
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (event_id, merchant_id, imp_uid, merchant_uid, status,
+					url, body, state, next_attempt_ms, give_up_ms, last_error, created_at, updated_at)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+				ON CONFLICT (event_id) DO NOTHING`,
+				ev.ID, ev.MerchantID, ev.ImpUID, ev.MerchantUID, string(ev.Status), d.URL, string(d.Body), string(d.State),
+				millis(now), millis(d.GiveUpAt), d.Note, unix(now))
+			if err != nil {
+				return fmt.Errorf("sqlstore: insert delivery: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE events SET relayed = TRUE WHERE id = $1`, ev.ID); err != nil {
+				return fmt.Errorf("sqlstore: mark event relayed: %w", err)
+			}
+		}
+		n = len(evs)
+		return nil
+	})
+	return n, err
+}
+
+// ClaimDueDeliveries leases up to limit pending deliveries due at now to
+// owner until leaseUntil, oldest due first, rechecking every condition in
+// the UPDATE (see ClaimDueSchedules).
+func (s *Store) ClaimDueDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*WebhookDelivery, error) {
+	if due, err := s.exists(ctx, `SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $1 AND lease_until_ms <= $1 LIMIT 1`,
+		millis(now)); err != nil || !due {
+		return nil, err
+	}
+	return s.queryDeliveries(ctx, s.DB, `WITH picked AS MATERIALIZED (SELECT id FROM webhook_deliveries
+			WHERE state = 'pending' AND next_attempt_ms <= $3 AND lease_until_ms <= $3
+			ORDER BY next_attempt_ms, id LIMIT $4`+s.skipLocked()+`)
+		UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2
+		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND next_attempt_ms <= $3 AND lease_until_ms <= $3
+		RETURNING `+deliveryColumns,
+		owner, millis(leaseUntil), millis(now), limit)
+}
+
+// AttemptOutcome is what a delivery attempt leads to.
+type AttemptOutcome struct {
+	Delivered bool
+	// Next is when to try again; zero with Delivered false means give up.
+	Next time.Time
+}
+
+// RecordWebhookAttempt stores one attempt of a delivery and its outcome in
+// one transaction: delivered, retried at Next, or failed for good. The
+// delivery's state changes only while it is pending (a delivery another
+// node already completed stays completed); owner's lease is released.
+func (s *Store) RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, owner string, a WebhookAttempt, o AttemptOutcome) error {
+	now := s.Now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (delivery_id, attempted_ms, status_code, latency_ms, error, node)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			d.ID, millis(a.At), a.StatusCode, a.Latency.Milliseconds(), truncateText(a.Error, 500), a.Node); err != nil {
+			return fmt.Errorf("sqlstore: insert webhook attempt: %w", err)
+		}
+		state, next, deliveredAt := DeliveryPending, millis(o.Next), int64(0)
+		switch {
+		case o.Delivered:
+			state, next, deliveredAt = DeliveryDelivered, millis(d.NextAttemptAt), unix(a.At)
+		case o.Next.IsZero():
+			state, next = DeliveryFailed, millis(d.NextAttemptAt)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1,
+				next_attempt_ms = $2,
+				last_status_code = $3, last_error = $4, delivered_at = $5, updated_at = $6,
+				lease_owner = CASE WHEN lease_owner = $7 THEN '' ELSE lease_owner END,
+				lease_until_ms = CASE WHEN lease_owner = $7 THEN 0 ELSE lease_until_ms END
+			WHERE id = $8 AND state = 'pending'`,
+			string(state), next, a.StatusCode, truncateText(a.Error, 500), deliveredAt, unix(now), owner, d.ID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: record webhook attempt: %w", err)
+		}
+		return nil
+	})
+}
+
+// DeliveryFilter selects a merchant's deliveries for paged lookups.
+type DeliveryFilter struct {
+	MerchantID  int64
+	ImpUID      string        // "" means any
+	MerchantUID string        // "" means any
+	State       DeliveryState // "" means any
+	Offset      int
+	Limit       int
+}
+
+// ListDeliveries returns one page of the merchant's deliveries matching f,
+// newest first, each with its attempts, and the total number matching.
+func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*WebhookDelivery, int, error) {
+	where := []string{"merchant_id = $1"}
+	args := []any{f.MerchantID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.ImpUID != "" {
+		add("imp_uid = ?", f.ImpUID)
+	}
+	if f.MerchantUID != "" {
+		add("merchant_uid = ?", f.MerchantUID)
+	}
+	if f.State != "" {
+		add("state = ?", string(f.State))
+	}
+	cond := strings.Join(where, " AND ")
+	var total int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count deliveries: %w", err)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	args = append(args, limit, f.Offset)
+	ds, err := s.queryDeliveries(ctx, s.DB, fmt.Sprintf(`SELECT %s FROM webhook_deliveries WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`,
+		deliveryColumns, cond, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, d := range ds {
+		if d.Log, err = s.webhookAttempts(ctx, d.ID); err != nil {
+			return nil, 0, err
+		}
+	}
+	return ds, total, nil
+}
+
+// DeliveryByID returns one of the merchant's deliveries with its attempts.
+func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*WebhookDelivery, error) {
+	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
+		merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
+	}
+	if ds[0].Log, err = s.webhookAttempts(ctx, id); err != nil {
+		return nil, err
+	}
+	return ds[0], nil
+}
+
+func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]WebhookAttempt, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node
+		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []WebhookAttempt
+	for rows.Next() {
+		var a WebhookAttempt
+		var at, latency int64
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node); err != nil {
+			return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
+		}
+		a.At, a.Latency = fromMillis(at), time.Duration(latency)*time.Millisecond
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ResendDelivery makes a delivery pending again, due now and retried until
+// giveUp, whatever its state (a manual resend, as i'mport's console offers).
+// It goes to the URL stored with it; one relayed without a URL takes the
+// merchant's current URL. EREJECTED when there is still no URL.
+func (s *Store) ResendDelivery(ctx context.Context, merchantID, id int64, giveUp time.Time) (*WebhookDelivery, error) {
+	now := s.Now()
+	var d *WebhookDelivery
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var url, merchantURL string
+		err := tx.QueryRowContext(ctx, `SELECT d.url, m.webhook_url FROM webhook_deliveries d JOIN merchants m ON m.id = d.merchant_id
+			WHERE d.merchant_id = $1 AND d.id = $2`, merchantID, id).Scan(&url, &merchantURL)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
+		} else if err != nil {
+			return fmt.Errorf("sqlstore: resend delivery: %w", err)
+		}
+		if url == "" {
+			url = merchantURL
+		}
+		if url == "" {
+			return billkey.Errorf(billkey.EREJECTED, "웹훅 URL이 설정되지 않았습니다. PUT /webhooks/url로 먼저 설정해주세요.")
+		}
+		ds, err := s.queryDeliveries(ctx, tx, `UPDATE webhook_deliveries SET state = 'pending', url = $1, next_attempt_ms = $2,
+				give_up_ms = $3, updated_at = $4
+			WHERE id = $5 RETURNING `+deliveryColumns, url, millis(now), millis(giveUp), unix(now), id)
+		if err != nil {
+			return err
+		}
+		d = ds[0]
+		return nil
+	})
+	return d, err
+}
+
+// AddWebhookSecret makes secret the merchant's signing secret. The newest
+// previous secret stays valid until previousUntil (at most two secrets are
+// valid at once); any older one expires now. The secret is sealed before it
+// reaches the database.
+func (s *Store) AddWebhookSecret(ctx context.Context, merchantID int64, secret string, previousUntil time.Time) error {
+	now := s.Now()
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var latest int64
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM webhook_secrets WHERE merchant_id = $1
+			AND (expires_at = 0 OR expires_at > $2)`, merchantID, unix(now)).Scan(&latest)
+		if err != nil {
+			return fmt.Errorf("sqlstore: add webhook secret: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_secrets SET expires_at = $1
+			WHERE merchant_id = $2 AND id <> $3 AND (expires_at = 0 OR expires_at > $1)`, unix(now), merchantID, latest); err != nil {
+			return fmt.Errorf("sqlstore: expire webhook secrets: %w", err)
+		}
+		if latest != 0 {
+			until := max(unix(previousUntil), unix(now))
+			if _, err := tx.ExecContext(ctx, `UPDATE webhook_secrets SET expires_at = $1
+				WHERE id = $2 AND (expires_at = 0 OR expires_at > $1)`, until, latest); err != nil {
+				return fmt.Errorf("sqlstore: expire previous webhook secret: %w", err)
+			}
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO webhook_secrets (merchant_id, secret_cipher, created_at) VALUES ($1, $2, $3) RETURNING id`,
+			merchantID, []byte{}, unix(now)).Scan(&id); err != nil {
+			return fmt.Errorf("sqlstore: insert webhook secret: %w", err)
+		}
+		blob, err := s.sealer.Seal([]byte(secret), PurposeWebhookSecret, merchantID, strconv.FormatInt(id, 10))
+		if err != nil {
+			return fmt.Errorf("sqlstore: seal webhook secret: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_secrets SET secret_cipher = $1 WHERE id = $2`, blob, id); err != nil {
+			return fmt.Errorf("sqlstore: store webhook secret: %w", err)
+		}
+		return nil
+	})
+}
+
+// WebhookSecretInfo describes a valid secret without revealing it.
+type WebhookSecretInfo struct {
+	ID        int64
+	CreatedAt time.Time
+	ExpiresAt time.Time // zero: valid until rotated out
+}
+
+// WebhookSecrets returns the merchant's secrets valid at now, newest first
+// (at most two), decrypted, and their descriptions.
+func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.Time) ([]string, []WebhookSecretInfo, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, secret_cipher, created_at, expires_at FROM webhook_secrets
+		WHERE merchant_id = $1 AND (expires_at = 0 OR expires_at > $2) ORDER BY id DESC LIMIT 2`, merchantID, unix(now))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlstore: webhook secrets: %w", err)
+	}
+	type row struct {
+		info WebhookSecretInfo
+		blob []byte
+	}
+	var raw []row
+	for rows.Next() {
+		var r row
+		var created, expires int64
+		if err := rows.Scan(&r.info.ID, &r.blob, &created, &expires); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("sqlstore: webhook secrets: %w", err)
+		}
+		r.info.CreatedAt, r.info.ExpiresAt = fromUnix(created), fromUnix(expires)
+		raw = append(raw, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("sqlstore: webhook secrets: %w", err)
+	}
+	var secrets []string
+	var infos []WebhookSecretInfo
+	for _, r := range raw {
+		plain, err := s.sealer.Open(r.blob, PurposeWebhookSecret, merchantID, strconv.FormatInt(r.info.ID, 10))
+		if err != nil {
+			return nil, nil, fmt.Errorf("sqlstore: open webhook secret %d: %w", r.info.ID, err)
+		}
+		secrets = append(secrets, string(plain))
+		infos = append(infos, r.info)
+	}
+	return secrets, infos, nil
+}
+
+// WebhookSecretBlobs returns every sealed webhook secret, for key rotation.
+func (s *Store) WebhookSecretBlobs(ctx context.Context) ([]KeyBlob, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, secret_cipher FROM webhook_secrets ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
+	}
+	defer rows.Close()
+	var out []KeyBlob
+	for rows.Next() {
+		b := KeyBlob{Table: "webhook_secrets"}
+		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
+			return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceWebhookSecretBlob swaps a sealed webhook secret for its rewrapped
+// form, only if the row still holds the old blob.
+func (s *Store) ReplaceWebhookSecretBlob(ctx context.Context, b KeyBlob, newBlob []byte) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE webhook_secrets SET secret_cipher = $1 WHERE id = $2 AND secret_cipher = $3`, newBlob, b.ID, b.Blob)
+	if err != nil {
+		return fmt.Errorf("sqlstore: replace webhook secret blob: %w", err)
+	}
+	return nil
+}
+
+// WebhookDeliveryCounts returns how many deliveries are in each state.
+func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[DeliveryState]int, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[DeliveryState]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
+		}
+		out[DeliveryState(st)] = n
+	}
+	return out, rows.Err()
+}

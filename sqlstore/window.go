@@ -1,0 +1,217 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// Payment-window attempt states. An attempt is created open; the first
+// INICIS return post claims it (processing) and records the outcome (done or
+// failed); a close, a newer attempt for the same merchant_uid or the expiry
+// sweep fail an attempt that is still open. Only open → processing → done |
+// failed and open → failed are possible, so a return post is processed at
+// most once.
+const (
+	WindowOpen       = "open"
+	WindowProcessing = "processing"
+	WindowDone       = "done"
+	WindowFailed     = "failed"
+)
+
+// WindowAttempt is one IMP.request_pay that reached billkey: the binding
+// between the attempt token carried in INICIS's returnUrl and the merchant,
+// channel, payment (imp_uid), INICIS order id and customer_uid it was opened
+// for, plus where its result goes.
+type WindowAttempt struct {
+	ID         int64
+	TokenHash  []byte // SHA-256 of the attempt token; the token itself is never stored
+	MerchantID int64
+	ChannelID  int64
+	PaymentID  int64
+
+	ImpUID      string
+	MerchantUID string
+	CustomerUID string
+	OrderID     string // the INICIS oid / orderid
+
+	Kind         string // "pc" (INIStdPay) or "mobile" (INILite)
+	Delivery     string // "message" (postMessage to the opener) or "redirect" (m_redirect_url)
+	OpenerOrigin string // the merchant page's origin, recorded when the window opened
+	RedirectURL  string // m_redirect_url
+	RequestID    string // the SDK's request_id, echoed in the rsp
+
+	State  string
+	Result []byte // the rsp delivered, JSON; never contains a billing key
+
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	FinishedAt time.Time
+}
+
+const windowColumns = `id, token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid, order_id,
+	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at`
+
+func scanWindowAttempt(row interface{ Scan(...any) error }) (*WindowAttempt, error) {
+	var a WindowAttempt
+	var result string
+	var created, expires, finished int64
+	if err := row.Scan(&a.ID, &a.TokenHash, &a.MerchantID, &a.ChannelID, &a.PaymentID, &a.ImpUID, &a.MerchantUID,
+		&a.CustomerUID, &a.OrderID, &a.Kind, &a.Delivery, &a.OpenerOrigin, &a.RedirectURL, &a.RequestID, &a.State,
+		&result, &created, &expires, &finished); err != nil {
+		return nil, err
+	}
+	if result != "" {
+		a.Result = []byte(result)
+	}
+	a.CreatedAt, a.ExpiresAt, a.FinishedAt = fromUnix(created), fromUnix(expires), fromUnix(finished)
+	return &a, nil
+}
+
+// CreateWindowAttempt inserts an open attempt and sets its ID. The payment it
+// names must exist (normally just created ready). A token hash that is
+// already used is an error (tokens are 256-bit random values).
+func (s *Store) CreateWindowAttempt(ctx context.Context, a *WindowAttempt) error {
+	if len(a.TokenHash) == 0 {
+		return errors.New("sqlstore: window attempt without a token hash")
+	}
+	if a.State == "" {
+		a.State = WindowOpen
+	}
+	err := s.DB.QueryRowContext(ctx, `
+		INSERT INTO window_attempts (token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid,
+			order_id, kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		RETURNING id`,
+		a.TokenHash, a.MerchantID, a.ChannelID, a.PaymentID, a.ImpUID, a.MerchantUID, a.CustomerUID, a.OrderID, a.Kind,
+		a.Delivery, a.OpenerOrigin, a.RedirectURL, a.RequestID, a.State, string(a.Result), unix(a.CreatedAt),
+		unix(a.ExpiresAt)).Scan(&a.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: insert window attempt: %w", err)
+	}
+	return nil
+}
+
+// WindowAttemptByToken returns the attempt whose token hashes to tokenHash;
+// ENOTFOUND if there is none.
+func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*WindowAttempt, error) {
+	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE token_hash = $1`, tokenHash))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlstore: window attempt: %w", err)
+	}
+	return a, nil
+}
+
+// WindowAttemptByID returns an attempt by its ID; ENOTFOUND if there is none.
+func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*WindowAttempt, error) {
+	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlstore: window attempt: %w", err)
+	}
+	return a, nil
+}
+
+// ClaimWindowAttempt moves an open attempt that has not expired at now to
+// processing. It reports false, changing nothing, when the attempt was not
+// open (already claimed, finished or failed) or has expired: of concurrent
+// or replayed return posts, exactly one wins.
+func (s *Store) ClaimWindowAttempt(ctx context.Context, id int64, now time.Time) (bool, error) {
+	res, err := s.DB.ExecContext(ctx, `UPDATE window_attempts SET state = $1 WHERE id = $2 AND state = $3 AND expires_at > $4`,
+		WindowProcessing, id, WindowOpen, unix(now))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: claim window attempt: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: claim window attempt: %w", err)
+	}
+	return n == 1, nil
+}
+
+// FinishWindowAttempt records the final state (WindowDone or WindowFailed)
+// and the delivered result of an attempt that is in one of the states from.
+// It reports false, changing nothing, when the attempt was in none of them.
+func (s *Store) FinishWindowAttempt(ctx context.Context, id int64, from []string, state string, result []byte, now time.Time) (bool, error) {
+	if state != WindowDone && state != WindowFailed {
+		return false, fmt.Errorf("sqlstore: window attempt cannot finish as %q", state)
+	}
+	if len(from) == 0 {
+		return false, errors.New("sqlstore: finish window attempt: no source state")
+	}
+	args := []any{state, string(result), unix(now), id}
+	marks := make([]string, len(from))
+	for i, st := range from {
+		args = append(args, st)
+		marks[i] = fmt.Sprintf("$%d", len(args))
+	}
+	res, err := s.DB.ExecContext(ctx, `UPDATE window_attempts SET state = $1, result = $2, finished_at = $3
+		WHERE id = $4 AND state IN (`+strings.Join(marks, ", ")+`)`, args...)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: finish window attempt: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: finish window attempt: %w", err)
+	}
+	return n == 1, nil
+}
+
+// OpenWindowAttempts returns the merchant's open attempts for a merchant_uid,
+// oldest first.
+func (s *Store) OpenWindowAttempts(ctx context.Context, merchantID int64, merchantUID string) ([]*WindowAttempt, error) {
+	return s.queryWindowAttempts(ctx, `SELECT `+windowColumns+` FROM window_attempts
+		WHERE merchant_id = $1 AND merchant_uid = $2 AND state = $3 ORDER BY id`, merchantID, merchantUID, WindowOpen)
+}
+
+// DueWindowAttempts returns, oldest first, the attempts the expiry sweep must
+// settle at now: open ones past their expiry; processing ones that expired
+// before staleProcessing (a node stopped while handling the return post);
+// and done ones whose payment is still ready (the outcome was delivered but
+// recording it on the payment failed).
+func (s *Store) DueWindowAttempts(ctx context.Context, now, staleProcessing time.Time, limit int) ([]*WindowAttempt, error) {
+	return s.queryWindowAttempts(ctx, `SELECT `+prefixed("w.", windowColumns)+` FROM window_attempts w
+		JOIN payments p ON p.id = w.payment_id
+		WHERE (w.state = $1 AND w.expires_at <= $2)
+		   OR (w.state = $3 AND w.expires_at <= $4)
+		   OR (w.state = $5 AND p.status = $6)
+		ORDER BY w.id LIMIT $7`,
+		WindowOpen, unix(now), WindowProcessing, unix(staleProcessing), WindowDone, string(billkey.StatusReady), limit)
+}
+
+func (s *Store) queryWindowAttempts(ctx context.Context, query string, args ...any) ([]*WindowAttempt, error) {
+	rows, err := s.DB.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: query window attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []*WindowAttempt
+	for rows.Next() {
+		a, err := scanWindowAttempt(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: scan window attempt: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: query window attempts: %w", err)
+	}
+	return out, nil
+}
+
+// prefixed qualifies each column of a comma-separated list.
+func prefixed(prefix, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,63 @@
+// Package window is billkey's browser side: iamport.js (an IMP SDK written
+// for billkey, embedded), the payment-window endpoints that issue a billing
+// key through KG INICIS's window, and the demo shop at /demo. Every route is
+// public (no token); the use cases live in gateway (window.go).
+//
+// # SDK ↔ server protocol
+//
+// iamport.js is served at /js/iamport.js, /v1/iamport.js,
+// /js/iamport.payment-1.2.0.js and /js/iamport.payment-1.1.5.js (one file,
+// no jQuery). It takes billkey's origin from its own script src, so a page
+// written for i'mport works once the src points at billkey.
+//
+//  1. IMP.request_pay(params, cb) submits a hidden form, POST /window/open,
+//     with imp_code, tier, params (JSON: the parameters plus request_id,
+//     merchant_uid default "nobody_<ms>", pay_method default "card"),
+//     device ("pc" | "mobile", by user agent as i'mport detects it, plus
+//     iPadOS), delivery ("message" | "redirect"), origin (location.origin)
+//     and sdk. PC: into a modal iframe over the page. Redirect: the page
+//     itself. Delivery is redirect when m_redirect_url is given and either
+//     popup === false, or the device is mobile and popup !== true, or there
+//     is no callback.
+//  2. billkey records the opener's origin (the Origin header; the origin
+//     field only when the browser sent "null"), resolves merchant and
+//     channel, creates the issuance payment and the attempt, and answers
+//     with a page that (message delivery) posts the JSON string
+//     {from:"billkey", action:"opened", data:{request_id, imp_uid,
+//     merchant_uid, close_url}} to window.parent with targetOrigin = that
+//     origin, then opens INICIS's window: INIStdPay.pay(form) with
+//     BILLAUTH(Card) on PC, a form post to INILite on mobile. INICIS's
+//     returnUrl is /window/return/{token}, its closeUrl /window/close/{token}.
+//  3. INICIS posts its result to the returnUrl; billkey approves server to
+//     server, stores the key and answers with a page that posts
+//     {from:"billkey", action:"done", data: rsp} to the opener origin (or
+//     hands it to billkey's own page above it, which relays it, when INICIS
+//     framed the result), or with a 303 to m_redirect_url?imp_uid=&
+//     merchant_uid=&imp_success=true|false[&error_code=&error_msg=].
+//  4. The SDK accepts a message only when event.origin is billkey's origin,
+//     event.source is its iframe and data.request_id is the open request's;
+//     it calls the callback with data and removes the modal. Its close button
+//     loads close_url in the iframe (the result then arrives as "done"); a
+//     second click closes at once with a failure rsp.
+//
+// Requests refused before an attempt exists (unknown imp code or pg,
+// missing customer_uid, bad parameters) get the same delivery with
+// imp_uid null and error_msg saying why.
+//
+// # Security
+//
+// The attempt token (256 random bits) is the only capability in INICIS's
+// URLs; billkey stores its SHA-256. It binds the return post to one
+// merchant, channel, INICIS order id (the imp_uid) and customer_uid, expires
+// after 30 minutes, and the first post consumes it: a replayed post gets the
+// recorded result, never a second approval. Window pages carry a nonce-based
+// Content-Security-Policy whose frame-ancestors is the opener's origin
+// (message delivery) or 'none' (redirect), no-store caching and nosniff; the
+// result page adds Referrer-Policy no-referrer. Data reaches scripts only as
+// JSON in <script type="application/json"> blocks (html/template escaping).
+// The billing key never appears in any page, script, message or URL billkey
+// produces. On mobile, INICIS's legacy INILite window itself posts the key
+// through the buyer's browser to the returnUrl (its documented protocol,
+// unsigned); billkey checks MID, order id and the key's shape, never echoes
+// it, and the PC window (INIStdPay) never exposes it to the browser.
+package window

@@ -1,0 +1,7 @@
+package window
+
+// Test hooks for the external test package.
+var (
+	DecodeParams = decodeParams
+	ParseOrigin  = parseOrigin
+)
