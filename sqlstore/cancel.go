@@ -136,7 +136,7 @@ func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billk
 		p = ps[0]
 		if p.Status == billkey.StatusCancelled && ev != nil {
 			ev.MerchantID, ev.ImpUID, ev.MerchantUID, ev.Status = p.MerchantID, p.ImpUID, p.MerchantUID, p.Status
-			return insertEvent(ctx, tx, ev, s.Now())
+			return s.insertEvent(ctx, tx, ev, s.Now())
 		}
 		return nil
 	})
@@ -199,9 +199,13 @@ const insertEventSQL = `INSERT INTO events (merchant_id, imp_uid, merchant_uid, 
 	VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
 
 // insertEvent adds a status change to the webhook outbox.
-func insertEvent(ctx context.Context, tx *sql.Tx, ev *billkey.Event, now time.Time) error {
+func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev *billkey.Event, now time.Time) error {
 	ev.CreatedAt = now
-	err := tx.QueryRowContext(ctx, insertEventSQL,
+	st, err := s.txStmt(ctx, tx, insertEventSQL)
+	if err != nil {
+		return err
+	}
+	err = st.QueryRowContext(ctx,
 		ev.MerchantID, ev.ImpUID, ev.MerchantUID, string(ev.Status), ev.NoticeURL, unix(now)).Scan(&ev.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert event: %w", err)

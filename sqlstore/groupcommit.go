@@ -58,7 +58,7 @@ func (s *Store) commitBatch(batch []writeOp) {
 	}
 	results := make([]error, len(batch))
 	for i, op := range batch {
-		results[i] = runInSavepoint(op, tx)
+		results[i] = s.runInSavepoint(op, tx)
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("sqlstore: commit: %w", err)
@@ -74,20 +74,36 @@ func (s *Store) commitBatch(batch []writeOp) {
 
 // runInSavepoint runs one caller's body so that its failure undoes only its
 // own writes.
-func runInSavepoint(op writeOp, tx *sql.Tx) error {
+func (s *Store) runInSavepoint(op writeOp, tx *sql.Tx) error {
 	ctx := context.Background()
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+	if err := s.execTx(ctx, tx, savepointSQL); err != nil {
 		return fmt.Errorf("sqlstore: savepoint: %w", err)
 	}
 	err := op.fn(tx)
 	if err != nil {
-		if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO op`); rerr != nil {
+		if rerr := s.execTx(ctx, tx, rollbackToSavepointSQL); rerr != nil {
 			return fmt.Errorf("sqlstore: rollback to savepoint: %w (after %w)", rerr, err)
 		}
 	}
-	if _, rerr := tx.ExecContext(ctx, `RELEASE op`); rerr != nil && err == nil {
+	if rerr := s.execTx(ctx, tx, releaseSavepointSQL); rerr != nil && err == nil {
 		return fmt.Errorf("sqlstore: release savepoint: %w", rerr)
 	}
+	return err
+}
+
+// Savepoint statements of the group committer (prepared once).
+const (
+	savepointSQL           = `SAVEPOINT op`
+	rollbackToSavepointSQL = `ROLLBACK TO op`
+	releaseSavepointSQL    = `RELEASE op`
+)
+
+func (s *Store) execTx(ctx context.Context, tx *sql.Tx, query string) error {
+	st, err := s.txStmt(ctx, tx, query)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx)
 	return err
 }
 
@@ -119,8 +135,15 @@ func (s *Store) prepared(ctx context.Context, db *sql.DB, query string) (*sql.St
 // transaction.
 var writeStatements = []string{insertPaymentSQL, finishPaymentSQL, insertEventSQL}
 
+// sqliteWriteStatements are prepared on SQLite only (the group committer's).
+var sqliteWriteStatements = []string{savepointSQL, rollbackToSavepointSQL, releaseSavepointSQL}
+
 func (s *Store) prepareWrites(ctx context.Context) error {
-	for _, q := range writeStatements {
+	qs := writeStatements
+	if s.Dialect == "sqlite" {
+		qs = append(qs[:len(qs):len(qs)], sqliteWriteStatements...)
+	}
+	for _, q := range qs {
 		if _, err := s.prepared(ctx, s.DB, q); err != nil {
 			return err
 		}

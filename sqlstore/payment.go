@@ -131,7 +131,7 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		}
 		done = true
 		if ev != nil {
-			return insertEvent(ctx, tx, ev, p.UpdatedAt)
+			return s.insertEvent(ctx, tx, ev, p.UpdatedAt)
 		}
 		return nil
 	})

@@ -531,7 +531,7 @@ func (s *Store) FinishSchedule(ctx context.Context, id int64, r ScheduleResult, 
 		}
 		done = true
 		if ev != nil {
-			return insertEvent(ctx, tx, ev, now)
+			return s.insertEvent(ctx, tx, ev, now)
 		}
 		return nil
 	})
