@@ -151,7 +151,13 @@ func openDB(ctx context.Context, dsn string, sqlitePragmas ...string) (*sql.DB, 
 		if err != nil {
 			return nil, "", nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
 		}
-		return stdlib.OpenDBFromPool(pool), "postgres", pool, nil
+		db := stdlib.OpenDBFromPool(pool)
+		// database/sql keeps 2 idle connections by default: under
+		// concurrency it would recycle connections, and with them their
+		// prepared statements, on every request.
+		db.SetMaxIdleConns(int(cfg.MaxConns))
+		db.SetMaxOpenConns(int(cfg.MaxConns))
+		return db, "postgres", pool, nil
 	}
 	db, err := sql.Open("sqlite", sqliteDSN(dsn, sqlitePragmas...))
 	if err != nil {
