@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
 
+	"github.com/billkey/billkey/internal/browsertest"
 	"github.com/billkey/billkey/internal/dbtest"
 )
 
@@ -42,36 +43,14 @@ type browser struct {
 
 func newBrowser(t *testing.T, phone bool) *browser {
 	t.Helper()
-	path := os.Getenv("BILLKEY_TEST_CHROMIUM")
-	if path == "" {
-		path = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("browser test needs Chromium at %s (apt-get install -y chromium): %v", path, err)
-		}
-		t.Skipf("Chromium not found at %s: %v", path, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	b := &browser{t: t, bodies: map[string]string{}}
-	ctx, cancelCtx := chromedp.NewContext(alloc, chromedp.WithListener(b.onEvent))
+	ctx, cancelCtx := chromedp.NewContext(browsertest.Allocator(t), chromedp.WithListener(b.onEvent))
 	ctx, cancelTimeout := context.WithTimeout(ctx, 45*time.Second)
 	b.ctx = ctx
 	t.Cleanup(func() {
 		b.pending.Wait()
 		cancelTimeout()
 		cancelCtx()
-		cancelAlloc()
 	})
 	steps := []chromedp.Action[chromedp.Void]{chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})

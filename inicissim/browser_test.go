@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/inicissim"
+	"github.com/billkey/billkey/internal/browsertest"
 )
 
 // newBrowser starts headless Chromium ($BILLKEY_TEST_CHROMIUM, default
@@ -24,30 +24,9 @@ import (
 // otherwise.
 func newBrowser(t *testing.T) context.Context {
 	t.Helper()
-	chromiumPath := os.Getenv("BILLKEY_TEST_CHROMIUM")
-	if chromiumPath == "" {
-		chromiumPath = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("browser test needs Chromium at %s (apt-get install -y chromium): %v", chromiumPath, err)
-		}
-		t.Skipf("Chromium not found at %s: %v", chromiumPath, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelCtx := chromedp.NewContext(browsertest.Allocator(t))
 	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	t.Cleanup(func() { cancelTimeout(); cancelCtx() })
 	return ctx
 }
 

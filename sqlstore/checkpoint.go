@@ -2,49 +2,26 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 )
 
-// checkpointEvery is how often the background checkpointer copies the SQLite
-// write-ahead log into the database file.
-const checkpointEvery = 500 * time.Millisecond
+// checkpointAfter is how many group-committed writes may accumulate in the
+// SQLite write-ahead log before the writer checkpoints it (each write adds a
+// few pages; SQLite's own default threshold is 1000 pages).
+const checkpointAfter = 256
 
-// startCheckpointer takes WAL checkpoints off the commit path. By default
-// SQLite checkpoints inside whichever commit crosses the WAL size threshold,
-// adding a database-file fsync to that caller's latency; billkey's writer
-// connection disables that (wal_autocheckpoint(0) in its DSN) and a connection of its own
-// runs PASSIVE checkpoints, which never block readers or the writer. Other
-// processes on the same file (billkey merchant create) keep SQLite's default.
-func (s *Store) startCheckpointer(path string) error {
-	db, err := sql.Open("sqlite", sqliteDSN(path))
-	if err != nil {
-		return fmt.Errorf("sqlstore: open checkpointer: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(checkpointEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				// Errors (SQLITE_BUSY while another process checkpoints)
-				// only mean the next tick tries again.
-				_, _ = db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
-			}
-		}
-	}()
-	s.stopCheckpoints = func() {
-		cancel()
-		<-done
-		_, _ = db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
-		db.Close()
-	}
-	return nil
+// checkpoint copies the write-ahead log into the database file, on the
+// writer connection, between batches. billkey's writer disables SQLite's
+// automatic checkpoint (wal_autocheckpoint(0) in its DSN), which would run
+// inside a commit and add its fsync to that batch's callers; here the
+// callers have already been answered. It must be the writer that does it: a
+// checkpoint on another connection races the writer's appends, never reaches
+// the end of the log, and the log is never restarted (it grew to 15 GB in a
+// 5-minute soak before this was found).
+func (s *Store) checkpoint(mode string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Errors (SQLITE_BUSY while another process checkpoints) only mean
+	// the next checkpoint tries again.
+	_, _ = s.DB.ExecContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`)
 }

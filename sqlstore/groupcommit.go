@@ -24,6 +24,7 @@ type writeOp struct {
 // the guarantee to a merchant is the same as with a transaction of its own.
 func (s *Store) groupCommitter() {
 	defer s.wg.Done()
+	written := 0
 	for op := range s.writes {
 		batch := []writeOp{op}
 	drain:
@@ -39,6 +40,10 @@ func (s *Store) groupCommitter() {
 			}
 		}
 		s.commitBatch(batch)
+		if written += len(batch); written >= checkpointAfter {
+			s.checkpoint("PASSIVE")
+			written = 0
+		}
 	}
 }
 

@@ -64,8 +64,6 @@ type Store struct {
 	writes chan writeOp
 	wg     sync.WaitGroup
 	stmts  sync.Map // query → *sql.Stmt, per pool
-	// stopCheckpoints ends the SQLite background checkpointer.
-	stopCheckpoints func()
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 }
@@ -80,7 +78,7 @@ func IsPostgres(dsn string) bool {
 func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 	s := &Store{sealer: sealer, Now: time.Now}
 	var err error
-	// The writer never checkpoints inside a commit: see startCheckpointer.
+	// The writer never checkpoints inside a commit: see checkpoint.
 	if s.DB, s.Dialect, s.pool, err = openDB(ctx, dsn, "wal_autocheckpoint(0)"); err != nil {
 		return nil, err
 	}
@@ -105,10 +103,6 @@ func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 		s.writes = make(chan writeOp, 1024)
 		s.wg.Add(1)
 		go s.groupCommitter()
-		if err := s.startCheckpointer(dsn); err != nil {
-			s.Close()
-			return nil, err
-		}
 	}
 	return s, nil
 }
@@ -243,8 +237,8 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		s.writes = nil
 	}
-	if s.stopCheckpoints != nil {
-		s.stopCheckpoints()
+	if s.Dialect == "sqlite" && s.DB != nil {
+		s.checkpoint("TRUNCATE")
 	}
 	s.stmts.Range(func(_, v any) bool {
 		v.(*sql.Stmt).Close()
