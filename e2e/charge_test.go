@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/dbtest"
 )
 
@@ -377,6 +378,41 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 		if n := len(h.ledger().Approvals); n != 1 {
 			t.Fatalf("%d approvals", n)
+		}
+	})
+}
+
+// TestUnknownRefundReconciled: the simulator refunds but drops the reply.
+// billkey says the outcome is unknown and keeps the refund reserved; the
+// reconciler retries the full refund (INICIS answers 기 취소 거래), records it
+// once, and the payment ends cancelled, matching the ledger.
+func TestUnknownRefundReconciled(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		h := start(t, dsn, options{})
+		h.mustIssue("cust-r", "4242-4242-4242-4242")
+		_, env := h.again("cust-r", "order-r", 10000)
+		p := env.payment(t)
+		if err := h.sim.SetFaults(inicissim.Faults{Drop: true, Paths: []string{"/api/v1/refund"}, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		_, env = h.call("POST", "/payments/cancel", map[string]any{"imp_uid": p.ImpUID, "reason": "해지"})
+		if env.Code != -1 || string(env.Response) != "null" {
+			t.Fatalf("refund with a lost reply: %s", env.raw)
+		}
+		var got payment
+		eventually(t, 15*time.Second, "the reconciler to resolve the refund", func() bool {
+			_, env := h.call("GET", "/payments/"+p.ImpUID, nil)
+			got = env.payment(t)
+			return got.Status == "cancelled"
+		})
+		var refunded int64
+		for _, r := range h.ledger().Refunds {
+			if r.TID == p.PGTID {
+				refunded += r.Amount
+			}
+		}
+		if got.CancelAmount != 10000 || len(got.CancelHistory) != 1 || refunded != 10000 {
+			t.Fatalf("billkey cancelled %d in %d entries; the ledger refunded %d", got.CancelAmount, len(got.CancelHistory), refunded)
 		}
 	})
 }

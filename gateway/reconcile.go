@@ -63,7 +63,7 @@ func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	resolved := 0
+	resolved := s.reconcileRefunds(ctx)
 	for _, p := range ps {
 		if ctx.Err() != nil {
 			break
@@ -113,6 +113,63 @@ func (s *Service) reconcile(ctx context.Context, p *billkey.Payment) (bool, erro
 		return err == nil, err
 	}
 	return false, s.deferReconcile(ctx, p, attempts, nil)
+}
+
+// refundRetryAfter is how long an unknown refund outcome waits before the
+// reconciler asks again.
+const refundRetryAfter = 2 * time.Second
+
+// reconcileRefunds retries full refunds whose PG outcome is unknown: INICIS
+// answers a repeated full refund with 기 취소 거래 (AlreadyDone), so the retry
+// can never refund twice. A refusal releases the reservation; no answer
+// leaves it for the next round. It returns how many it resolved.
+func (s *Service) reconcileRefunds(ctx context.Context) int {
+	cs, err := s.Store.UncertainFullRefunds(ctx, s.Now().Add(-refundRetryAfter), 20)
+	if err != nil {
+		s.Logger.Error("reconcile refunds", "error", err)
+		return 0
+	}
+	resolved := 0
+	for _, c := range cs {
+		p, err := s.Store.PaymentByID(ctx, c.PaymentID)
+		if err != nil {
+			s.Logger.Warn("reconcile refund", "cancel_id", c.ID, "error", err)
+			continue
+		}
+		ch, err := s.channel(ctx, p.MerchantID, p.ChannelID)
+		if err != nil {
+			s.Logger.Warn("reconcile refund", "imp_uid", p.ImpUID, "error", err)
+			continue
+		}
+		res, err := s.PG.Refund(context.WithoutCancel(ctx), ch.PGChannel(), billkey.RefundRequest{
+			TID: p.PGTID, OrderID: p.ImpUID, Amount: c.Amount, TaxFree: c.TaxFree, VatAmount: c.VatAmount, Reason: c.Reason,
+		})
+		switch code := billkey.ErrorCode(err); {
+		case err == nil:
+			c.PGTID, c.ReceiptURL, c.CancelledAt = res.TID, res.ReceiptURL, res.CancelledAt
+			if c.PGTID == "" {
+				c.PGTID = p.PGTID
+			}
+			if c.CancelledAt.IsZero() {
+				c.CancelledAt = s.Now()
+			}
+			if _, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL}); err != nil {
+				s.Logger.Error("reconcile refund: record", "imp_uid", p.ImpUID, "error", err)
+				continue
+			}
+			s.Logger.Info("reconciled unknown refund outcome: refunded", "imp_uid", p.ImpUID, "already_done", res.AlreadyDone)
+			resolved++
+		case code == billkey.EPG:
+			if err := s.Store.FailCancel(ctx, c); err != nil {
+				s.Logger.Error("reconcile refund: release", "imp_uid", p.ImpUID, "error", err)
+				continue
+			}
+			s.Logger.Warn("reconciled unknown refund outcome: refused, reservation released", "imp_uid", p.ImpUID,
+				"reason", billkey.ErrorMessage(err))
+			resolved++
+		}
+	}
+	return resolved
 }
 
 func (s *Service) deferReconcile(ctx context.Context, p *billkey.Payment, attempts int, cause error) error {

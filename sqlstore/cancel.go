@@ -234,3 +234,44 @@ func (s *Store) Events(ctx context.Context, merchantID, afterID int64, limit int
 	}
 	return out, rows.Err()
 }
+
+// UncertainFullRefunds returns refunds of a whole payment whose PG outcome is
+// unknown and that were asked before `before`, oldest first. Retrying such a
+// refund is safe (INICIS answers a repeated full refund with 기 취소 거래);
+// retrying a partial one is not, so those stay reserved for an operator.
+func (s *Store) UncertainFullRefunds(ctx context.Context, before time.Time, limit int) ([]*billkey.Cancel, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT c.id, c.payment_id, c.amount, c.tax_free, c.vat_amount, c.reason
+		FROM payment_cancels c JOIN payments p ON p.id = c.payment_id
+		WHERE c.state = 'uncertain' AND c.created_at < $1 AND p.cancel_amount = 0 AND c.amount = p.amount
+		ORDER BY c.id LIMIT $2`, unix(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: uncertain refunds: %w", err)
+	}
+	defer rows.Close()
+	var out []*billkey.Cancel
+	for rows.Next() {
+		c := &billkey.Cancel{}
+		var vat sql.NullInt64
+		if err := rows.Scan(&c.ID, &c.PaymentID, &c.Amount, &c.TaxFree, &vat, &c.Reason); err != nil {
+			return nil, fmt.Errorf("sqlstore: uncertain refunds: %w", err)
+		}
+		if vat.Valid {
+			c.VatAmount = &vat.Int64
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// PaymentByID returns a payment by its internal id, whatever its merchant
+// (for background workers).
+func (s *Store) PaymentByID(ctx context.Context, id int64) (*billkey.Payment, error) {
+	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, notFound("존재하지 않는 결제정보입니다.")
+	}
+	return ps[0], nil
+}
