@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -37,6 +38,9 @@ type NewMerchant struct {
 type CreatedMerchant struct {
 	Merchant  *billkey.Merchant
 	ImpSecret string
+	// WebhookSecret signs the merchant's webhooks (Standard Webhooks);
+	// like ImpSecret it is shown only now and stored only sealed.
+	WebhookSecret string
 }
 
 var impCodeRE = regexp.MustCompile(`^imp[0-9]{8}$`)
@@ -86,7 +90,12 @@ func (s *Service) CreateMerchant(ctx context.Context, in NewMerchant) (*CreatedM
 			return nil, err
 		}
 	}
-	return &CreatedMerchant{Merchant: m, ImpSecret: secret}, nil
+	// Every merchant signs its webhooks from the first one.
+	wh, err := s.RotateWebhookSecret(ctx, m.ID, 0)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: webhook secret of merchant %s: %w", m.ImpCode, err)
+	}
+	return &CreatedMerchant{Merchant: m, ImpSecret: secret, WebhookSecret: wh.Secret}, nil
 }
 
 // checkSecret authenticates REST API credentials.

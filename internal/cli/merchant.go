@@ -73,10 +73,11 @@ func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{
 			"id": m.ID, "name": m.Name, "imp_code": m.ImpCode, "imp_key": m.APIKey, "imp_secret": created.ImpSecret,
+			"webhook_secret": created.WebhookSecret,
 		})
 	}
-	fmt.Fprintf(stdout, "merchant %q created\n  imp code:   %s\n  imp_key:    %s\n  imp_secret: %s\n(the secret is shown only now; billkey keeps only a keyed hash of it)\n",
-		m.Name, m.ImpCode, m.APIKey, created.ImpSecret)
+	fmt.Fprintf(stdout, "merchant %q created\n  imp code:       %s\n  imp_key:        %s\n  imp_secret:     %s\n  webhook secret: %s\n(the secrets are shown only now; billkey keeps a keyed hash of imp_secret and the webhook secret sealed)\n",
+		m.Name, m.ImpCode, m.APIKey, created.ImpSecret, created.WebhookSecret)
 	return nil
 }
 

@@ -110,8 +110,8 @@ func ensureDemoMerchant(ctx context.Context, svc *gateway.Service, stdout io.Wri
 	}
 	m := created.Merchant
 	fmt.Fprintf(stdout, "\nCreated a demo merchant on this empty database (test mode, MID %s on the built-in INICIS simulator):\n"+
-		"  imp code:   %s\n  imp_key:    %s\n  imp_secret: %s\n"+
-		"(the secret is shown only now; keep it)\n\n", gateway.TestMID, m.ImpCode, m.APIKey, created.ImpSecret)
+		"  imp code:   %s\n  imp_key:    %s\n  imp_secret: %s\n  webhook secret: %s\n"+
+		"(the secrets are shown only now; keep them)\n\n", gateway.TestMID, m.ImpCode, m.APIKey, created.ImpSecret, created.WebhookSecret)
 	return nil
 }
 
