@@ -63,7 +63,22 @@ func (s *Store) commitBatch(batch []writeOp) {
 	}
 	results := make([]error, len(batch))
 	for i, op := range batch {
-		results[i] = s.runInSavepoint(op, tx)
+		var aborted bool
+		aborted, results[i] = s.runInSavepoint(op, tx)
+		if aborted {
+			// SQLite rolled the whole transaction back (an interrupted
+			// statement, I/O error, full disk): the writes of the callers
+			// before this one are gone too. Tell this caller, and run
+			// everyone else again in a new transaction, rather than let
+			// later savepoints run (and commit) outside any transaction.
+			_ = tx.Rollback()
+			batch[i].done <- results[i]
+			rest := append(append([]writeOp(nil), batch[:i]...), batch[i+1:]...)
+			if len(rest) > 0 {
+				s.commitBatch(rest)
+			}
+			return
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("sqlstore: commit: %w", err)
@@ -78,22 +93,23 @@ func (s *Store) commitBatch(batch []writeOp) {
 }
 
 // runInSavepoint runs one caller's body so that its failure undoes only its
-// own writes.
-func (s *Store) runInSavepoint(op writeOp, tx *sql.Tx) error {
+// own writes. aborted reports that the shared transaction itself is gone
+// (its savepoint can no longer be set, rolled back to or released).
+func (s *Store) runInSavepoint(op writeOp, tx *sql.Tx) (aborted bool, err error) {
 	ctx := context.Background()
 	if err := s.execTx(ctx, tx, savepointSQL); err != nil {
-		return fmt.Errorf("sqlstore: savepoint: %w", err)
+		return true, fmt.Errorf("sqlstore: savepoint: %w", err)
 	}
-	err := op.fn(tx)
+	err = op.fn(tx)
 	if err != nil {
 		if rerr := s.execTx(ctx, tx, rollbackToSavepointSQL); rerr != nil {
-			return fmt.Errorf("sqlstore: rollback to savepoint: %w (after %w)", rerr, err)
+			return true, fmt.Errorf("sqlstore: rollback to savepoint: %w (after %w)", rerr, err)
 		}
 	}
-	if rerr := s.execTx(ctx, tx, releaseSavepointSQL); rerr != nil && err == nil {
-		return fmt.Errorf("sqlstore: release savepoint: %w", rerr)
+	if rerr := s.execTx(ctx, tx, releaseSavepointSQL); rerr != nil {
+		return true, fmt.Errorf("sqlstore: release savepoint: %w", rerr)
 	}
-	return err
+	return false, err
 }
 
 // Savepoint statements of the group committer (prepared once).
