@@ -368,6 +368,12 @@ func TestPaymentLookups(t *testing.T) {
 		if r := tb.get(t, "/payments/findAll/order-1", tok); r.status != 200 || !strings.Contains(string(r.Resp), `"total":1`) {
 			t.Errorf("findAll: %d %s", r.status, r.Resp)
 		}
+		// NUL can't be stored in PostgreSQL text: refused as bad input, never a 500.
+		for _, p := range []string{"/payments/a%00b", "/payments/find/x%00", "/payments?imp_uid[]=%00"} {
+			if r := tb.get(t, p, tok); r.status != 400 || r.Code != -1 {
+				t.Errorf("%s: %d %+v", p, r.status, r)
+			}
+		}
 		if r := tb.get(t, "/no/such/route", tok); r.status != 404 || r.Code != -1 {
 			t.Errorf("unknown route: %d %+v", r.status, r)
 		}

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -14,6 +13,9 @@ import (
 
 // paramsHandler is a POST handler that receives its bound parameters.
 type paramsHandler func(w http.ResponseWriter, r *http.Request, p Params)
+
+// macIdempotency is the MAC purpose of Idempotency-Key request digests.
+const macIdempotency = "idempotency-request"
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 255
@@ -40,9 +42,11 @@ func (s *Server) idempotent(h paramsHandler) http.HandlerFunc {
 			return
 		}
 		canon, _ := json.Marshal(p) // map keys are sorted: a canonical form
-		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), canon...))
+		// Keyed: the parameters may hold card data (onetime, key issuance),
+		// and a plain hash of them could be brute-forced from a dump.
+		sum := s.Service.Keys.MAC(macIdempotency, append([]byte(r.Method+" "+r.URL.Path+"\n"), canon...))
 		mid := merchantID(r)
-		stored, err := s.Service.Store.BeginIdempotent(r.Context(), mid, key, sum[:])
+		stored, err := s.Service.Store.BeginIdempotent(r.Context(), mid, key, sum)
 		if err != nil {
 			s.writeError(w, r, err)
 			return

@@ -33,6 +33,9 @@ func readParams(r *http.Request) (Params, error) {
 		return nil, err
 	}
 	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if hasNUL(map[string]any(p)) {
+			return nil, errNUL
+		}
 		return p, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
@@ -54,7 +57,35 @@ func readParams(r *http.Request) (Params, error) {
 	for k, v := range bodyParams {
 		p[k] = v
 	}
+	if hasNUL(map[string]any(p)) {
+		return nil, errNUL
+	}
 	return p, nil
+}
+
+// errNUL refuses NUL characters, which no i'mport field can hold and which
+// PostgreSQL cannot store in text.
+var errNUL = billkey.Errorf(billkey.EINVALID, "파라미터에 NUL 문자를 사용할 수 없습니다. (NUL character in a parameter)")
+
+// hasNUL reports whether a parameter tree holds a NUL in any key or string.
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case []any:
+		for _, e := range v {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isJSON(contentType string, body []byte) bool {
@@ -110,6 +141,9 @@ func parseForm(raw string) (Params, error) {
 		key = strings.TrimSpace(key)
 		if key == "" {
 			continue
+		}
+		if strings.IndexByte(key, 0) >= 0 || strings.IndexByte(val, 0) >= 0 {
+			return nil, errNUL
 		}
 		if err := setPath(p, key, val); err != nil {
 			return nil, err

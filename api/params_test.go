@@ -111,3 +111,18 @@ func FuzzParams(f *testing.F) {
 		}
 	})
 }
+
+func TestNULRefused(t *testing.T) {
+	for _, tc := range []struct{ ct, body, query string }{
+		{"application/json", `{"name":"a\u0000b"}`, ""},
+		{"application/json", `{"schedules":[{"name":"\u0000"}]}`, ""},
+		{"application/x-www-form-urlencoded", "name=a%00b", ""},
+		{"application/json", `{}`, "merchant_uid[]=%00"},
+	} {
+		r, _ := http.NewRequest("POST", "/x?"+tc.query, strings.NewReader(tc.body))
+		r.Header.Set("Content-Type", tc.ct)
+		if _, err := readParams(r); err != errNUL {
+			t.Errorf("%+v: %v, want errNUL", tc, err)
+		}
+	}
+}

@@ -113,6 +113,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), merchantKey, id))
+	if strings.IndexByte(r.URL.Path, 0) >= 0 {
+		route = "invalid"
+		s.writeError(rec, r, errNUL)
+		return
+	}
 	_, route = s.private.Handler(r)
 	s.private.ServeHTTP(rec, r)
 }

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/dbtest"
+	"github.com/billkey/billkey/sqlstore"
 )
 
 func TestIssueAndCharge(t *testing.T) {
@@ -413,6 +415,41 @@ func TestUnknownRefundReconciled(t *testing.T) {
 		}
 		if got.CancelAmount != 10000 || len(got.CancelHistory) != 1 || refunded != 10000 {
 			t.Fatalf("billkey cancelled %d in %d entries; the ledger refunded %d", got.CancelAmount, len(got.CancelHistory), refunded)
+		}
+	})
+}
+
+// TestStalePendingRefundSettled: a refund reserved by a node that died
+// before asking INICIS is, after the stale threshold, retried by the
+// reconciler as a full refund and recorded once.
+func TestStalePendingRefundSettled(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		h := start(t, dsn, options{staleReadyAfter: time.Second})
+		h.mustIssue("cust-s", "4242-4242-4242-4242")
+		_, env := h.again("cust-s", "order-s", 7000)
+		p := env.payment(t)
+		got, err := h.store.PaymentByImpUID(context.Background(), h.merchant.Merchant.ID, p.ImpUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The "crashed" cancel: reserved, never sent.
+		if _, _, err := h.store.ReserveCancel(context.Background(), got.ID, sqlstore.CancelRequest{Reason: "crash"}); err != nil {
+			t.Fatal(err)
+		}
+		var final payment
+		eventually(t, 15*time.Second, "the reconciler to settle the stale refund", func() bool {
+			_, env := h.call("GET", "/payments/"+p.ImpUID, nil)
+			final = env.payment(t)
+			return final.Status == "cancelled"
+		})
+		var refunded int64
+		for _, r := range h.ledger().Refunds {
+			if r.TID == p.PGTID {
+				refunded += r.Amount
+			}
+		}
+		if final.CancelAmount != 7000 || refunded != 7000 {
+			t.Fatalf("cancelled %d, ledger refunded %d", final.CancelAmount, refunded)
 		}
 	})
 }

@@ -63,6 +63,9 @@ type options struct {
 	// sim is an external simulator that outlives gateway restarts; nil
 	// means the gateway's built-in one.
 	sim *externalSim
+	// staleReadyAfter shortens when work left by a "dead node" is taken
+	// over (default: the gateway's).
+	staleReadyAfter time.Duration
 }
 
 // externalSim is a standalone simulator on its own port.
@@ -102,6 +105,7 @@ func start(t *testing.T, dsn string, o options) *harness {
 	app, err := cli.StartApp(ctx, cli.AppOptions{
 		Store: st, Keys: keys, Logger: logger, Addr: "127.0.0.1:0", PGTimeout: o.pgTimeout, SimulatorURL: simURL,
 		ReconcileDelays: []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, time.Second}, ReconcileInterval: 100 * time.Millisecond,
+		Jobs: cli.JobOptions{StaleReadyAfter: o.staleReadyAfter},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -111,5 +111,16 @@ func (s *Service) Cancel(ctx context.Context, merchantID int64, in CancelInput) 
 	if c.CancelledAt.IsZero() {
 		c.CancelledAt = s.Now()
 	}
-	return s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL})
+	done, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL})
+	if err != nil {
+		// INICIS refunded but recording failed: keep the reservation as an
+		// unknown outcome (the reconciler settles a full refund), and never
+		// report a 500 for money that has moved.
+		if merr := s.Store.MarkCancelUncertain(ctx, c); merr != nil {
+			s.Logger.Error("cancel: refund made but neither recorded nor marked", "imp_uid", p.ImpUID, "error", errors.Join(err, merr))
+		}
+		return nil, billkey.WrapError(billkey.EUNCERTAIN,
+			"PG사 취소는 완료되었으나 기록에 실패했습니다. 결과는 자동으로 확인되어 반영됩니다. 다시 취소하지 마세요.", err)
+	}
+	return done, nil
 }

@@ -156,7 +156,16 @@ func (s *Service) recordApproval(ctx context.Context, p *billkey.Payment, a *bil
 	if a.CardNumber != "" {
 		p.CardCode, p.CardName, p.CardNumber = a.CardCode, a.CardName, a.CardNumber
 	}
-	return s.finish(ctx, p)
+	paid, err := s.finish(ctx, p)
+	if err != nil {
+		// The card was charged but the record failed: the payment stays
+		// ready and the reconciler finds the approval. Say so, so the
+		// merchant does not retry with a new merchant_uid.
+		return nil, billkey.WrapError(billkey.EUNCERTAIN, fmt.Sprintf(
+			"PG사 승인은 완료되었으나 기록에 실패했습니다. 결과는 자동으로 확인되어 결제정보(GET /payments/%s)와 웹훅으로 전달됩니다. 다시 결제하지 마세요. (imp_uid: %s)",
+			p.ImpUID, p.ImpUID), err)
+	}
+	return paid, nil
 }
 
 // fail marks a ready payment failed with a reason, and queues its webhook.

@@ -124,6 +124,13 @@ const refundRetryAfter = 2 * time.Second
 // can never refund twice. A refusal releases the reservation; no answer
 // leaves it for the next round. It returns how many it resolved.
 func (s *Service) reconcileRefunds(ctx context.Context) int {
+	// A refund still pending long after any PG call could have ended was
+	// left by a crash or a failed write: its outcome is unknown.
+	if n, err := s.Store.MarkStaleCancelsUncertain(ctx, s.Now().Add(-s.staleReadyAfter())); err != nil {
+		s.Logger.Error("reconcile refunds: stale reservations", "error", err)
+	} else if n > 0 {
+		s.Logger.Warn("refund reservations left pending are now of unknown outcome", "count", n)
+	}
 	cs, err := s.Store.UncertainFullRefunds(ctx, s.Now().Add(-refundRetryAfter), 20)
 	if err != nil {
 		s.Logger.Error("reconcile refunds", "error", err)

@@ -235,6 +235,18 @@ func (s *Store) Events(ctx context.Context, merchantID, afterID int64, limit int
 	return out, rows.Err()
 }
 
+// MarkStaleCancelsUncertain turns refunds still pending since before
+// `before` (a node died between reserving and recording them, or recording
+// failed) into refunds of unknown outcome, for the reconciler.
+func (s *Store) MarkStaleCancelsUncertain(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `UPDATE payment_cancels SET state = $1 WHERE state = $2 AND created_at < $3`,
+		cancelUncertain, cancelPending, unix(before))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: stale cancels: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // UncertainFullRefunds returns refunds of a whole payment whose PG outcome is
 // unknown and that were asked before `before`, oldest first. Retrying such a
 // refund is safe (INICIS answers a repeated full refund with 기 취소 거래);
