@@ -12,7 +12,7 @@ import (
 const customerColumns = `id, merchant_id, channel_id, customer_uid, pg_provider, pg_id, card_code, card_name, card_number,
 	card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated`
 
-func scanCustomer(row interface{ Scan(...any) error }) (*billkey.Customer, error) {
+func scanCustomer(row rowScanner) (*billkey.Customer, error) {
 	var c billkey.Customer
 	var cardType sql.NullInt64
 	var inserted, updated int64

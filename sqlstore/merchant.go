@@ -39,7 +39,7 @@ func (s *Store) CreateMerchant(ctx context.Context, m *billkey.Merchant, secretM
 
 const merchantColumns = `id, imp_code, name, api_key, webhook_url, created_at`
 
-func scanMerchant(row interface{ Scan(...any) error }, extra ...any) (*billkey.Merchant, error) {
+func scanMerchant(row rowScanner, extra ...any) (*billkey.Merchant, error) {
 	var m billkey.Merchant
 	var created int64
 	dest := append([]any{&m.ID, &m.ImpCode, &m.Name, &m.APIKey, &m.WebhookURL, &created}, extra...)
@@ -88,20 +88,8 @@ func (s *Store) MerchantByID(ctx context.Context, id int64) (*billkey.Merchant, 
 
 // ListMerchants returns every merchant, oldest first.
 func (s *Store) ListMerchants(ctx context.Context) ([]*billkey.Merchant, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+merchantColumns+` FROM merchants ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: list merchants: %w", err)
-	}
-	defer rows.Close()
-	var out []*billkey.Merchant
-	for rows.Next() {
-		m, err := scanMerchant(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: list merchants: %w", err)
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.DB, "merchants", func(r rowScanner) (*billkey.Merchant, error) { return scanMerchant(r) },
+		`SELECT `+merchantColumns+` FROM merchants ORDER BY id`)
 }
 
 // SetWebhookURL sets the merchant's default notification URL.

@@ -25,7 +25,7 @@ const paymentColumns = `id, merchant_id, channel_id, imp_uid, merchant_uid, pay_
 	notice_url, status, outcome_unknown, reconcile_after, reconcile_attempts, started_at, paid_at, failed_at,
 	cancelled_at, updated_at, fail_reason, cancel_reason, receipt_url, customer_uid, customer_uid_usage`
 
-func scanPayment(row interface{ Scan(...any) error }) (*billkey.Payment, error) {
+func scanPayment(row rowScanner) (*billkey.Payment, error) {
 	var p billkey.Payment
 	var vat sql.NullInt64
 	var custom sql.NullString
@@ -314,22 +314,9 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 
 // queryPayments runs a payments query and loads the cancel history of each.
 func (s *Store) queryPayments(ctx context.Context, q queryer, query string, args ...any) ([]*billkey.Payment, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	out, err := queryAll(ctx, q, "payments", scanPayment, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query payments: %w", err)
-	}
-	var out []*billkey.Payment
-	for rows.Next() {
-		p, err := scanPayment(rows)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlstore: scan payment: %w", err)
-		}
-		out = append(out, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: query payments: %w", err)
+		return nil, err
 	}
 	for _, p := range out {
 		if p.CancelAmount == 0 {

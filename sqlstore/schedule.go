@@ -87,7 +87,7 @@ const scheduleSelect = scheduleColumns + `,
 // scheduleReturning is the RETURNING list matching scheduleSelect.
 const scheduleReturning = scheduleColumns + `, ''`
 
-func scanSchedule(row interface{ Scan(...any) error }) (*Schedule, error) {
+func scanSchedule(row rowScanner) (*Schedule, error) {
 	var sc Schedule
 	var vat sql.NullInt64
 	var custom sql.NullString
@@ -118,23 +118,7 @@ func scanSchedule(row interface{ Scan(...any) error }) (*Schedule, error) {
 }
 
 func (s *Store) querySchedules(ctx context.Context, q queryer, query string, args ...any) ([]*Schedule, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query schedules: %w", err)
-	}
-	defer rows.Close()
-	var out []*Schedule
-	for rows.Next() {
-		sc, err := scanSchedule(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan schedule: %w", err)
-		}
-		out = append(out, sc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: query schedules: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, q, "schedules", scanSchedule, query, args...)
 }
 
 // millis converts a time to stored UNIX milliseconds (0 for the zero time).

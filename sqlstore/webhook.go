@@ -76,7 +76,7 @@ type WebhookAttempt struct {
 const deliveryColumns = `id, event_id, merchant_id, imp_uid, merchant_uid, status, url, body, state, attempts,
 	next_attempt_ms, give_up_ms, lease_owner, lease_until_ms, last_status_code, last_error, delivered_at, created_at, updated_at`
 
-func scanDelivery(row interface{ Scan(...any) error }) (*WebhookDelivery, error) {
+func scanDelivery(row rowScanner) (*WebhookDelivery, error) {
 	var d WebhookDelivery
 	var status, state, body string
 	var next, giveUp, lease, delivered, created, updated int64
@@ -92,23 +92,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (*WebhookDelivery, error)
 }
 
 func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, args ...any) ([]*WebhookDelivery, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []*WebhookDelivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan delivery: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: query deliveries: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, q, "deliveries", scanDelivery, query, args...)
 }
 
 // RelayedEvent is an outbox event being turned into a delivery, with the

@@ -57,7 +57,7 @@ type WindowAttempt struct {
 const windowColumns = `id, token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid, order_id,
 	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at`
 
-func scanWindowAttempt(row interface{ Scan(...any) error }) (*WindowAttempt, error) {
+func scanWindowAttempt(row rowScanner) (*WindowAttempt, error) {
 	var a WindowAttempt
 	var result string
 	var created, expires, finished int64
@@ -188,23 +188,7 @@ func (s *Store) DueWindowAttempts(ctx context.Context, now, staleProcessing time
 }
 
 func (s *Store) queryWindowAttempts(ctx context.Context, query string, args ...any) ([]*WindowAttempt, error) {
-	rows, err := s.DB.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query window attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []*WindowAttempt
-	for rows.Next() {
-		a, err := scanWindowAttempt(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan window attempt: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: query window attempts: %w", err)
-	}
-	return out, nil
+	return queryAll(ctx, s.DB, "window attempts", scanWindowAttempt, query, args...)
 }
 
 // prefixed qualifies each column of a comma-separated list.
