@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/inicissim"
 )
 
 // TestChannelCheck runs "billkey channel check" against the simulator: the
