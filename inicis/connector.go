@@ -68,15 +68,13 @@ func StagingEndpoints() Endpoints {
 }
 
 // SimulatorEndpoints returns the endpoints of an inicissim.Simulator served at
-// baseURL. The simulator answers as INICIS's three approval data centres
-// (idc_name fc, ks and stg, in turn): stg at baseURL itself, fc and ks under
-// baseURL+"/idc/fc" and "/idc/ks", so the authUrl allow-list is exercised
-// for each.
-//
-// The simulator is served at
 // baseURL (e.g. "http://127.0.0.1:9090" or "https://billkey.example/inicis-sim").
 // baseURL must be the URL browsers and billkey both use to reach it: the
 // simulator builds authUrl and netCancelUrl from it, and they must match.
+// The simulator answers as INICIS's three approval data centres (idc_name
+// fc, ks and stg, in turn): stg at baseURL itself, fc and ks under
+// baseURL+"/idc/fc" and "/idc/ks", so the authUrl allow-list is exercised
+// for each.
 func SimulatorEndpoints(baseURL string) Endpoints {
 	base := strings.TrimRight(baseURL, "/")
 	return Endpoints{
