@@ -375,7 +375,7 @@ func (s *Service) windowForm(ch *billkey.Channel, a *sqlstore.WindowAttempt, p *
 		return &WindowForm{Kind: WindowPC, ScriptURL: f.ScriptURL, Action: f.Action, Fields: f.Fields}, nil
 	}
 	f, err := s.Window.LiteForm(ch.PGChannel(), inicis.LiteRequest{
-		OrderID: a.OrderID, Price: p.Amount, GoodName: goodName, Buyer: p.Buyer, ReturnURL: returnURL,
+		OrderID: a.OrderID, Price: p.Amount, GoodName: goodName, Buyer: inicis.FitBuyer(p.Buyer, inicis.LimitBuyerTel), ReturnURL: returnURL,
 	})
 	if err != nil {
 		return nil, err

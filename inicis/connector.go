@@ -71,13 +71,17 @@ func StagingEndpoints() Endpoints {
 // baseURL (e.g. "http://127.0.0.1:9090" or "https://billkey.example/inicis-sim").
 // baseURL must be the URL browsers and billkey both use to reach it: the
 // simulator builds authUrl and netCancelUrl from it, and they must match.
+// The simulator answers as INICIS's three approval data centres (idc_name
+// fc, ks and stg, in turn): stg at baseURL itself, fc and ks under
+// baseURL+"/idc/fc" and "/idc/ks", so the authUrl allow-list is exercised
+// for each.
 func SimulatorEndpoints(baseURL string) Endpoints {
 	base := strings.TrimRight(baseURL, "/")
 	return Endpoints{
 		INIAPI:       base,
 		StdPayJS:     base + "/stdjs/INIStdPay.js",
 		StdPayWindow: base + "/stdpay/window",
-		StdPayIDC:    map[string]string{"stg": base},
+		StdPayIDC:    map[string]string{"fc": base + "/idc/fc", "ks": base + "/idc/ks", "stg": base},
 		LiteCard:     base + "/inibill/inibill_card.jsp",
 		Receipt:      base + "/receipt?noTid=",
 	}

@@ -56,21 +56,32 @@
 //     code, so CardCode is "" and CardName is e.g. "해외비자". Codes beyond
 //     spec §3.7 come from INICIS's table as integrators reproduce it and are
 //     unverified; an unknown code keeps the cardName INICIS sent.
-//   - Key-in issuance: cardExpire is YYMM; regNo is sent as given (billkey
-//     passes YYMMDD or a 10-digit business number; the spec has a YYMMDD /
-//     YYYYMMDD conflict); cardPw only when given; price 0; goodName defaults
-//     to "빌링키 발급". The reply is read for billKey (any casing), cardCode,
-//     tid and authDate/authTime (payDate/payTime also accepted); the masked
-//     number is computed locally from the card number.
+//   - Key-in issuance: cardExpire is YYMM; regNo is the birth date as
+//     YYMMDD (an 8-digit date loses its century) or a 10-digit business
+//     number (RegNo; the most direct evidence is i'mport's own 6-digit
+//     birth parameter for this relay); cardPw only when given; price 0;
+//     goodName defaults to "빌링키 발급". The reply is read for billKey (any
+//     casing), cardCode, tid and authDate/authTime (payDate/payTime also
+//     accepted); the masked number is computed locally from the card number.
+//   - Field limits (limits.go): goodName 40, buyerName 30, buyerEmail 60,
+//     buyerTel 40 bytes, moid/orderId 64; on the PC window oid 40 and
+//     buyertel 20 (INIStdPay.js checks them). Text is cut on a character
+//     boundary in UTF-8 bytes (never longer than the EUC-KR count), an
+//     over-long e-mail is replaced rather than cut, an over-long order id
+//     is refused. The PC window is always payViewType=overlay.
 //   - Charges send authentification=00, quotaInterest=0, cardQuota as two
 //     digits ("00" for 0 or 1 month), currency WON (USD when asked), tax only
 //     when VatAmount is set and taxFree only when positive (those are
 //     contract features). The reply's cardQuota or payAuthQuota is accepted.
 //   - RefundResult.TID is the reply's tid when it differs from the original
-//     (a partial cancel's own tid), else "".
-//   - Inquiry: the reply schema is not public. Success is resultCode "00" or
-//     "SUCCESS"; transactionStatus APPROVAL / PART_CANCEL → approved,
-//     CANCEL → cancelled, FAIL → declined. "Not found" is recognised only by
+//     (a partial cancel's own tid), else "". CancelledAt is a partial
+//     cancel's prtcDate/prtcTime, a full cancel's cancelDate/cancelTime.
+//   - Inquiry: success is resultCode "SUCCESS" (as integrators read it; "00"
+//     is accepted too); transactionStatus APPROVAL / PART_CANCEL → approved,
+//     CANCEL → cancelled, FAIL → declined. The approval comes from
+//     approvedDate/approvedTime, price, tid and the nested cardInfo
+//     (approvedNumber, and card fields when present); a reply about another
+//     oid or MID is EUNCERTAIN. "Not found" is recognised only by
 //     Config.InquiryNotFoundCodes (default InquiryNotFoundCode "R404", the
 //     simulator's code); any other refusal is an error, so a reconciler
 //     never fails an order on a guess.

@@ -24,9 +24,10 @@ const (
 
 // IssueBillingKey issues a billing key from card data: INIAPI v1
 // POST /api/v1/billing with type=Auth (key-in issuance, needs a contract with
-// INICIS). cardNumber, cardExpire (YYMM), regNo (birth YYMMDD or 10-digit
-// business number, as given) and cardPw (first two PIN digits) are sent
-// AES-encrypted; hashData ends with the encrypted cardNumber. price is 0.
+// INICIS). cardNumber, cardExpire (YYMM), regNo (see RegNo: birth date as
+// YYMMDD, or the 10-digit business number) and cardPw (first two PIN digits)
+// are sent AES-encrypted; hashData ends with the encrypted cardNumber. price
+// is 0. goodName and buyer fields are fitted to INICIS's limits (FitBuyer).
 //
 // Errors: a refusal is EPG "[resultCode] resultMsg"; malformed card data is
 // EREJECTED; see billkey.PG for EUNCERTAIN.
@@ -44,6 +45,13 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 	if !ok {
 		return nil, billkey.Errorf(billkey.EREJECTED, "카드 유효기간 형식이 올바르지 않습니다. (YYYY-MM)")
 	}
+	regNo, err := RegNo(req.Card.Birth)
+	if err != nil {
+		return nil, err
+	}
+	if err := orderIDFits(req.OrderID, LimitOrderID); err != nil {
+		return nil, err
+	}
 	encNumber, err := EncryptField(number, key, iv)
 	if err != nil {
 		return nil, fmt.Errorf("inicis: channel %s: %w", ch.MID, err)
@@ -51,10 +59,11 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 	form := url.Values{}
 	ts := apiTimestamp(c.cfg.Now())
 	ip := c.clientIP(req.ClientIP)
-	goodName := req.GoodName
+	goodName := FitGoodName(req.GoodName)
 	if goodName == "" {
 		goodName = "빌링키 발급"
 	}
+	buyer := FitBuyer(req.Buyer, LimitBuyerTel)
 	form.Set("type", typeAuth)
 	form.Set("paymethod", payMethodCard)
 	form.Set("timestamp", ts)
@@ -65,12 +74,12 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 	}
 	form.Set("moid", req.OrderID)
 	form.Set("goodName", goodName)
-	form.Set("buyerName", req.Buyer.Name)
-	form.Set("buyerEmail", req.Buyer.Email)
-	form.Set("buyerTel", req.Buyer.Tel)
+	form.Set("buyerName", buyer.Name)
+	form.Set("buyerEmail", buyer.Email)
+	form.Set("buyerTel", buyer.Tel)
 	form.Set("price", "0")
 	form.Set("cardNumber", encNumber)
-	for field, plain := range map[string]string{"cardExpire": expire, "regNo": digitsOnly(req.Card.Birth), "cardPw": req.Card.Pwd2Digit} {
+	for field, plain := range map[string]string{"cardExpire": expire, "regNo": regNo, "cardPw": req.Card.Pwd2Digit} {
 		if plain == "" {
 			continue
 		}
@@ -134,12 +143,17 @@ func withBuyerDefaults(b billkey.Buyer) billkey.Buyer {
 }
 
 // BillingRequest builds the INIAPI v1 billing approval (type=Billing) for a
-// charge: the endpoint URL and the form, hashData included. Charge sends it;
+// charge: the endpoint URL and the form, hashData included. goodName and the
+// buyer fields are fitted to INICIS's limits (FitGoodName, FitBuyer); an
+// order id over LimitOrderID bytes is refused (EREJECTED). Charge sends it;
 // the load-test harness uses it to drive INICIS (or the simulator) directly
 // with exactly billkey's wire request.
 func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeRequest) (endpoint string, form url.Values, err error) {
 	e, err := c.endpoints(ch)
 	if err != nil {
+		return "", nil, err
+	}
+	if err := orderIDFits(req.OrderID, LimitOrderID); err != nil {
 		return "", nil, err
 	}
 	key := ch.Credentials.APIKey
@@ -156,8 +170,8 @@ func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeReque
 		form.Set("url", c.cfg.SiteURL)
 	}
 	form.Set("moid", req.OrderID)
-	form.Set("goodName", req.GoodName)
-	buyer := withBuyerDefaults(req.Buyer)
+	form.Set("goodName", FitGoodName(req.GoodName))
+	buyer := withBuyerDefaults(FitBuyer(req.Buyer, LimitBuyerTel))
 	form.Set("buyerName", buyer.Name)
 	form.Set("buyerEmail", buyer.Email)
 	form.Set("buyerTel", buyer.Tel)
@@ -270,6 +284,39 @@ func digitsOnly(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// RegNo converts a card holder's identity number to INIAPI key-in regNo: a
+// personal card's birth date as 6 digits YYMMDD (an 8-digit YYYYMMDD loses
+// its century), a corporate card's 10-digit business registration number as
+// is; "" stays "" (regNo not sent). Anything else is EREJECTED.
+//
+// No INICIS page in reach states the length. The 6-digit form is the most
+// direct evidence: i'mport, which relays exactly this key-in issuance to
+// INICIS, documents its birth parameter as 생년월일 6자리 (YYMMDD) or a
+// 10-digit business number, and an integrator's INIAPI formpay client (the
+// sibling API with the same [ENC] regNo) sends YYMMDD; a single other
+// integrator sends YYYYMMDD. See docs/inicis.md.
+func RegNo(birth string) (string, error) {
+	d := digitsOnly(birth)
+	switch {
+	case birth == "":
+		return "", nil
+	case len(d) == 6 && validMonthDay(d[2:]):
+		return d, nil
+	case len(d) == 8 && validMonthDay(d[4:]):
+		return d[2:], nil
+	case len(d) == 10:
+		return d, nil
+	}
+	return "", billkey.Errorf(billkey.EREJECTED, "생년월일(YYMMDD) 또는 사업자등록번호(10자리) 형식이 올바르지 않습니다. (birth must be YYMMDD or a 10-digit business number)")
+}
+
+// validMonthDay reports whether s is MMDD with a plausible month and day.
+func validMonthDay(s string) bool {
+	m, _ := strconv.Atoi(s[:2])
+	d, _ := strconv.Atoi(s[2:])
+	return m >= 1 && m <= 12 && d >= 1 && d <= 31
 }
 
 // yymm turns billkey's "YYYY-MM" (also "YYYYMM", "YYMM", "YY-MM") into

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/billkey/billkey"
 )
@@ -18,6 +20,9 @@ const (
 	// InquiryNotFoundCode is the resultCode the simulator uses, and this
 	// client recognises, for "no transaction with that oid/tid".
 	InquiryNotFoundCode = "R404"
+	// InquiryOK is the inquiry's success resultCode, as integrators of
+	// /v2/pg/inquiry read it (not the "00" of the other INIAPI calls).
+	InquiryOK = "SUCCESS"
 )
 
 // v2Envelope is the INIAPI v2 JSON request, fields in the documented order.
@@ -46,13 +51,15 @@ func marshalV2(v any) ([]byte, error) {
 // POST /v2/pg/inquiry with data {"oid": orderID}; hashData =
 // SHA512(key+mid+type+timestamp+dataJSON).
 //
-// Reply mapping: resultCode "00" or "SUCCESS" with transactionStatus
-// "APPROVAL" or "PART_CANCEL" is approved (Approval.Amount is the original
-// price), "CANCEL" cancelled, "FAIL" declined (Reason "[failCode] failMsg");
-// a resultCode of Config.InquiryNotFoundCodes is not found. Any other
-// refusal is an EPG error, never a guess of "not found", so a reconciler
-// never fails an order INICIS might have approved; an unknown
-// transactionStatus is EUNCERTAIN.
+// Reply mapping: resultCode "SUCCESS" (INICIS's inquiry success code; "00"
+// is accepted too) with transactionStatus "APPROVAL" or "PART_CANCEL" is
+// approved (Approval.Amount is the original price), "CANCEL" cancelled,
+// "FAIL" declined (Reason "[failCode] failMsg"); a resultCode of
+// Config.InquiryNotFoundCodes is not found. The approval fields are read by
+// inquiryApproval. A reply about another order or MID is EUNCERTAIN, as is
+// an unknown transactionStatus. Any other refusal is an EPG error, never a
+// guess of "not found", so a reconciler never fails an order INICIS might
+// have approved.
 func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID string) (*billkey.Inquiry, error) {
 	e, err := c.endpoints(ch)
 	if err != nil {
@@ -79,13 +86,16 @@ func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID s
 	c.log.LogAttrs(ctx, slog.LevelInfo, "inicis inquiry", slog.String("mid", ch.MID), slog.String("oid", orderID),
 		slog.String("resultCode", code), slog.String("status", reply.Get("transactionStatus")))
 	switch {
-	case code == resultOK || code == "SUCCESS" || code == StdPayOK:
+	case code == InquiryOK || code == resultOK || code == StdPayOK:
 	case slices.Contains(c.cfg.InquiryNotFoundCodes, code):
 		return &billkey.Inquiry{State: billkey.InquiryNotFound}, nil
 	default:
 		return nil, pgRefusal(refusal("inquiry", reply))
 	}
-	a := approvalFromReply(reply, c.cfg.Now())
+	if oid, mid := reply.Get("oid", "moid", "MOID"), reply.Get("mid"); (oid != "" && oid != orderID) || (mid != "" && mid != ch.MID) {
+		return nil, noReply("inquiry", fmt.Errorf("%w: inquiry for %s answered for oid %s mid %s", ErrTampered, strconv.Quote(orderID), strconv.Quote(oid), strconv.Quote(mid)))
+	}
+	a := inquiryApproval(reply, c.cfg.Now())
 	a.ReceiptURL = c.receiptURL(e, a.TID)
 	switch st := reply.Get("transactionStatus", "status"); st {
 	case "APPROVAL", "PART_CANCEL":
@@ -102,4 +112,56 @@ func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID s
 	default:
 		return nil, noReply("inquiry", fmt.Errorf("%w: unknown transactionStatus %s", ErrTampered, strconv.Quote(st)))
 	}
+}
+
+// inquiryApproval reads the approval fields of a /v2/pg/inquiry reply. The
+// shape, as INICIS's inquiry sample and integrators read it (docs/inicis.md):
+// flat tid, oid, mid, price, paymethod, approvedDate (YYYYMMDD) and
+// approvedTime (hhmmss), transactionStatus, availablePartCancel,
+// availablePartCancelPrice, partCancelTransInfo, and a nested cardInfo object
+// holding approvedNumber (the card approval number) and currencyCode. The card
+// company fields inside cardInfo are not shown by any source; cardCode,
+// cardName, cardNumber and cardQuota are read there when present. The flat
+// billing-reply names (payDate, payAuthCode, cardCode, ...) are the fallback.
+func inquiryApproval(r Reply, now time.Time) *billkey.Approval {
+	card := Reply{}
+	if raw := r.Get("cardInfo"); strings.HasPrefix(raw, "{") {
+		if c, err := ParseReply([]byte(raw)); err == nil {
+			card = c
+		}
+	}
+	code := card.Get("cardCode", "cardcode")
+	if code == "" {
+		code = r.Get("cardCode", "CARD_Code")
+	}
+	name := card.Get("cardName")
+	if name == "" {
+		name = r.Get("cardName")
+	}
+	kftc, cname := cardInfo(code, name)
+	q, _ := strconv.Atoi(firstOf(card.Get("cardQuota", "installment"), r.Get("cardQuota", "payAuthQuota")))
+	amount, _ := strconv.ParseInt(strings.TrimSpace(r.Get("price", "TotPrice")), 10, 64)
+	paid := parseKST(r.Get("approvedDate", "payDate", "applDate"), r.Get("approvedTime", "payTime", "applTime"))
+	if paid.IsZero() {
+		paid = now
+	}
+	return &billkey.Approval{
+		TID:        r.Get("tid"),
+		ApplyNum:   firstOf(card.Get("approvedNumber"), r.Get("approvedNumber", "payAuthCode", "applNum")),
+		Amount:     amount,
+		CardCode:   kftc,
+		CardName:   cname,
+		CardNumber: maskIfPlain(firstOf(card.Get("cardNumber", "cardNum"), r.Get("cardNumber"))),
+		CardQuota:  q,
+		PaidAt:     paid,
+	}
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

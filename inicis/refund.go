@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/billkey/billkey"
 )
@@ -19,6 +20,17 @@ func alreadyCancelled(r Reply) bool {
 		return true
 	}
 	return strings.Contains(strings.ReplaceAll(msg, " ", ""), "기취소거래")
+}
+
+// refundTime reads when a refund was made: a full refund's reply carries
+// cancelDate/cancelTime, a partial refund's prtcDate/prtcTime (with tid, the
+// partial cancel's own tid, prtcTid, prtcPrice, prtcRemains, prtcCnt and
+// prtcType), as INICIS's refund reply table lists them (docs/inicis.md).
+func refundTime(r Reply) time.Time {
+	if t := parseKST(r.Get("prtcDate"), r.Get("prtcTime")); !t.IsZero() {
+		return t
+	}
+	return parseKST(r.Get("cancelDate"), r.Get("cancelTime"))
 }
 
 // Refund cancels all or part of an approval through INIAPI v1
@@ -73,7 +85,7 @@ func (c *Connector) Refund(ctx context.Context, ch billkey.PGChannel, req billke
 		return nil, err
 	}
 	code, msg := resultOf(reply)
-	at := parseKST(reply.Get("cancelDate"), reply.Get("cancelTime"))
+	at := refundTime(reply)
 	if at.IsZero() {
 		at = c.cfg.Now()
 	}
@@ -82,6 +94,12 @@ func (c *Connector) Refund(ctx context.Context, ch billkey.PGChannel, req billke
 		res := &billkey.RefundResult{CancelledAt: at}
 		if t := reply.Get("tid"); t != req.TID {
 			res.TID = t // a partial cancel's own tid
+		}
+		if rem := reply.Get("prtcRemains"); req.Partial && rem != "" && rem != strconv.FormatInt(req.Remaining, 10) {
+			// INICIS checked confirmPrice, so this should never differ; if it
+			// does, billkey's books and INICIS's disagree: say so loudly.
+			c.log.LogAttrs(ctx, slog.LevelWarn, "inicis partial refund: remaining differs from INICIS", slog.String("mid", ch.MID),
+				slog.String("tid", req.TID), slog.Int64("remaining", req.Remaining), slog.String("prtcRemains", rem))
 		}
 		c.log.LogAttrs(ctx, slog.LevelInfo, "inicis refund done", slog.String("mid", ch.MID), slog.String("tid", req.TID),
 			slog.Bool("partial", req.Partial), slog.Int64("amount", req.Amount))

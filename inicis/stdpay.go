@@ -28,9 +28,9 @@ const (
 // mode (acceptmethod BILLAUTH(Card)): the buyer authenticates a card and
 // INICIS issues a billKey; nothing is charged.
 type StdPayRequest struct {
-	OrderID      string // oid: unique per MID, at most 64 bytes
+	OrderID      string // oid: unique per MID, at most LimitStdPayOID bytes
 	Price        int64  // shown to the buyer only; no approval is made
-	GoodName     string // at most 40 bytes
+	GoodName     string // cut to LimitGoodName bytes
 	Buyer        billkey.Buyer
 	ReturnURL    string // STEP 2 target; same site as the paying page
 	CloseURL     string // loaded when the buyer closes the window (optional)
@@ -38,7 +38,6 @@ type StdPayRequest struct {
 	BillPrintMsg string // message shown to the buyer (optional)
 	MerchantData string // echoed back in STEP 2 (at most 2000 bytes)
 	AcceptMethod string // default DefaultAcceptMethod; must contain BILLAUTH
-	PayViewType  string // "overlay" (default) or "popup"
 	Language     string // languageView: "ko" (default) or "en"
 }
 
@@ -57,8 +56,16 @@ type StdPayForm struct {
 // goodname, buyer fields, currency WON, gopaymethod Card, acceptmethod,
 // timestamp (epoch ms), signature = SHA256("oid=..&price=..&timestamp=.."),
 // use_chkfake=Y with verification = SHA256("oid=..&price=..&signKey=..&
-// timestamp=.."), mKey = SHA256(signKey), returnUrl, closeUrl, payViewType,
-// languageView, charset UTF-8, merchantData.
+// timestamp=.."), mKey = SHA256(signKey), returnUrl, closeUrl,
+// payViewType=overlay, languageView, charset UTF-8, merchantData.
+//
+// The window is always the overlay: INIStdPay.js refuses payViewType=popup
+// without a popupUrl page ("payViewType를 popup으로 설정한 경우 반드시
+// popupUrl를 입력해야 합니다"), and billkey's window already runs in its own
+// modal frame or tab, so a second popup would only meet popup blockers.
+// goodname and the buyer fields are fitted to INICIS's limits (FitGoodName,
+// FitBuyer with LimitStdPayBuyerTel); an oid over LimitStdPayOID bytes is
+// refused, since INIStdPay.js would refuse it.
 func (c *Connector) StdPayForm(ch billkey.PGChannel, req StdPayRequest) (*StdPayForm, error) {
 	e, err := c.endpoints(ch)
 	if err != nil {
@@ -78,9 +85,17 @@ func (c *Connector) StdPayForm(ch billkey.PGChannel, req StdPayRequest) (*StdPay
 	if !strings.Contains(strings.ToUpper(am), "BILLAUTH") {
 		return nil, fmt.Errorf("inicis: acceptmethod %q is not a billing-auth window", am)
 	}
-	view := req.PayViewType
-	if view == "" {
-		view = "overlay"
+	if err := orderIDFits(req.OrderID, LimitStdPayOID); err != nil {
+		return nil, err
+	}
+	// INIStdPay.js refuses to open without buyertel; buyeremail is treated
+	// as required too. Blank ones get the same placeholders as charges.
+	buyer := FitBuyer(req.Buyer, LimitStdPayBuyerTel)
+	if strings.TrimSpace(buyer.Tel) == "" {
+		buyer.Tel = DefaultBuyerTel
+	}
+	if strings.TrimSpace(buyer.Email) == "" {
+		buyer.Email = DefaultBuyerEmail
 	}
 	lang := req.Language
 	if lang == "" {
@@ -93,10 +108,10 @@ func (c *Connector) StdPayForm(ch billkey.PGChannel, req StdPayRequest) (*StdPay
 	f.Set("mid", ch.MID)
 	f.Set("oid", req.OrderID)
 	f.Set("price", price)
-	f.Set("goodname", req.GoodName)
-	f.Set("buyername", req.Buyer.Name)
-	f.Set("buyertel", req.Buyer.Tel)
-	f.Set("buyeremail", req.Buyer.Email)
+	f.Set("goodname", FitGoodName(req.GoodName))
+	f.Set("buyername", buyer.Name)
+	f.Set("buyertel", buyer.Tel)
+	f.Set("buyeremail", buyer.Email)
 	f.Set("currency", "WON")
 	f.Set("gopaymethod", "Card")
 	f.Set("acceptmethod", am)
@@ -115,7 +130,7 @@ func (c *Connector) StdPayForm(ch billkey.PGChannel, req StdPayRequest) (*StdPay
 	if req.CloseURL != "" {
 		f.Set("closeUrl", req.CloseURL)
 	}
-	f.Set("payViewType", view)
+	f.Set("payViewType", "overlay")
 	f.Set("languageView", lang)
 	f.Set("charset", "UTF-8")
 	if req.MerchantData != "" {
@@ -336,4 +351,51 @@ func (c *Connector) NetCancel(ctx context.Context, ch billkey.PGChannel, r *StdP
 		return pgRefusal(refusal("netCancel", reply))
 	}
 	return nil
+}
+
+// PageSources are the origins a page that opens the PC window through
+// INIStdPay.js must allow, per Content-Security-Policy directive. The page
+// adds its own nonce to Script and Style and 'self' to Frame.
+type PageSources struct {
+	Script []string // INIStdPay.js and the scripts it loads
+	Style  []string // the stylesheet it links
+	Img    []string // images of its overlay
+	Frame  []string // the overlay iframe the form is posted into
+	Form   []string // where the form is posted (payMain/pay)
+}
+
+// StdPayAssetOrigin is the host INICIS's production INIStdPay.js loads its
+// helper script (INIStdPay_third-party.js, jQuery and its modal) and the
+// overlay's close button from.
+const StdPayAssetOrigin = "https://stdux.inicis.com"
+
+// StdPayPageSources returns what a page loading the INIStdPay.js at
+// scriptURL needs. For INICIS's script (stdpay.inicis.com, or
+// stgstdpay.inicis.com for staging) that is, as its source shows: the
+// script's own origin for the script, its stylesheet stdcss/INIStdPay.css,
+// the overlay iframe (named target of the form) and the form action
+// payMain/pay, plus StdPayAssetOrigin for the helper script and images. The
+// approval hosts fcstdpay/ksstdpay are called by billkey's server only, and
+// everything INICIS's window loads inside its iframe (card companies, ads)
+// is governed by INICIS's own pages, not this one. For any other script (the
+// simulator's stand-in, which posts the form itself) only the script's
+// origin is needed, for the script and the form action.
+func StdPayPageSources(scriptURL string) PageSources {
+	u, err := url.Parse(scriptURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return PageSources{}
+	}
+	origin := u.Scheme + "://" + u.Host
+	switch {
+	case u.Scheme == "https" && (u.Host == "stdpay.inicis.com" || u.Host == "stgstdpay.inicis.com"):
+		return PageSources{
+			Script: []string{origin, StdPayAssetOrigin},
+			Style:  []string{origin},
+			Img:    []string{origin, StdPayAssetOrigin},
+			Frame:  []string{origin},
+			Form:   []string{origin},
+		}
+	default:
+		return PageSources{Script: []string{origin}, Form: []string{origin}}
+	}
 }

@@ -150,7 +150,7 @@ func TestRefundAlreadyCancelled(t *testing.T) {
 
 func TestInquiryWire(t *testing.T) {
 	t.Parallel()
-	cs := newCaptureServer(t, 200, `{"resultCode":"00","resultMsg":"ok","transactionStatus":"PART_CANCEL","tid":"T9","oid":"imp_1","price":1000,"payAuthCode":"12345678","cardCode":"04","payDate":"20260314","payTime":"101010","cardQuota":null}`)
+	cs := newCaptureServer(t, 200, `{"resultCode":"00","resultMsg":"ok","transactionStatus":"PART_CANCEL","tid":"T9","oid":"imp_1<&>","price":1000,"payAuthCode":"12345678","cardCode":"04","payDate":"20260314","payTime":"101010","cardQuota":null}`)
 	inq, err := fixedConnector(cs.URL).Inquire(context.Background(), testChannel(), "imp_1<&>")
 	if err != nil {
 		t.Fatal(err)

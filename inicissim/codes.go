@@ -17,15 +17,16 @@ type refusal struct {
 func (r *refusal) apiMsg() string { return "[" + r.Code + "]" + r.Text }
 
 const (
-	codeOK        = "00"     // INIAPI success (observed)
-	codeFail      = "01"     // INIAPI business failure (observed)
-	codeParam     = "ER0102" // validation error (observed)
-	codeLength    = "ERR101" // length error, e.g. timestamp (observed)
-	codeStdOK     = "0000"   // StdPay success (observed)
-	codeNotFound  = "R404"   // inquiry: no such transaction (choice; inicis.InquiryNotFoundCode)
-	stdCancelCode = "V801"   // StdPay: buyer closed the window (choice; inicis.StdPayUserCancelCode)
-	liteOK        = "00"     // INILite legacy success (observed)
-	liteCancel    = "99"     // INILite: buyer cancelled (choice; inicis.LiteUserCancelCode)
+	codeOK        = "00"      // INIAPI success (observed)
+	codeFail      = "01"      // INIAPI business failure (observed)
+	codeParam     = "ER0102"  // validation error (observed)
+	codeLength    = "ERR101"  // length error, e.g. timestamp (observed)
+	codeStdOK     = "0000"    // StdPay success (observed)
+	codeNotFound  = "R404"    // inquiry: no such transaction (choice; inicis.InquiryNotFoundCode)
+	codeInquiryOK = "SUCCESS" // inquiry success (integrators' code; inicis.InquiryOK)
+	stdCancelCode = "V801"    // StdPay: buyer closed the window (choice; inicis.StdPayUserCancelCode)
+	liteOK        = "00"      // INILite legacy success (observed)
+	liteCancel    = "99"      // INILite: buyer cancelled (choice; inicis.LiteUserCancelCode)
 
 	msgParam        = "파라미터 값이 잘못 되었습니다." // observed
 	msgBlank        = "공백일 수 없습니다"        // observed

@@ -62,17 +62,28 @@
 //     ([1196][실시간빌링실패|중복된 주문번호(moid)]); a declined moid may be
 //     retried. Key-in issuance does not check moid uniqueness.
 //   - Key-in issuance (type=Auth) requires cardNumber, cardExpire (YYMM) and
-//     regNo (YYMMDD, YYYYMMDD or 10 digits); cardPw is optional; buyer fields
+//     regNo (YYMMDD or 10 digits); cardPw is optional; buyer fields
 //     are not required; price is ignored. Its reply carries tid
 //     (INIAPIAUTH{mid}{yyyyMMddHHmmss}{6 digits}), billKey, cardCode,
 //     cardName, cardNumber (masked), authDate, authTime.
 //   - A full Refund after partial refunds cancels what remains. Partial
-//     refund replies add tid (the partial cancel's own), prtcTid, prtcPrice,
-//     prtcRemains and prtcCnt.
-//   - Inquiry replies resultCode "00" with transactionStatus APPROVAL,
-//     PART_CANCEL or CANCEL and the approval fields plus oid, cancelPrice,
-//     remainPrice; FAIL with failCode/failMsg when the order was only ever
-//     declined; resultCode R404 when nothing is known.
+//     refund replies carry prtcDate/prtcTime (not cancelDate/cancelTime),
+//     tid (the partial cancel's own), prtcTid, prtcPrice, prtcRemains,
+//     prtcCnt and prtcType "1", as INICIS's refund reply table lists them.
+//   - Inquiry replies in INICIS's shape (resultCode SUCCESS, approvedDate/
+//     approvedTime, paymethod, availablePartCancel(Price),
+//     partCancelTransInfo, cardInfo with approvedNumber and currencyCode);
+//     the card fields inside cardInfo are a choice. FAIL with
+//     failCode/failMsg when the order was only ever declined and resultCode
+//     R404 when nothing is known are choices.
+//   - Field limits: INIAPI refuses moid over 64, goodName 40, buyerName 30,
+//     buyerEmail 60, buyerTel 40 UTF-8 bytes with ERR101; the PC window
+//     refuses oid over 40 characters, buyertel blank or over 20, goodname,
+//     buyername and buyeremail over their byte limits, and payViewType=popup
+//     without popupUrl, with V023.
+//   - StdPay grants come from data centres fc, ks and stg in turn (idc_name),
+//     with authUrl/netCancelUrl under /idc/fc, /idc/ks and the root; a token
+//     is approved only at the centre that issued it.
 //   - The v2 hash is accepted over the data JSON exactly as received, or with
 //     every backslash removed (as Java and Node samples compute it).
 //   - clientIp is required but not checked against an allow-list; timestamps

@@ -170,7 +170,7 @@ func (s *Simulator) faultsFor(r *http.Request) (Faults, error) {
 	if len(g.Paths) > 0 {
 		match := false
 		for _, p := range g.Paths {
-			match = match || strings.HasPrefix(r.URL.Path, p)
+			match = match || strings.HasPrefix(withoutIDC(r.URL.Path), p)
 		}
 		if !match {
 			return f, nil
@@ -212,4 +212,15 @@ func (s *Simulator) hold(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	panic(http.ErrAbortHandler)
+}
+
+// withoutIDC strips an "/idc/{fc|ks}" prefix, so a fault on "/api/payAuth"
+// meets the approval at every data centre.
+func withoutIDC(path string) string {
+	for _, idc := range stdIDCs {
+		if p := idcPath(idc); p != "" && strings.HasPrefix(path, p+"/") {
+			return path[len(p):]
+		}
+	}
+	return path
 }

@@ -44,10 +44,17 @@ func newAuthCode() string { return randDigits(8) }
 
 // newAuthToken is an opaque StdPay authToken. Standard base64 on purpose:
 // real tokens carry '+', '/' and '=', which must survive form encoding.
+//
+// Every token carries a "+" and a "/" (drawn again until it does), so each
+// one exercises a client's form escaping.
 func newAuthToken() string {
 	b := make([]byte, 60)
-	_, _ = rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
+	for {
+		_, _ = rand.Read(b)
+		if t := base64.StdEncoding.EncodeToString(b); strings.Contains(t, "+") && strings.Contains(t, "/") {
+			return t
+		}
+	}
 }
 
 // newLiteAuthKey is MID + "_" + 29 uppercase hex characters.

@@ -109,6 +109,10 @@ func (s *Simulator) v1Charge(w http.ResponseWriter, r *http.Request, f url.Value
 		writeJSON(w, paramReply(errs))
 		return
 	}
+	if l := tooLong(f.Get, apiLimits); l != nil {
+		writeJSON(w, lengthReply(l))
+		return
+	}
 	acct, bad := s.checkCommon(f.Get("mid"), f.Get("timestamp"))
 	if bad != nil {
 		writeJSON(w, bad)
@@ -121,12 +125,19 @@ func (s *Simulator) v1Charge(w http.ResponseWriter, r *http.Request, f url.Value
 		writeJSON(w, failReply(refHash))
 		return
 	}
-	s.charge(w, r, acct, chargeIn{moid: f.Get("moid"), price: f.Get("price"), billKey: f.Get("billKey"), quota: f.Get("cardQuota")})
+	s.charge(w, r, acct, chargeInOf(f.Get))
 }
 
 // chargeIn is a verified billing request.
 type chargeIn struct {
-	moid, price, billKey, quota string
+	moid, price, billKey, quota              string
+	goodName, buyerName, buyerTel, buyerMail string
+}
+
+// chargeInOf reads a billing request's fields (v1 form or v2 data).
+func chargeInOf(get func(string) string) chargeIn {
+	return chargeIn{moid: get("moid"), price: get("price"), billKey: get("billKey"), quota: get("cardQuota"),
+		goodName: get("goodName"), buyerName: get("buyerName"), buyerTel: get("buyerTel"), buyerMail: get("buyerEmail")}
 }
 
 // charge approves or declines a verified billing request and replies.
@@ -177,6 +188,7 @@ func (s *Simulator) charge(w http.ResponseWriter, r *http.Request, acct Account,
 		MID: acct.MID, TID: tid, OrderID: in.moid, BillKey: in.billKey, AuthCode: newAuthCode(),
 		Price: price, Remaining: price, State: StateApproved,
 		CardCode: key.CardCode, CardName: key.CardName, CardNumber: key.CardNumber, Quota: quota,
+		GoodName: in.goodName, BuyerName: in.buyerName, BuyerTel: in.buyerTel, BuyerEmail: in.buyerMail,
 		ApprovedAt: now, ReplyDropped: hang || drop,
 	}
 	st.approvals = append(st.approvals, a)
@@ -220,6 +232,10 @@ func (s *Simulator) v1Issue(w http.ResponseWriter, r *http.Request, f url.Values
 	}
 	if len(errs) > 0 {
 		writeJSON(w, paramReply(errs))
+		return
+	}
+	if l := tooLong(f.Get, apiLimits); l != nil {
+		writeJSON(w, lengthReply(l))
 		return
 	}
 	acct, bad := s.checkCommon(f.Get("mid"), f.Get("timestamp"))
@@ -275,8 +291,9 @@ func (s *Simulator) v1Issue(w http.ResponseWriter, r *http.Request, f url.Values
 }
 
 // checkCardFields validates decrypted key-in fields: card number 13–19
-// digits, expiry YYMM, regNo YYMMDD / YYYYMMDD / 10-digit business number,
-// cardPw empty or 2 digits.
+// digits, expiry YYMM, regNo the 6-digit birth date YYMMDD or the 10-digit
+// business number (an 8-digit YYYYMMDD is refused, as billkey's reading of
+// the sources says INICIS would: docs/inicis.md), cardPw empty or 2 digits.
 func checkCardFields(number, expiry, regNo, pwd string) []fieldError {
 	var errs []fieldError
 	if !isDigits(number, 19) || len(number) < 13 {
@@ -285,7 +302,7 @@ func checkCardFields(number, expiry, regNo, pwd string) []fieldError {
 	if !isDigits(expiry, 4) || len(expiry) != 4 {
 		errs = append(errs, fieldError{"cardExpire", msgFormat})
 	}
-	if !isDigits(regNo, 10) || (len(regNo) != 6 && len(regNo) != 8 && len(regNo) != 10) {
+	if !isDigits(regNo, 10) || (len(regNo) != 6 && len(regNo) != 10) {
 		errs = append(errs, fieldError{"regNo", msgFormat})
 	}
 	if pwd != "" && (!isDigits(pwd, 2) || len(pwd) != 2) {

@@ -55,6 +55,10 @@ type Approval struct {
 	CardName     string    `json:"card_name"`
 	CardNumber   string    `json:"card_number"`
 	Quota        string    `json:"quota"`
+	GoodName     string    `json:"good_name"`
+	BuyerName    string    `json:"buyer_name"`
+	BuyerTel     string    `json:"buyer_tel"`
+	BuyerEmail   string    `json:"buyer_email"`
 	ApprovedAt   time.Time `json:"approved_at"`
 	ReplyDropped bool      `json:"reply_dropped"`
 }

@@ -67,6 +67,11 @@ func (s *Simulator) refund(w http.ResponseWriter, r *http.Request, acct Account,
 		"cancelDate": t.Format("20060102"), "cancelTime": t.Format("150405"),
 		"receiptInfo": "", "cshrCancelNum": "",
 	}
+	if partial {
+		// A partial cancel is answered with prtcDate/prtcTime, not
+		// cancelDate/cancelTime (INICIS's refund reply table).
+		base = map[string]any{"prtcDate": t.Format("20060102"), "prtcTime": t.Format("150405")}
+	}
 	st := s.st
 	st.mu.Lock()
 	a := st.byTID[tid]
@@ -120,6 +125,7 @@ func (s *Simulator) refund(w http.ResponseWriter, r *http.Request, acct Account,
 		base["prtcPrice"] = strconv.FormatInt(price, 10)
 		base["prtcRemains"] = strconv.FormatInt(rec.Remaining, 10)
 		base["prtcCnt"] = strconv.Itoa(count)
+		base["prtcType"] = "1" // 1 부분취소 (0 would be 재승인방식)
 	}
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "inicissim refund: done", slog.String("mid", acct.MID), slog.String("tid", tid),
 		slog.String("type", rec.Type), slog.Int64("amount", rec.Amount), slog.Int64("remaining", rec.Remaining))

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,6 +90,8 @@ type Simulator struct {
 	faultMu sync.Mutex
 	faults  Faults
 
+	idcTurn atomic.Uint64 // rotates the idc_name of StdPay grants
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }
@@ -147,6 +150,9 @@ func (s *Simulator) routes() {
 	m.HandleFunc("POST /stdpay/window/cancel", s.handleStdCancel)
 	m.HandleFunc("POST /api/payAuth", s.handlePayAuth)
 	m.HandleFunc("POST /api/netCancel", s.handleNetCancel)
+	m.HandleFunc("POST /idc/{idc}/api/payAuth", s.handlePayAuth)
+	m.HandleFunc("POST /idc/{idc}/api/netCancel", s.handleNetCancel)
+	m.HandleFunc("POST /idc/{idc}/api/checkAck", s.handleCheckAck)
 	m.HandleFunc("POST /api/checkAck", s.handleCheckAck)
 	// INILite (legacy mobile billing)
 	m.HandleFunc("POST /inibill/inibill_card.jsp", s.handleLiteOpen)

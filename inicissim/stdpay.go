@@ -10,6 +10,20 @@ import (
 	"strings"
 )
 
+// stdIDCs are the idc_name values INICIS posts to returnUrl (fc, ks: the
+// production approval centres; stg: staging). The simulator issues grants
+// from each in turn, so a client's authUrl allow-list meets all three.
+var stdIDCs = []string{"fc", "ks", "stg"}
+
+// idcPath is the path prefix under which the simulator answers as data
+// centre idc: "/idc/fc", "/idc/ks", and the root for stg.
+func idcPath(idc string) string {
+	if idc == "stg" {
+		return ""
+	}
+	return "/idc/" + idc
+}
+
 // handleStdJS serves a stand-in for INIStdPay.js: INIStdPay.pay(formId)
 // posts the merchant's form to the simulator's PC window in the current
 // browsing context (page or iframe), instead of INICIS's own overlay.
@@ -53,6 +67,10 @@ func (s *Simulator) stdFail(w http.ResponseWriter, r *http.Request, f url.Values
 }
 
 // handleStdOpen serves POST /stdpay/window: STEP 1 of INIStdPay billing auth.
+// Besides the signatures it refuses what INIStdPay.js itself refuses before
+// posting (oid over 40 characters, buyertel blank or over 20, popup without
+// popupUrl) and goodname, buyername and buyeremail over INICIS's byte
+// limits; answering those with V023 is a simulator choice.
 func (s *Simulator) handleStdOpen(w http.ResponseWriter, r *http.Request) {
 	f, ok := s.readPageForm(w, r)
 	if !ok {
@@ -85,8 +103,23 @@ func (s *Simulator) handleStdOpen(w http.ResponseWriter, r *http.Request) {
 	case !isDigits(price, 12):
 		s.stdFail(w, r, f, param("price 형식 오류"))
 		return
-	case len(f.Get("oid")) > 64:
-		s.stdFail(w, r, f, param("oid는 64바이트 이하여야 합니다"))
+	case charLen(f.Get("oid")) > 40:
+		s.stdFail(w, r, f, param("oid는 40자 이하여야 합니다"))
+		return
+	case strings.TrimSpace(f.Get("buyertel")) == "" || charLen(f.Get("buyertel")) > 20:
+		s.stdFail(w, r, f, param("buyertel은 1~20자여야 합니다"))
+		return
+	case len(f.Get("goodname")) > 40:
+		s.stdFail(w, r, f, param("goodname은 40바이트 이하여야 합니다"))
+		return
+	case len(f.Get("buyername")) > 30:
+		s.stdFail(w, r, f, param("buyername은 30바이트 이하여야 합니다"))
+		return
+	case len(f.Get("buyeremail")) > 60:
+		s.stdFail(w, r, f, param("buyeremail은 60바이트 이하여야 합니다"))
+		return
+	case strings.EqualFold(f.Get("payViewType"), "popup") && strings.TrimSpace(f.Get("popupUrl")) == "":
+		s.stdFail(w, r, f, param("payViewType를 popup으로 설정한 경우 반드시 popupUrl를 입력해야 합니다."))
 		return
 	case f.Get("charset") != "" && !strings.EqualFold(f.Get("charset"), "UTF-8"):
 		s.stdFail(w, r, f, param("charset은 UTF-8만 지원합니다"))
@@ -152,21 +185,21 @@ func (s *Simulator) handleStdAuth(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	g := &authGrant{token: newAuthToken(), win: *win, profile: prof, expires: now.Add(s.cfg.TokenTTL)}
+	g := &authGrant{token: newAuthToken(), idc: stdIDCs[(s.idcTurn.Add(1)-1)%uint64(len(stdIDCs))], win: *win, profile: prof, expires: now.Add(s.cfg.TokenTTL)}
 	s.st.mu.Lock()
 	for s.st.tokens[g.token] != nil {
 		g.token = newAuthToken()
 	}
 	s.st.tokens[g.token] = g
 	s.st.mu.Unlock()
-	base := s.base(r)
+	base := s.base(r) + idcPath(g.idc)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "inicissim stdpay: authenticated", slog.String("mid", win.acct.MID), slog.String("oid", win.orderID))
 	s.render(w, http.StatusOK, "post.html", postPage{
 		Title: "카드 인증 완료", Message: "가맹점으로 결과를 전송하고 있습니다…", Action: win.returnURL,
 		Fields: []field{
 			{"resultCode", codeStdOK}, {"resultMsg", "성공"}, {"mid", win.acct.MID}, {"orderNumber", win.orderID},
 			{"authToken", g.token}, {"authUrl", base + "/api/payAuth"}, {"netCancelUrl", base + "/api/netCancel"},
-			{"checkAckUrl", base + "/api/checkAck"}, {"idc_name", "stg"}, {"charset", win.charset},
+			{"checkAckUrl", base + "/api/checkAck"}, {"idc_name", g.idc}, {"charset", win.charset},
 			{"merchantData", win.merchantData}, {"returnUrl", win.returnURL},
 		},
 	})
@@ -246,7 +279,12 @@ func (s *Simulator) checkAuthRequest(w http.ResponseWriter, r *http.Request) (*a
 	s.st.mu.Lock()
 	g := s.st.tokens[f.Get("authToken")]
 	s.st.mu.Unlock()
-	if g == nil || g.win.acct.MID != acct.MID {
+	idc := r.PathValue("idc")
+	if idc == "" {
+		idc = "stg"
+	}
+	if g == nil || g.win.acct.MID != acct.MID || g.idc != idc {
+		// A token is known only to the data centre that issued it.
 		writeJSON(w, stdRefusal(refStdToken))
 		return nil, nil, false
 	}

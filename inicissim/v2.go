@@ -126,7 +126,11 @@ func (s *Simulator) handleV2Billing(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, paramReply(errs))
 		return
 	}
-	s.charge(w, r, acct, chargeIn{moid: d["moid"], price: d["price"], billKey: d["billKey"], quota: d["cardQuota"]})
+	if l := tooLong(get, apiLimits); l != nil {
+		writeJSON(w, lengthReply(l))
+		return
+	}
+	s.charge(w, r, acct, chargeInOf(get))
 }
 
 // handleV2Refund serves POST /v2/pg/refund (type "refund" only).

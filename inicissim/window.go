@@ -43,6 +43,7 @@ type window struct {
 // authGrant is a StdPay authToken waiting for (or past) its payAuth.
 type authGrant struct {
 	token        string
+	idc          string // idc_name the grant was issued by: fc, ks or stg
 	win          window
 	profile      cardProfile
 	expires      time.Time

@@ -16,6 +16,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/inicis"
 )
 
 //go:embed templates/*.html
@@ -321,10 +322,10 @@ func (h *Handler) renderOpen(w http.ResponseWriter, o *gateway.OpenedWindow) {
 	nonce := newNonce()
 	hd := w.Header()
 	setPageHeaders(hd)
-	// INICIS's live INIStdPay.js loads further scripts, frames and styles of
-	// its own hosts, which the spec does not enumerate: scripts are trusted
-	// through the nonce ('strict-dynamic'), styles and frames are left open.
 	csp := "script-src 'nonce-" + nonce + "' 'strict-dynamic'; object-src 'none'; base-uri 'none'; frame-ancestors "
+	if o.Form.Kind == gateway.WindowPC {
+		csp = pcOpenCSP(nonce, inicis.StdPayPageSources(o.Form.ScriptURL))
+	}
 	if a.Delivery == gateway.DeliverMessage {
 		csp += a.OpenerOrigin
 	} else {
@@ -408,5 +409,32 @@ func won(n int64) string {
 	if neg {
 		return "-" + b.String()
 	}
+	return b.String()
+}
+
+// pcOpenCSP is the policy of the page that opens the PC window through
+// INIStdPay.js, up to its frame-ancestors: nothing by default, and exactly
+// the origins the script needs (inicis.StdPayPageSources: INICIS's hosts on
+// live channels, the simulator's origin on test ones). frame-src adds 'self'
+// because INICIS's overlay iframe ends on billkey's own returnUrl.
+func pcOpenCSP(nonce string, src inicis.PageSources) string {
+	n := "'nonce-" + nonce + "'"
+	var b strings.Builder
+	b.WriteString("default-src 'none'")
+	dir := func(name string, pre []string, origins []string) {
+		all := append(append([]string{}, pre...), origins...)
+		if len(all) == 0 {
+			return
+		}
+		b.WriteString("; " + name + " " + strings.Join(all, " "))
+	}
+	dir("script-src", []string{n}, src.Script)
+	dir("style-src", []string{n}, src.Style)
+	dir("img-src", nil, src.Img)
+	if len(src.Frame) > 0 {
+		dir("frame-src", []string{"'self'"}, src.Frame)
+	}
+	dir("form-action", nil, src.Form)
+	b.WriteString("; object-src 'none'; base-uri 'none'; frame-ancestors ")
 	return b.String()
 }

@@ -27,6 +27,7 @@ Usage:
   billkey merchant list [flags]      list merchants
   billkey channel add [flags]        add a PG channel to a merchant
   billkey channel list [flags]       list a merchant's channels
+  billkey channel check [flags]      check a channel's MID, INIAPI key and network path with a harmless inquiry
   billkey migrate [flags]            apply database migrations
   billkey webhooks list|resend|secret|url [flags]
                                      webhook deliveries (with every attempt), resend, rotate the signing secret, URL

@@ -104,7 +104,7 @@ func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billkey channel add|list [flags]")
+		fmt.Fprintln(stderr, "usage: billkey channel add|list|check [flags]")
 		return errUsage
 	}
 	switch args[0] {
@@ -112,8 +112,10 @@ func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return channelAdd(ctx, args[1:], stdout, stderr)
 	case "list":
 		return channelList(ctx, args[1:], stdout, stderr)
+	case "check":
+		return channelCheck(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "billkey channel: unknown subcommand %q (add, list)\n", args[0])
+	fmt.Fprintf(stderr, "billkey channel: unknown subcommand %q (add, list, check)\n", args[0])
 	return errUsage
 }
 
