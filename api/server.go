@@ -55,6 +55,7 @@ func (s *Server) routes() {
 	s.subscribeRoutes()
 	s.scheduleRoutes()
 	s.webhookRoutes()
+	s.prepareRoutes()
 }
 
 type ctxKey int

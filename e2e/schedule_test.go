@@ -325,7 +325,7 @@ func TestScheduleAPI(t *testing.T) {
 			fmt.Sprintf("/subscribe/payments/schedule?schedule_from=%d&schedule_to=%d", now, now-1),
 			"/subscribe/payments/schedule?schedule_status=done",
 			"/subscribe/payments/schedule?sorting=amount",
-			"/subscribe/payments/schedule?page=0",
+			"/subscribe/payments/schedule?page=-1",
 		} {
 			if status, _, env := list(path); status != 400 || env.Code == 0 {
 				t.Errorf("%s: %d %s", path, status, env.raw)

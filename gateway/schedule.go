@@ -139,6 +139,9 @@ func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in Sche
 		if err := checkScheduleAt(it.ScheduleAt, now); err != nil {
 			return nil, err
 		}
+		if err := s.checkPrepared(ctx, merchantID, it.MerchantUID, ci.Amount, ci.Currency); err != nil {
+			return nil, err
+		}
 		if it.NoticeURL != "" && webhook.CheckURL(it.NoticeURL) != nil {
 			return nil, rejectf("notice_url은 http:// 또는 https://로 시작하는 URL이어야 합니다. (merchant_uid: %s)", it.MerchantUID)
 		}

@@ -118,6 +118,10 @@ const (
 	DefaultBuyerName  = "구매자"
 	DefaultBuyerEmail = "buyer@billkey.invalid"
 	DefaultBuyerTel   = "01000000000"
+	// DefaultGoodName is the goodName INIAPI billing requires when a charge
+	// has no name (clients written for i'mport's older API omit it; the
+	// payment's name then stays null).
+	DefaultGoodName = "정기결제"
 )
 
 func withBuyerDefaults(b billkey.Buyer) billkey.Buyer {
@@ -156,7 +160,11 @@ func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeReque
 		form.Set("url", c.cfg.SiteURL)
 	}
 	form.Set("moid", req.OrderID)
-	form.Set("goodName", req.GoodName)
+	goodName := req.GoodName
+	if strings.TrimSpace(goodName) == "" {
+		goodName = DefaultGoodName
+	}
+	form.Set("goodName", goodName)
 	buyer := withBuyerDefaults(req.Buyer)
 	form.Set("buyerName", buyer.Name)
 	form.Set("buyerEmail", buyer.Email)
