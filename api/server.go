@@ -56,6 +56,7 @@ func (s *Server) routes() {
 	s.scheduleRoutes()
 	s.webhookRoutes()
 	s.prepareRoutes()
+	s.codeRoutes()
 }
 
 type ctxKey int

@@ -307,3 +307,89 @@ func (h *harness) otherMerchantToken() string {
 	h.token, h.merchant = saved, savedM
 	return tok
 }
+
+// TestScheduleRetryAndDeletedKey: retrying a pending schedule is refused
+// with a retry message; deleting a billing key with pending schedules is
+// allowed (i'mport only warns the merchant to check them) and each schedule
+// then fails when due with i'mport's unknown-customer message, without a PG
+// call.
+func TestScheduleRetryAndDeletedKey(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		h := start(t, dsn, options{})
+		h.mustIssue("cust-d", "4242-4242-4242-4242")
+		now := time.Now().Unix()
+		_, env := h.call("POST", "/subscribe/payments/schedule", map[string]any{"customer_uid": "cust-d", "schedules": []map[string]any{
+			{"merchant_uid": "d-later", "schedule_at": now + 3600, "amount": 1000, "name": "x"},
+			{"merchant_uid": "d-soon", "schedule_at": now + 2, "amount": 1000, "name": "x"},
+		}})
+		if env.Code != 0 {
+			t.Fatalf("schedule: %s", env.raw)
+		}
+		status, env := h.call("POST", "/subscribe/payments/schedule/d-later/retry", nil)
+		if status != 400 || !strings.Contains(env.msg(), "즉시 재시도") || strings.Contains(env.msg(), "다시 예약") {
+			t.Fatalf("retry of a pending schedule: %d %s", status, env.raw)
+		}
+		before := len(h.ledger().Approvals)
+		if status, env := h.call("DELETE", "/subscribe/customers/cust-d", nil); status != 200 || env.Code != 0 {
+			t.Fatalf("delete with pending schedules: %d %s", status, env.raw)
+		}
+		if _, sc, _ := h.schedule("d-later"); sc.ScheduleStatus != "scheduled" {
+			t.Fatalf("a pending schedule changed on delete: %+v", sc)
+		}
+		sc := h.waitExecuted("d-soon", 20*time.Second)
+		if str(sc.PaymentStatus) != "failed" || str(sc.FailReason) != "등록되지 않은 구매자입니다." || sc.ImpUID != nil {
+			t.Fatalf("due schedule of a deleted key: %+v", sc)
+		}
+		if after := len(h.ledger().Approvals); after != before {
+			t.Fatalf("a deleted key was charged: %d → %d approvals", before, after)
+		}
+	})
+}
+
+// TestCodesAndPGSettings: the KFTC code tables and GET /users/pg.
+func TestCodesAndPGSettings(t *testing.T) {
+	h := start(t, dbtest.DSN(t, "sqlite"), options{}) // no storage involved: one database
+	var list []map[string]string
+	for _, path := range []string{"/cards", "/banks"} {
+		status, env := h.call("GET", path, nil)
+		list = nil
+		if err := json.Unmarshal(env.Response, &list); err != nil || status != 200 || len(list) < 20 {
+			t.Fatalf("%s: %d %s", path, status, env.raw)
+		}
+		for _, c := range list {
+			if len(c["code"]) != 3 || c["name"] == "" || len(c) != 2 {
+				t.Errorf("%s: bad entry %v", path, c)
+			}
+		}
+	}
+	for path, want := range map[string]string{"/cards/366": "신한카드", "/cards/381": "KB국민카드", "/banks/004": "KB국민은행", "/banks/088": "신한은행", "/banks/090": "카카오뱅크"} {
+		status, env := h.call("GET", path, nil)
+		var c map[string]string
+		_ = json.Unmarshal(env.Response, &c)
+		if status != 200 || c["name"] != want || c["code"] != path[len(path)-3:] {
+			t.Errorf("%s: %d %s", path, status, env.raw)
+		}
+	}
+	for path, msg := range map[string]string{"/cards/999": "카드사정보를 찾을 수 없습니다.", "/banks/999": "은행정보를 찾을 수 없습니다."} {
+		if status, env := h.call("GET", path, nil); status != 404 || env.Code != -1 || !strings.Contains(env.msg(), msg) {
+			t.Errorf("%s: %d %s", path, status, env.raw)
+		}
+	}
+	// The card_code billkey reports is in the table.
+	env := h.issue("cust-c", "4518-4200-0000-0007")
+	var cust map[string]any
+	_ = json.Unmarshal(env.Response, &cust)
+	if status, got := h.call("GET", "/cards/"+cust["card_code"].(string), nil); status != 200 || !strings.Contains(string(got.Response), "신한") {
+		t.Errorf("card_code %v: %d %s", cust["card_code"], status, got.raw)
+	}
+	status, env := h.call("GET", "/users/pg", nil)
+	var pgs []map[string]any
+	if err := json.Unmarshal(env.Response, &pgs); err != nil || status != 200 || len(pgs) != 2 {
+		t.Fatalf("users/pg: %d %s", status, env.raw)
+	}
+	for i, typ := range []string{"payment", "api_payment"} {
+		if p := pgs[i]; p["pg_provider"] != "html5_inicis" || p["pg_id"] != "INIBillTst" || p["sandbox"] != true || p["type"] != typ {
+			t.Errorf("users/pg[%d]: %v", i, p)
+		}
+	}
+}
