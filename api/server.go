@@ -57,6 +57,7 @@ func (s *Server) routes() {
 	s.webhookRoutes()
 	s.prepareRoutes()
 	s.codeRoutes()
+	s.unsupportedRoutes()
 }
 
 type ctxKey int
