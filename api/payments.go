@@ -94,6 +94,35 @@ func (s *Server) handleFindPayment(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	q, err := parseForm(r.URL.RawQuery)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sorting, err := q.String("sorting")
+	if err != nil {
+		s.writeError(w, r, invalid(err))
+		return
+	}
+	if sorting != "" && sorting != "-started" {
+		// i'mport's sorting picks which of several payments is "the" one.
+		f := billkey.PaymentFilter{MerchantID: merchantID(r), MerchantUID: r.PathValue("merchant_uid"), Status: status, Sorting: sorting, Limit: 1}
+		if !validSorting(sorting) {
+			s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 정렬 방식입니다. (sorting: %s)", truncate(sorting, 20)))
+			return
+		}
+		ps, _, err := s.Service.Store.ListPayments(r.Context(), f)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(ps) == 0 {
+			s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 결제정보입니다."))
+			return
+		}
+		writeOK(w, newPaymentView(ps[0]))
+		return
+	}
 	p, err := s.Service.Store.FindPayment(r.Context(), merchantID(r), r.PathValue("merchant_uid"), status)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -143,9 +172,7 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.
 		s.writeError(w, r, invalid(err))
 		return
 	}
-	switch f.Sorting {
-	case "", "-started", "started", "-paid", "paid", "-updated", "updated":
-	default:
+	if !validSorting(f.Sorting) {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 정렬 방식입니다. (sorting: %s)", truncate(f.Sorting, 20)))
 		return
 	}
@@ -248,4 +275,13 @@ func unique(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// validSorting reports whether v is one of i'mport's payment sortings.
+func validSorting(v string) bool {
+	switch v {
+	case "", "-started", "started", "-paid", "paid", "-updated", "updated":
+		return true
+	}
+	return false
 }

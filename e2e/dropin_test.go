@@ -393,3 +393,63 @@ func TestCodesAndPGSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestListSemantics: page=0, findAll's 404, find's sorting and multi-get
+// de-duplication, as i'mport's clients expect them.
+func TestListSemantics(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		h := start(t, dsn, options{})
+		h.mustIssue("cust-l", "4000-0000-0000-0341") // declined
+		_, env := h.again("cust-l", "l-1", 1000)
+		failed := env.payment(t)
+		h.mustIssue("cust-l", "4242-4242-4242-4242")
+		_, env = h.again("cust-l", "l-1", 1000)
+		paid := env.payment(t)
+		if failed.Status != "failed" || paid.Status != "paid" {
+			t.Fatalf("setup: %s / %s", failed.Status, paid.Status)
+		}
+		find := func(q string) payment {
+			t.Helper()
+			status, env := h.call("GET", "/payments/find/l-1"+q, nil)
+			if status != 200 {
+				t.Fatalf("find%s: %d %s", q, status, env.raw)
+			}
+			return env.payment(t)
+		}
+		if p := find(""); p.ImpUID != paid.ImpUID {
+			t.Errorf("find: %s, want the newest %s", p.ImpUID, paid.ImpUID)
+		}
+		if p := find("?sorting=started"); p.ImpUID != failed.ImpUID {
+			t.Errorf("find?sorting=started: %s, want the oldest %s", p.ImpUID, failed.ImpUID)
+		}
+		if status, _ := h.call("GET", "/payments/find/l-1?sorting=bogus", nil); status != 400 {
+			t.Errorf("bad sorting: %d", status)
+		}
+		var pg struct {
+			Total int       `json:"total"`
+			List  []payment `json:"list"`
+		}
+		status, env := h.call("GET", "/payments/findAll/l-1?page=0&limit=1", nil)
+		if err := json.Unmarshal(env.Response, &pg); err != nil || status != 200 || pg.Total != 2 || len(pg.List) != 1 {
+			t.Fatalf("findAll page=0: %d %s", status, env.raw)
+		}
+		for _, path := range []string{"/payments/findAll/nope", "/payments/findAll/l-1/cancelled"} {
+			if status, env := h.call("GET", path, nil); status != 404 || env.msg() != "존재하지 않는 결제정보입니다." {
+				t.Errorf("%s: %d %s", path, status, env.raw)
+			}
+		}
+		status, env = h.call("GET", "/subscribe/customers/cust-l/payments?page=0", nil)
+		if err := json.Unmarshal(env.Response, &pg); err != nil || status != 200 || pg.Total != 2 {
+			t.Fatalf("customer payments page=0: %d %s", status, env.raw)
+		}
+		var list []payment
+		status, env = h.call("GET", "/payments?imp_uid[]="+paid.ImpUID+"&imp_uid[]="+paid.ImpUID+"&merchant_uid[]=l-1", nil)
+		if err := json.Unmarshal(env.Response, &list); err != nil || status != 200 || len(list) != 1 {
+			t.Fatalf("multi-get of one payment three ways: %d %s", status, env.raw)
+		}
+		status, env = h.call("GET", "/subscribe/customers?customer_uid[]=cust-l&customer_uid[]=cust-l", nil)
+		if err := json.Unmarshal(env.Response, &list); err != nil || status != 200 || len(list) != 1 {
+			t.Fatalf("customers multi-get: %d %s", status, env.raw)
+		}
+	})
+}
