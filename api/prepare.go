@@ -19,12 +19,13 @@ func (s *Server) prepareRoutes() {
 	s.private.HandleFunc("GET /payments/{imp_uid}/{sub}", s.handlePaymentSub)
 }
 
-// prepareView is i'mport's PaymentPrepareAnnotation; currency is null when
-// none was registered (not checked).
+// prepareView is i'mport's PaymentPrepareAnnotation. currency is left out
+// when none was registered (not checked): the legacy reply is
+// {merchant_uid, amount}, and go-iamport decodes it strictly.
 type prepareView struct {
 	MerchantUID string  `json:"merchant_uid"`
 	Amount      int64   `json:"amount"`
-	Currency    *string `json:"currency"`
+	Currency    *string `json:"currency,omitempty"`
 }
 
 func newPrepareView(p *sqlstore.Prepare) prepareView {

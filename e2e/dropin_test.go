@@ -45,7 +45,8 @@ func TestPrepare(t *testing.T) {
 		// POST (JSON, or a form as go-iamport sends it) round-trips amount
 		// and merchant_uid (python's prepare-validate compares them).
 		status, p, env := prep("POST", map[string]any{"merchant_uid": "p-again", "amount": 9900})
-		if status != 200 || env.Code != 0 || p.MerchantUID != "p-again" || p.Amount != 9900 || p.Currency != nil {
+		if status != 200 || env.Code != 0 || p.MerchantUID != "p-again" || p.Amount != 9900 || p.Currency != nil ||
+			string(env.Response) != `{"merchant_uid":"p-again","amount":9900}` { // the legacy shape go-iamport decodes strictly
 			t.Fatalf("prepare: %d %s", status, env.raw)
 		}
 		if status, env := h.call("POST", "/payments/prepare", "merchant_uid=p-form& amount=5000& currency=KRW"); status != 200 || env.Code != 0 {
