@@ -313,16 +313,27 @@ func DocumentedOperations() []string {
 	return out
 }
 
-var docsPage = template.Must(template.New("docs").Parse(`<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><title>billkey REST API</title>
+var redocPage = template.Must(template.New("redoc").Parse(`<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><title>billkey REST API (Redoc)</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>body{margin:0}</style></head>
-<body><redoc spec-url="/openapi.json"></redoc>
-<noscript>문서를 보려면 JavaScript가 필요합니다. 원본: <a href="/openapi.json">/openapi.json</a></noscript>
-<script src="/docs/redoc.standalone.js"></script></body></html>
+<body><div id="redoc" data-spec-url="/openapi.json"></div>
+<noscript>문서를 보려면 JavaScript가 필요합니다. <a href="/docs">/docs</a></noscript>
+<script src="/docs/redoc.standalone.js"></script><script src="/docs/init.js"></script></body></html>
 `))
 
-// docsRoutes serves /openapi.json and the /docs page (public).
+// docsInit renders the document with the vendored Redoc (an external
+// script, so the page's CSP needs no inline script).
+const docsInit = `(function () {
+  var el = document.getElementById("redoc");
+  fetch(el.getAttribute("data-spec-url")).then(function (r) { return r.json(); }).then(function (spec) {
+    Redoc.init(spec, { disableSearch: true }, el);
+  }).catch(function (e) { el.textContent = "문서를 불러오지 못했습니다: " + e; });
+})();
+`
+
+// docsRoutes serves /openapi.json, the server-rendered reference at /docs
+// and the interactive Redoc view at /docs/redoc (all public).
 func (s *Server) docsRoutes() {
 	s.public.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
@@ -334,11 +345,20 @@ func (s *Server) docsRoutes() {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		http.ServeContent(w, r, "redoc.standalone.js", time.Time{}, bytes.NewReader(redocJS))
 	})
-	s.public.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
-		// Redoc injects its styles and runs its search in a blob: worker.
+	s.public.HandleFunc("GET /docs/init.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=UTF-8")
+		_, _ = w.Write([]byte(docsInit))
+	})
+	s.public.HandleFunc("GET /docs/redoc", func(w http.ResponseWriter, r *http.Request) {
+		// Redoc injects its styles and may run a blob: worker.
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "+
 			"style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src blob:; frame-ancestors 'none'; base-uri 'none'")
 		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		_ = docsPage.Execute(w, nil)
+		_ = redocPage.Execute(w, nil)
+	})
+	s.public.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		_, _ = w.Write(referencePage())
 	})
 }
