@@ -328,7 +328,8 @@ func TestPaymentLookups(t *testing.T) {
 		if r.status != 400 || r.Code == 0 || r.message() != "지원되지 않는 상태값입니다." {
 			t.Errorf("bogus status: %d %+v", r.status, r)
 		}
-		for _, p := range []string{"/payments/status/all/", "/payments/status/all", "/payments/status/paid?page=1&limit=5&sorting=-paid"} {
+		for _, p := range []string{"/payments/status/all/", "/payments/status/all", "/payments/status/paid?page=1&limit=5&sorting=-paid",
+			"/payments/status/all?page=0"} { // page=0 (clients' default) is the first page
 			r = tb.get(t, p, tok)
 			var page struct {
 				Total, Previous, Next int
@@ -339,7 +340,7 @@ func TestPaymentLookups(t *testing.T) {
 				t.Errorf("%s: %d %s", p, r.status, r.Resp)
 			}
 		}
-		for _, p := range []string{"/payments/status/all?page=0", "/payments/status/all?limit=1001", "/payments/status/all?sorting=x",
+		for _, p := range []string{"/payments/status/all?page=-1", "/payments/status/all?limit=1001", "/payments/status/all?sorting=x",
 			"/payments/status/all?from=abc", "/payments/status/all?from=1&to=100000000"} {
 			if r := tb.get(t, p, tok); r.status != 400 || r.Code == 0 {
 				t.Errorf("%s: %d %+v", p, r.status, r)
@@ -367,6 +368,23 @@ func TestPaymentLookups(t *testing.T) {
 		}
 		if r := tb.get(t, "/payments/findAll/order-1", tok); r.status != 200 || !strings.Contains(string(r.Resp), `"total":1`) {
 			t.Errorf("findAll: %d %s", r.status, r.Resp)
+		}
+		// findAll of an unknown merchant_uid (or of a status it never had)
+		// is i'mport's 404, not an empty page.
+		for _, p := range []string{"/payments/findAll/nope", "/payments/findAll/order-1/failed"} {
+			if r := tb.get(t, p, tok); r.status != 404 || r.Code != -1 || r.message() != "존재하지 않는 결제정보입니다." {
+				t.Errorf("%s: %d %+v", p, r.status, r)
+			}
+		}
+		// A payment asked twice (same id twice, or by both its ids) appears once.
+		for _, q := range []string{"imp_uid[]=" + tb.paidA.ImpUID + "&imp_uid[]=" + tb.paidA.ImpUID,
+			"imp_uid[]=" + tb.paidA.ImpUID + "&merchant_uid[]=order-1"} {
+			r := tb.get(t, "/payments?"+q, tok)
+			var list []map[string]any
+			_ = json.Unmarshal(r.Resp, &list)
+			if r.status != 200 || len(list) != 1 {
+				t.Errorf("GET /payments?%s: %d, %d items (%s)", q, r.status, len(list), r.Resp)
+			}
 		}
 		// NUL can't be stored in PostgreSQL text: refused as bad input, never a 500.
 		for _, p := range []string{"/payments/a%00b", "/payments/find/x%00", "/payments?imp_uid[]=%00"} {

@@ -42,6 +42,9 @@ func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalid(err))
 		return
 	}
+	// An id asked twice (or a payment asked by both its ids) is answered
+	// once.
+	impUIDs, merchantUIDs = unique(impUIDs), unique(merchantUIDs)
 	asked := len(impUIDs) + len(merchantUIDs)
 	switch {
 	case asked == 0:
@@ -60,13 +63,26 @@ func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 결제정보입니다."))
 		return
 	}
-	views := make([]paymentView, len(ps))
-	for i, p := range ps {
-		views[i] = newPaymentView(p)
+	views := make([]paymentView, 0, len(ps))
+	seen := map[string]bool{}
+	foundImp, foundMerchant := map[string]bool{}, map[string]bool{}
+	for _, p := range ps {
+		foundImp[p.ImpUID], foundMerchant[p.MerchantUID] = true, true
+		if !seen[p.ImpUID] {
+			seen[p.ImpUID] = true
+			views = append(views, newPaymentView(p))
+		}
 	}
 	status := http.StatusOK
-	if len(ps) < asked {
-		status = http.StatusMultiStatus
+	for _, id := range impUIDs {
+		if !foundImp[id] {
+			status = http.StatusMultiStatus
+		}
+	}
+	for _, id := range merchantUIDs {
+		if !foundMerchant[id] {
+			status = http.StatusMultiStatus
+		}
 	}
 	writeJSON(w, status, envelope{Response: views})
 }
@@ -76,6 +92,35 @@ func (s *Server) handleFindPayment(w http.ResponseWriter, r *http.Request) {
 	status, err := statusFilter(r.PathValue("payment_status"), false)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	q, err := parseForm(r.URL.RawQuery)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sorting, err := q.String("sorting")
+	if err != nil {
+		s.writeError(w, r, invalid(err))
+		return
+	}
+	if sorting != "" && sorting != "-started" {
+		// i'mport's sorting picks which of several payments is "the" one.
+		f := billkey.PaymentFilter{MerchantID: merchantID(r), MerchantUID: r.PathValue("merchant_uid"), Status: status, Sorting: sorting, Limit: 1}
+		if !validSorting(sorting) {
+			s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 정렬 방식입니다. (sorting: %s)", truncate(sorting, 20)))
+			return
+		}
+		ps, _, err := s.Service.Store.ListPayments(r.Context(), f)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(ps) == 0 {
+			s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 결제정보입니다."))
+			return
+		}
+		writeOK(w, newPaymentView(ps[0]))
 		return
 	}
 	p, err := s.Service.Store.FindPayment(r.Context(), merchantID(r), r.PathValue("merchant_uid"), status)
@@ -94,7 +139,7 @@ func (s *Server) handleFindAllPayments(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := billkey.PaymentFilter{MerchantID: merchantID(r), MerchantUID: r.PathValue("merchant_uid"), Status: status}
-	s.listPayments(w, r, f, false)
+	s.listPayments(w, r, f, false, true)
 }
 
 // handlePaymentsByStatus serves GET /payments/status/{payment_status}.
@@ -104,12 +149,14 @@ func (s *Server) handlePaymentsByStatus(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	s.listPayments(w, r, billkey.PaymentFilter{MerchantID: merchantID(r), Status: status}, true)
+	s.listPayments(w, r, billkey.PaymentFilter{MerchantID: merchantID(r), Status: status}, true, false)
 }
 
 // listPayments renders a paged list with page, limit, sorting and (when
-// window is set) from/to, as i'mport's list endpoints take them.
-func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.PaymentFilter, window bool) {
+// window is set) from/to, as i'mport's list endpoints take them. With
+// notFound, an empty result (no payment matches at all) is HTTP 404
+// `존재하지 않는 결제정보입니다.`, as i'mport answers findAll.
+func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.PaymentFilter, window, notFound bool) {
 	q, err := parseForm(r.URL.RawQuery)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -125,9 +172,7 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.
 		s.writeError(w, r, invalid(err))
 		return
 	}
-	switch f.Sorting {
-	case "", "-started", "started", "-paid", "paid", "-updated", "updated":
-	default:
+	if !validSorting(f.Sorting) {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 정렬 방식입니다. (sorting: %s)", truncate(f.Sorting, 20)))
 		return
 	}
@@ -140,6 +185,10 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.
 	ps, total, err := s.Service.Store.ListPayments(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if notFound && total == 0 {
+		s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 결제정보입니다."))
 		return
 	}
 	views := make([]paymentView, len(ps))
@@ -162,13 +211,14 @@ func statusFilter(v string, allowAll bool) (billkey.PaymentStatus, error) {
 	return st, nil
 }
 
-// paging reads page (from 1) and limit (1 to 1000, default 20).
+// paging reads page (from 1; 0, what clients send by default, is the
+// first page too) and limit (1 to 1000, default 20).
 func paging(q Params) (page, limit int, err error) {
 	p, ok, err := q.Int64("page")
-	if err != nil || (ok && (p < 1 || p > 1_000_000)) {
+	if err != nil || (ok && (p < 0 || p > 1_000_000)) {
 		return 0, 0, billkey.Errorf(billkey.EINVALID, "page는 1 이상의 정수여야 합니다.")
 	}
-	if !ok {
+	if !ok || p == 0 {
 		p = 1
 	}
 	l, ok, err := q.Int64("limit")
@@ -212,4 +262,26 @@ func timeWindow(q Params, fromName, toName string, now time.Time, span time.Dura
 // invalid turns a parameter error into a lookup's 400.
 func invalid(err error) error {
 	return billkey.WrapError(billkey.EINVALID, billkey.ErrorMessage(err), err)
+}
+
+// unique returns ids without repeats, in their first order.
+func unique(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// validSorting reports whether v is one of i'mport's payment sortings.
+func validSorting(v string) bool {
+	switch v {
+	case "", "-started", "started", "-paid", "paid", "-updated", "updated":
+		return true
+	}
+	return false
 }

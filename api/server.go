@@ -43,6 +43,7 @@ func (s *Server) Mount(pattern string, h http.Handler) { s.public.Handle(pattern
 func (s *Server) routes() {
 	s.public.HandleFunc("POST /users/getToken", s.handleGetToken)
 	s.public.HandleFunc("GET /healthz", s.handleHealthz)
+	s.docsRoutes()
 
 	s.private.HandleFunc("GET /payments/{imp_uid}", s.handlePayment)
 	s.private.HandleFunc("GET /payments", s.handlePayments)
@@ -55,6 +56,9 @@ func (s *Server) routes() {
 	s.subscribeRoutes()
 	s.scheduleRoutes()
 	s.webhookRoutes()
+	s.prepareRoutes()
+	s.codeRoutes()
+	s.unsupportedRoutes()
 }
 
 type ctxKey int

@@ -17,6 +17,7 @@ func (s *Server) subscribeRoutes() {
 	s.private.HandleFunc("GET /subscribe/customers/{customer_uid}/payments", s.handleCustomerPayments)
 	s.private.HandleFunc("POST /subscribe/payments/again", s.idempotent(s.handleAgain))
 	s.private.HandleFunc("POST /subscribe/payments/onetime", s.idempotent(s.handleOnetime))
+	s.private.HandleFunc("POST /subscribe/payments/foreign", s.idempotent(s.handleForeign))
 	s.private.HandleFunc("POST /payments/cancel", s.idempotent(s.handleCancel))
 }
 
@@ -124,6 +125,7 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "customer_uid 파라미터가 누락되었습니다."))
 		return
 	}
+	uids = unique(uids)
 	if len(uids) > 100 {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "한 번에 최대 100건까지 조회할 수 있습니다."))
 		return
@@ -153,7 +155,7 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
 // unknown customer has an empty list (code 0), as go-iamport's tests saw.
 func (s *Server) handleCustomerPayments(w http.ResponseWriter, r *http.Request) {
 	f := billkey.PaymentFilter{MerchantID: merchantID(r), CustomerUID: r.PathValue("customer_uid")}
-	s.listPayments(w, r, f, false)
+	s.listPayments(w, r, f, false, false)
 }
 
 // chargeInput binds the fields again and onetime share.
@@ -170,10 +172,7 @@ func chargeInput(p Params, r *http.Request) (gateway.ChargeInput, error) {
 	if err != nil {
 		return in, err
 	}
-	if !ok {
-		return in, billkey.Errorf(billkey.EREJECTED, "amount 파라미터가 누락되었습니다.")
-	}
-	in.Amount = amount
+	in.Amount, in.AmountMissing = amount, !ok
 	if in.TaxFree, _, err = p.Int64("tax_free"); err != nil {
 		return in, err
 	}

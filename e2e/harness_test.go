@@ -111,7 +111,8 @@ func start(t *testing.T, dsn string, o options) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, app: app, sim: app.Simulator, store: st, keys: keys, logs: logs, bodies: &syncBuffer{},
-		client: &http.Client{Timeout: 30 * time.Second}}
+		// Every reply is checked against billkey's OpenAPI document.
+		client: &http.Client{Timeout: 30 * time.Second, Transport: &validatingTransport{t: t, base: http.DefaultTransport}}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, line := range strings.Split(logs.String(), "\n") {

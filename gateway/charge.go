@@ -22,6 +22,9 @@ type ChargeInput struct {
 	ClientIP   string
 	// Usage is billkey.UsagePayment (again) or billkey.UsageScheduled.
 	Usage string
+	// AmountMissing is set by the API when the request had no amount; it
+	// is reported only after the customer_uid check (i'mport's order).
+	AmountMissing bool
 }
 
 // unknownCustomer is i'mport's message for again with an unknown customer.
@@ -34,9 +37,8 @@ func (in *ChargeInput) check() error {
 	if err := checkUID("merchant_uid", in.MerchantUID, maxMerchantUID); err != nil {
 		return err
 	}
-	if in.Name == "" {
-		return rejectf("html5_inicis 정기결제에는 name(주문명) 파라미터가 필요합니다.")
-	}
+	// name may be absent (clients written for the older API omit it): the
+	// payment's name stays null and INICIS gets inicis.DefaultGoodName.
 	if err := checkText("name", in.Name, maxName); err != nil {
 		return err
 	}
@@ -47,6 +49,9 @@ func (in *ChargeInput) check() error {
 	}
 	if err := checkBuyer(in.Buyer); err != nil {
 		return err
+	}
+	if in.AmountMissing {
+		return rejectf("amount 파라미터가 누락되었습니다.")
 	}
 	return in.Amounts.check()
 }
@@ -61,17 +66,25 @@ func (in *ChargeInput) check() error {
 // payment stays ready, marked for the reconciler, and an EUNCERTAIN error is
 // returned: it is never charged again blindly.
 func (s *Service) ChargeAgain(ctx context.Context, merchantID int64, in ChargeInput) (*billkey.Payment, error) {
-	if err := in.check(); err != nil {
+	// i'mport answers an unknown customer_uid before looking at anything
+	// else the request lacks.
+	if err := checkUID("customer_uid", in.CustomerUID, maxCustomerUID); err != nil {
 		return nil, err
-	}
-	if in.Usage == "" {
-		in.Usage = billkey.UsagePayment
 	}
 	cust, err := s.Store.CustomerByUID(ctx, merchantID, in.CustomerUID)
 	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
 		return nil, rejectf(unknownCustomer)
 	} else if err != nil {
 		return nil, err
+	}
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	if err := s.checkPrepared(ctx, merchantID, in.MerchantUID, in.Amount, in.Currency); err != nil {
+		return nil, err
+	}
+	if in.Usage == "" {
+		in.Usage = billkey.UsagePayment
 	}
 	ch, err := s.channel(ctx, merchantID, cust.ChannelID)
 	if err != nil {
@@ -207,6 +220,8 @@ type OnetimeInput struct {
 	ChargeInput
 	Card billkey.Card
 	PG   string
+	// foreign is set by ChargeForeign: birth is optional.
+	foreign bool
 }
 
 // ChargeOnetime charges card data once. INICIS has no key-in approval
@@ -224,11 +239,11 @@ func (s *Service) ChargeOnetime(ctx context.Context, merchantID int64, in Onetim
 	if !keep {
 		in.CustomerUID = ""
 	}
-	if in.Buyer.Name == "" || in.Buyer.Email == "" || in.Buyer.Tel == "" {
-		return nil, rejectf("html5_inicis 결제에는 buyer_name, buyer_email, buyer_tel 파라미터가 필요합니다.")
-	}
-	card, err := normalizeCard(in.Card, true)
+	card, err := normalizeCard(in.Card, !in.foreign)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkPrepared(ctx, merchantID, in.MerchantUID, in.Amount, in.Currency); err != nil {
 		return nil, err
 	}
 	ch, err := s.ResolveChannel(ctx, merchantID, in.PG, false)

@@ -67,6 +67,9 @@ const (
 	noScheduleCustomer  = "등록된 고객정보가 없습니다."
 	nothingToUnschedule = "취소할 예약결제 기록이 존재하지 않습니다."
 	scheduleCardFailed  = "카드정보 확인에 실패하였습니다."
+	// retryNotFailed answers a retry of a schedule that is pending, running
+	// or paid (HTTP 400, as i'mport's OpenAPI describes it).
+	retryNotFailed      = "실패했거나 취소된(revoked) 예약결제만 즉시 재시도할 수 있습니다. 아직 실행되지 않았거나 실행 중이거나 승인된 예약결제입니다. (merchant_uid: %s)"
 	maxSchedulesPerCall = 1000
 	// schedulePastGrace is how far in the past a new schedule_at may be
 	// (it then runs at once): clocks differ; anything older is a mistake.
@@ -137,6 +140,9 @@ func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in Sche
 			return nil, billkey.WrapError(billkey.ErrorCode(err), fmt.Sprintf("schedules[%d]: %s", i, billkey.ErrorMessage(err)), err)
 		}
 		if err := checkScheduleAt(it.ScheduleAt, now); err != nil {
+			return nil, err
+		}
+		if err := s.checkPrepared(ctx, merchantID, it.MerchantUID, ci.Amount, ci.Currency); err != nil {
 			return nil, err
 		}
 		if it.NoticeURL != "" && webhook.CheckURL(it.NoticeURL) != nil {
@@ -320,7 +326,9 @@ func (s *Service) RetrySchedule(ctx context.Context, merchantID int64, merchantU
 	owner := "retry-" + randomAlnum(12)
 	now := s.Now()
 	sc, err := s.Store.RearmSchedule(ctx, merchantID, merchantUID, now, owner, now.Add(s.Schedules.lease()))
-	if err != nil {
+	if billkey.ErrorCode(err) == billkey.EINVALID {
+		return nil, billkey.WrapError(billkey.EINVALID, fmt.Sprintf(retryNotFailed, truncate(merchantUID, 80)), err)
+	} else if err != nil {
 		return nil, err
 	}
 	p, err := s.executeSchedule(ctx, owner, sc)

@@ -308,6 +308,9 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	} else if err != nil {
 		return nil, err
 	}
+	if err := s.checkPrepared(ctx, m.ID, p.MerchantUID, p.Amount, p.Currency); err != nil {
+		return nil, err
+	}
 	ch, err := s.ResolveChannel(ctx, m.ID, p.PG, true)
 	if err != nil {
 		return nil, err

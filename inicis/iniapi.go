@@ -127,6 +127,10 @@ const (
 	DefaultBuyerName  = "구매자"
 	DefaultBuyerEmail = "buyer@billkey.invalid"
 	DefaultBuyerTel   = "01000000000"
+	// DefaultGoodName is the goodName INIAPI billing requires when a charge
+	// has no name (clients written for i'mport's older API omit it; the
+	// payment's name then stays null).
+	DefaultGoodName = "정기결제"
 )
 
 func withBuyerDefaults(b billkey.Buyer) billkey.Buyer {
@@ -170,7 +174,11 @@ func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeReque
 		form.Set("url", c.cfg.SiteURL)
 	}
 	form.Set("moid", req.OrderID)
-	form.Set("goodName", FitGoodName(req.GoodName))
+	goodName := req.GoodName
+	if strings.TrimSpace(goodName) == "" {
+		goodName = DefaultGoodName
+	}
+	form.Set("goodName", FitGoodName(goodName))
 	buyer := withBuyerDefaults(FitBuyer(req.Buyer, LimitBuyerTel))
 	form.Set("buyerName", buyer.Name)
 	form.Set("buyerEmail", buyer.Email)

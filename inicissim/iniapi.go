@@ -226,7 +226,7 @@ func approvalReply(a *Approval) map[string]any {
 
 // v1Issue is key-in issuance (type=Auth).
 func (s *Simulator) v1Issue(w http.ResponseWriter, r *http.Request, f url.Values) {
-	errs := blanks(f.Get, "paymethod", "timestamp", "clientIp", "mid", "moid", "price", "cardNumber", "cardExpire", "regNo", "hashData")
+	errs := blanks(f.Get, "paymethod", "timestamp", "clientIp", "mid", "moid", "price", "cardNumber", "cardExpire", "hashData")
 	if f.Get("paymethod") != "" && f.Get("paymethod") != "Card" {
 		errs = append(errs, fieldError{"paymethod", msgFormat})
 	}
@@ -263,6 +263,14 @@ func (s *Simulator) v1Issue(w http.ResponseWriter, r *http.Request, f url.Values
 		}
 		plain[name] = v
 	}
+	if plain["regNo"] == "" {
+		// A foreign card (no KFTC code) has no Korean birth date to check;
+		// every other card needs regNo.
+		if is, ok := lookupBIN(plain["cardNumber"]); !ok || is.KFTC != "" {
+			writeJSON(w, paramReply([]fieldError{{"regNo", msgBlank}}))
+			return
+		}
+	}
 	if fe := checkCardFields(plain["cardNumber"], plain["cardExpire"], plain["regNo"], plain["cardPw"]); len(fe) > 0 {
 		writeJSON(w, paramReply(fe))
 		return
@@ -291,9 +299,10 @@ func (s *Simulator) v1Issue(w http.ResponseWriter, r *http.Request, f url.Values
 }
 
 // checkCardFields validates decrypted key-in fields: card number 13–19
-// digits, expiry YYMM, regNo the 6-digit birth date YYMMDD or the 10-digit
-// business number (an 8-digit YYYYMMDD is refused, as billkey's reading of
-// the sources says INICIS would: docs/inicis.md), cardPw empty or 2 digits.
+// digits, expiry YYMM, regNo empty (checked by the caller: foreign cards
+// only) or the 6-digit birth date YYMMDD or the 10-digit business number (an
+// 8-digit YYYYMMDD is refused, as billkey's reading of the sources says INICIS
+// would: docs/inicis.md), cardPw empty or 2 digits.
 func checkCardFields(number, expiry, regNo, pwd string) []fieldError {
 	var errs []fieldError
 	if !isDigits(number, 19) || len(number) < 13 {
@@ -302,7 +311,7 @@ func checkCardFields(number, expiry, regNo, pwd string) []fieldError {
 	if !isDigits(expiry, 4) || len(expiry) != 4 {
 		errs = append(errs, fieldError{"cardExpire", msgFormat})
 	}
-	if !isDigits(regNo, 10) || (len(regNo) != 6 && len(regNo) != 10) {
+	if regNo != "" && (!isDigits(regNo, 10) || (len(regNo) != 6 && len(regNo) != 10)) {
 		errs = append(errs, fieldError{"regNo", msgFormat})
 	}
 	if pwd != "" && (!isDigits(pwd, 2) || len(pwd) != 2) {

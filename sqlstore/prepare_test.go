@@ -1,0 +1,69 @@
+package sqlstore_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/internal/dbtest"
+	"github.com/billkey/billkey/sqlstore"
+)
+
+// TestPrepares: one pre-registration per (merchant, merchant_uid), even
+// under concurrent POSTs; PUT changes only an existing one; merchants are
+// isolated.
+func TestPrepares(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		b := setup(t, dsn)
+		ctx := context.Background()
+		other, _ := createMerchant(t, b.store, "imp10000002", "key-2")
+		if _, err := b.store.PrepareByMerchantUID(ctx, b.merchant.ID, "o-1"); billkey.ErrorCode(err) != billkey.ENOTFOUND ||
+			billkey.ErrorMessage(err) != sqlstore.NoPrepareMessage {
+			t.Fatalf("unknown: %v", err)
+		}
+		if err := b.store.UpdatePrepare(ctx, &sqlstore.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 1}); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			t.Fatalf("update unknown: %v", err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 10)
+		for i := range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- b.store.CreatePrepare(ctx, &sqlstore.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: int64(1000 + i)})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		ok := 0
+		for err := range errs {
+			switch billkey.ErrorCode(err) {
+			case "":
+				ok++
+			case billkey.EREJECTED:
+			default:
+				t.Fatalf("concurrent create: %v", err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d concurrent creates succeeded, want 1", ok)
+		}
+		b.now = b.now.Add(time.Minute)
+		p := &sqlstore.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 5000, Currency: "KRW"}
+		if err := b.store.UpdatePrepare(ctx, p); err != nil || p.Updated.Sub(p.Created) != time.Minute {
+			t.Fatalf("update: %v %+v", err, p)
+		}
+		got, err := b.store.PrepareByMerchantUID(ctx, b.merchant.ID, "o-1")
+		if err != nil || got.Amount != 5000 || got.Currency != "KRW" {
+			t.Fatalf("read back: %+v %v", got, err)
+		}
+		if _, err := b.store.PrepareByMerchantUID(ctx, other.ID, "o-1"); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			t.Fatalf("another merchant sees it: %v", err)
+		}
+		if err := b.store.CreatePrepare(ctx, &sqlstore.Prepare{MerchantID: other.ID, MerchantUID: "o-1", Amount: 1}); err != nil {
+			t.Fatalf("same merchant_uid at another merchant: %v", err)
+		}
+	})
+}
