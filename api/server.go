@@ -113,9 +113,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), merchantKey, id))
-	if strings.IndexByte(r.URL.Path, 0) >= 0 {
+	// Path parameters ({customer_uid}, {merchant_uid}, ...) get the same
+	// text checks as every other parameter, before any handler runs.
+	if err := checkText("path", r.URL.Path, false); err != nil {
 		route = "invalid"
-		s.writeError(rec, r, errNUL)
+		s.writeError(rec, r, err)
 		return
 	}
 	_, route = s.private.Handler(r)

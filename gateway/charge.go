@@ -48,6 +48,10 @@ func (in *ChargeInput) check() error {
 	if err := checkBuyer(in.Buyer); err != nil {
 		return err
 	}
+	if err := checkNoticeURL(in.NoticeURL); err != nil {
+		return err
+	}
+	in.UserAgent = cleanUserAgent(in.UserAgent)
 	return in.Amounts.check()
 }
 
