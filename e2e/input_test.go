@@ -162,3 +162,20 @@ func TestNoticeURLValidatedAtInput(t *testing.T) {
 		}
 	})
 }
+
+// TestSecretRotationOverlapOverflow: a previous_valid_for whose nanoseconds
+// overflow int64 (2^64/1e9 seconds wraps to 0.29 s) is refused, not turned
+// into a near-zero overlap that drops the old secret at once.
+func TestSecretRotationOverlapOverflow(t *testing.T) {
+	h := start(t, dbtest.DSN(t, "sqlite"), options{})
+	for _, secs := range []int64{18446744074, 9223372037, 30*24*3600 + 1} {
+		_, env := h.call("POST", "/webhooks/secret/rotate", map[string]any{"previous_valid_for": secs})
+		if env.Code != 1 || !strings.Contains(env.msg(), "30일") {
+			t.Errorf("previous_valid_for=%d: %s, want a refusal", secs, env.raw)
+		}
+	}
+	_, env := h.call("POST", "/webhooks/secret/rotate", map[string]any{"previous_valid_for": 30 * 24 * 3600})
+	if env.Code != 0 {
+		t.Fatalf("30 days: %s", env.raw)
+	}
+}
