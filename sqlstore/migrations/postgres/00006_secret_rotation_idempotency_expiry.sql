@@ -6,8 +6,11 @@
 ALTER TABLE merchants ADD COLUMN previous_secret_mac BYTEA;
 ALTER TABLE merchants ADD COLUMN previous_secret_until BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE merchants ADD COLUMN tokens_revoked_at BIGINT NOT NULL DEFAULT 0;
+-- Idempotency-Key rows expire after 24 hours; the sweep finds them by age.
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 
 -- +goose Down
+DROP INDEX idempotency_keys_created;
 ALTER TABLE merchants DROP COLUMN tokens_revoked_at;
 ALTER TABLE merchants DROP COLUMN previous_secret_until;
 ALTER TABLE merchants DROP COLUMN previous_secret_mac;
