@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -119,4 +120,62 @@ func TestRotateSecretAndRevokeTokens(t *testing.T) {
 			t.Fatalf("token after revocation: %d (same token: %v)", s, tok2 == tok)
 		}
 	})
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// freeAddr returns a loopback address nothing listens on right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// TestMetricsNotPublicByDefault: /metrics is not on the public listener
+// unless --public-metrics says so; with --admin-addr it is on the admin
+// listener only.
+func TestMetricsNotPublicByDefault(t *testing.T) {
+	s := serve(t, "--data-dir", t.TempDir(), "--no-demo")
+	if status, body := get(t, s.url+"/metrics"); status == 200 || strings.Contains(body, "go_goroutines") {
+		t.Fatalf("/metrics on the public listener by default: %d", status)
+	}
+	admin := freeAddr(t)
+	s2 := serve(t, "--data-dir", t.TempDir(), "--no-demo", "--admin-addr", admin)
+	if status, _ := get(t, s2.url+"/metrics"); status == 200 {
+		t.Fatal("/metrics on the public listener with an admin listener")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + admin + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 || !strings.Contains(string(b), "go_goroutines") {
+				t.Fatalf("admin /metrics: %d", res.StatusCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("admin listener: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s3 := serve(t, "--data-dir", t.TempDir(), "--no-demo", "--public-metrics")
+	if status, body := get(t, s3.url+"/metrics"); status != 200 || !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("--public-metrics: %d", status)
+	}
 }
