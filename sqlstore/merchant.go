@@ -270,7 +270,7 @@ func (s *Store) RevokeTokens(ctx context.Context, merchantID int64, at time.Time
 // cache.
 func (s *Store) TokensRevokedMark(ctx context.Context) (int64, error) {
 	var mark int64
-	if err := s.DB.QueryRowContext(ctx, `SELECT COALESCE(MAX(tokens_revoked_at), 0) FROM merchants`).Scan(&mark); err != nil {
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(tokens_revoked_at), 0) FROM merchants`).Scan(&mark); err != nil {
 		return 0, fmt.Errorf("sqlstore: token revocations: %w", err)
 	}
 	return mark, nil
