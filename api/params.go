@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/billkey/billkey"
 )
@@ -22,43 +23,63 @@ const maxBody = 1 << 20
 // []any and map[string]any. Form keys are trimmed (go-iamport sends
 // "a=1& b=2") and PHP-style brackets build arrays and objects
 // ("imp_uid[]=a", "schedules[0][amount]=1000").
+//
+// Every key and string in the tree is checked once, at the edge, before any
+// handler runs (see checkText): valid UTF-8, no control characters (C0, DEL,
+// C1) except tab, line feed and carriage return inside the free-text fields
+// in multilineFields. A scalar given twice (a=1&a=2, a repeated JSON key, the
+// same array index twice) is refused as ambiguous rather than guessed.
 type Params map[string]any
 
-// readParams binds the body of a POST/PUT (JSON or form, whatever the
-// Content-Type says, sniffed when it says nothing useful) merged over the
-// query string.
+// multilineFields are the parameters (at any depth, with everything inside
+// them) whose text may hold tab, LF and CR: the merchant's free-form
+// custom_data and a cancel's reason. Every other field is one line.
+var multilineFields = map[string]bool{"custom_data": true, "reason": true}
+
+// readParams binds a request's parameters. A POST, PUT or PATCH reads its
+// body only (JSON or form, whatever the Content-Type says, sniffed when it
+// says nothing useful): query-string values are ignored, except that
+// "_token" stays usable for authentication (tokenOf reads it from the URL).
+// GET and HEAD read the query string; DELETE reads the query string and a
+// form or JSON body (go-iamport sends reason/requester in the query, Ruby an
+// empty form body), refusing a name given in both.
 func readParams(r *http.Request) (Params, error) {
-	p, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		return nil, err
-	}
-	if r.Body == nil || r.Method == http.MethodGet || r.Method == http.MethodHead {
-		if hasNUL(map[string]any(p)) {
-			return nil, errNUL
+	bodyOnly := r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch
+	p := Params{}
+	if !bodyOnly {
+		q, err := parseForm(r.URL.RawQuery)
+		if err != nil {
+			return nil, err
 		}
-		return p, nil
+		delete(q, "_token")
+		p = q
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, billkey.WrapError(billkey.EINVALID, "요청 본문을 읽을 수 없습니다.", err)
+	if r.Body != nil && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			return nil, billkey.WrapError(billkey.EINVALID, "요청 본문을 읽을 수 없습니다.", err)
+		}
+		if len(body) > maxBody {
+			return nil, billkey.Errorf(billkey.EINVALID, "요청 본문이 너무 큽니다. (max %d bytes)", maxBody)
+		}
+		var bodyParams Params
+		if isJSON(r.Header.Get("Content-Type"), body) {
+			bodyParams, err = parseJSON(body)
+		} else {
+			bodyParams, err = parseForm(string(body))
+		}
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range bodyParams {
+			if _, dup := p[k]; dup {
+				return nil, errRepeated(k)
+			}
+			p[k] = v
+		}
 	}
-	if len(body) > maxBody {
-		return nil, billkey.Errorf(billkey.EINVALID, "요청 본문이 너무 큽니다. (max %d bytes)", maxBody)
-	}
-	var bodyParams Params
-	if isJSON(r.Header.Get("Content-Type"), body) {
-		bodyParams, err = parseJSON(body)
-	} else {
-		bodyParams, err = parseForm(string(body))
-	}
-	if err != nil {
+	if err := checkTree(map[string]any(p), "", false); err != nil {
 		return nil, err
-	}
-	for k, v := range bodyParams {
-		p[k] = v
-	}
-	if hasNUL(map[string]any(p)) {
-		return nil, errNUL
 	}
 	return p, nil
 }
@@ -67,25 +88,75 @@ func readParams(r *http.Request) (Params, error) {
 // PostgreSQL cannot store in text.
 var errNUL = billkey.Errorf(billkey.EINVALID, "파라미터에 NUL 문자를 사용할 수 없습니다. (NUL character in a parameter)")
 
-// hasNUL reports whether a parameter tree holds a NUL in any key or string.
-func hasNUL(v any) bool {
+// errRepeated refuses a parameter given more than once.
+func errRepeated(name string) error {
+	return billkey.Errorf(billkey.EINVALID, "%s 파라미터가 여러 번 전달되었습니다. 한 번만 보내 주세요. (parameter %q is repeated: ambiguous)",
+		printable(name), printable(name))
+}
+
+// checkTree checks every key and string of a parameter tree with checkText.
+// field is the name of the nearest enclosing parameter, for messages;
+// multiline is inherited from an enclosing multilineFields entry.
+func checkTree(v any, field string, multiline bool) error {
 	switch v := v.(type) {
 	case string:
-		return strings.IndexByte(v, 0) >= 0
+		return checkText(field, v, multiline)
 	case []any:
 		for _, e := range v {
-			if hasNUL(e) {
-				return true
+			if err := checkTree(e, field, multiline); err != nil {
+				return err
 			}
 		}
 	case map[string]any:
 		for k, e := range v {
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
-				return true
+			if err := checkText("", k, false); err != nil {
+				return err
+			}
+			if err := checkTree(e, k, multiline || multilineFields[k]); err != nil {
+				return err
 			}
 		}
 	}
-	return false
+	return nil
+}
+
+// checkText refuses text the databases cannot hold faithfully or that no
+// i'mport field means: invalid UTF-8 (PostgreSQL refuses it, SQLite would
+// store bytes that display as U+FFFD), NUL, and the other control characters
+// (C0, DEL and C1; tab, LF and CR are allowed when multiline). field names
+// the parameter in the message; "" means a parameter name itself.
+func checkText(field, s string, multiline bool) error {
+	what := "파라미터 이름"
+	if field != "" {
+		what = printable(field) + " 파라미터"
+	}
+	if !utf8.ValidString(s) {
+		return billkey.Errorf(billkey.EINVALID, "%s에 올바르지 않은 UTF-8 바이트가 있습니다. (invalid UTF-8 in %s)", what, printable(field))
+	}
+	for _, c := range s {
+		if c == 0 {
+			return errNUL
+		}
+		if multiline && (c == '\t' || c == '\n' || c == '\r') {
+			continue
+		}
+		if c < 0x20 || (c >= 0x7f && c <= 0x9f) {
+			return billkey.Errorf(billkey.EINVALID, "%s에 제어 문자(U+%04X)를 사용할 수 없습니다. (control character in %s)", what, c, printable(field))
+		}
+	}
+	return nil
+}
+
+// printable makes a name safe to echo in a message: invalid bytes and
+// control characters become U+FFFD, and it is shortened.
+func printable(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	return truncate(s, 40)
 }
 
 func isJSON(contentType string, body []byte) bool {
@@ -104,6 +175,13 @@ func parseJSON(body []byte) (Params, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return Params{}, nil
 	}
+	if !utf8.Valid(body) {
+		// encoding/json would silently turn invalid bytes into U+FFFD.
+		return nil, billkey.Errorf(billkey.EINVALID, "요청 본문에 올바르지 않은 UTF-8 바이트가 있습니다. (invalid UTF-8 in the JSON body)")
+	}
+	if err := checkJSONDuplicates(body); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
@@ -118,6 +196,59 @@ func parseJSON(body []byte) (Params, error) {
 		return nil, billkey.Errorf(billkey.EINVALID, "JSON 본문은 객체여야 합니다. (body must be a JSON object)")
 	}
 	return Params(m), nil
+}
+
+// checkJSONDuplicates refuses an object that names a key twice
+// ({"amount":100,"amount":999999}): encoding/json would keep the last one,
+// and an upstream check may have read the first.
+func checkJSONDuplicates(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type frame struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // the next token of an object is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // syntax errors are reported by the real decode
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.key {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			k, _ := tok.(string)
+			if top.keys[k] {
+				return errRepeated(k)
+			}
+			top.keys[k] = true
+			top.key = false
+			continue
+		}
+		if top != nil && top.obj {
+			top.key = true // this token is the value
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{':
+				stack = append(stack, &frame{obj: true, keys: map[string]bool{}, key: true})
+			case '[':
+				stack = append(stack, &frame{})
+			case ']':
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
 }
 
 // parseForm parses a query or form body. It is lenient where real clients
@@ -157,6 +288,9 @@ func setPath(p Params, key, val string) error {
 	name, rest, hasBracket := strings.Cut(key, "[")
 	name = strings.TrimSpace(name)
 	if !hasBracket {
+		if _, dup := p[name]; dup {
+			return errRepeated(name)
+		}
 		p[name] = val
 		return nil
 	}
@@ -186,6 +320,9 @@ func setPath(p Params, key, val string) error {
 
 func assign(cur any, segs []string, val, key string) (any, error) {
 	if len(segs) == 0 {
+		if cur != nil {
+			return nil, errRepeated(key)
+		}
 		return val, nil
 	}
 	seg := segs[0]

@@ -76,8 +76,8 @@ func TestReadParamsSniffs(t *testing.T) {
 		if n, _, _ := p.Int64("amount"); n != 5 {
 			t.Errorf("%+v: %v", tc, p)
 		}
-		if q, _ := p.String("q"); q != "1" {
-			t.Errorf("%+v: query lost: %v", tc, p)
+		if p.Has("q") {
+			t.Errorf("%+v: a POST must not read its query string: %v", tc, p)
 		}
 	}
 }
@@ -119,10 +119,84 @@ func TestNULRefused(t *testing.T) {
 		{"application/x-www-form-urlencoded", "name=a%00b", ""},
 		{"application/json", `{}`, "merchant_uid[]=%00"},
 	} {
-		r, _ := http.NewRequest("POST", "/x?"+tc.query, strings.NewReader(tc.body))
+		method := "POST"
+		if tc.query != "" {
+			method = "DELETE" // a POST does not read its query string
+		}
+		r, _ := http.NewRequest(method, "/x?"+tc.query, strings.NewReader(tc.body))
 		r.Header.Set("Content-Type", tc.ct)
 		if _, err := readParams(r); err != errNUL {
 			t.Errorf("%+v: %v, want errNUL", tc, err)
 		}
+	}
+}
+
+func TestRepeatedScalarRefused(t *testing.T) {
+	for _, raw := range []string{"a=1&a=2", "a=1& a=2", "a[0]=1&a[0]=2", "s[0][x]=1&s[0][x]=2"} {
+		if _, err := parseForm(raw); err == nil {
+			t.Errorf("%q: a repeated scalar must be refused", raw)
+		}
+	}
+	for _, raw := range []string{`{"a":1,"a":2}`, `{"o":{"x":1,"x":1}}`, `{"l":[{"x":1,"x":2}]}`} {
+		if _, err := parseJSON([]byte(raw)); err == nil {
+			t.Errorf("%s: a repeated JSON key must be refused", raw)
+		}
+	}
+	for _, raw := range []string{`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`, `{"a":[1,1],"b":{}}`} {
+		if _, err := parseJSON([]byte(raw)); err != nil {
+			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	if p, err := parseForm("a[]=1&a[]=1"); err != nil || len(p["a"].([]any)) != 2 {
+		t.Errorf("appending to a list is not a repetition: %v %v", p, err)
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	for _, c := range []struct {
+		s         string
+		multiline bool
+		ok        bool
+	}{
+		{"홍길동", false, true},
+		{"utf\xff", false, false},
+		{"a\x00b", true, false},
+		{"a\nb", false, false},
+		{"a\nb\r\n\tc", true, true},
+		{"a\x1bb", true, false},
+		{"a\u0085b", true, false},
+		{"a\x7fb", false, false},
+		{"\ufffd is valid", false, true},
+	} {
+		if err := checkText("f", c.s, c.multiline); (err == nil) != c.ok {
+			t.Errorf("checkText(%q, %v) = %v, want ok=%v", c.s, c.multiline, err, c.ok)
+		}
+	}
+	// custom_data's objects may hold newlines at any depth; name may not.
+	if err := checkTree(map[string]any{"custom_data": map[string]any{"note": []any{"a\nb"}}}, "", false); err != nil {
+		t.Error(err)
+	}
+	if err := checkTree(map[string]any{"schedules": []any{map[string]any{"name": "a\nb"}}}, "", false); err == nil {
+		t.Error("a newline in a nested name must be refused")
+	}
+}
+
+func TestPostReadsBodyOnly(t *testing.T) {
+	r, _ := http.NewRequest("POST", "/x?amount=999999&_token=abc&extra=1", strings.NewReader("amount=100"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	p, err := readParams(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := p.Int64("amount"); n != 100 || p.Has("extra") || p.Has("_token") {
+		t.Fatalf("POST must read its body only: %v", p)
+	}
+	r, _ = http.NewRequest("DELETE", "/x?reason=a", strings.NewReader("reason=b"))
+	if _, err := readParams(r); err == nil {
+		t.Fatal("DELETE with a name in both the query and the body must be refused")
+	}
+	r, _ = http.NewRequest("DELETE", "/x?reason=a&requester=customer", strings.NewReader(""))
+	if p, err := readParams(r); err != nil || !p.Has("reason") || !p.Has("requester") {
+		t.Fatalf("DELETE with query parameters: %v %v", p, err)
 	}
 }

@@ -22,8 +22,9 @@ type Server struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 
-	public  *http.ServeMux // routes that need no token
-	private *http.ServeMux // i'mport API routes, behind token authentication
+	public   *http.ServeMux // routes that need no token
+	private  *http.ServeMux // i'mport API routes, behind token authentication
+	throttle *tokenThrottle // failed getToken attempts
 }
 
 // NewServer returns a Server with every i'mport route registered.
@@ -31,7 +32,8 @@ func NewServer(svc *gateway.Service, logger *slog.Logger, metrics *Metrics) *Ser
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Service: svc, Logger: logger, Metrics: metrics, public: http.NewServeMux(), private: http.NewServeMux()}
+	s := &Server{Service: svc, Logger: logger, Metrics: metrics, public: http.NewServeMux(), private: http.NewServeMux(),
+		throttle: newTokenThrottle()}
 	s.routes()
 	return s
 }
@@ -117,9 +119,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), merchantKey, id))
-	if strings.IndexByte(r.URL.Path, 0) >= 0 {
+	// Path parameters ({customer_uid}, {merchant_uid}, ...) get the same
+	// text checks as every other parameter, before any handler runs.
+	if err := checkText("path", r.URL.Path, false); err != nil {
 		route = "invalid"
-		s.writeError(rec, r, errNUL)
+		s.writeError(rec, r, err)
 		return
 	}
 	_, route = s.private.Handler(r)

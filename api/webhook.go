@@ -133,6 +133,12 @@ func (s *Server) handleRotateWebhookSecret(w http.ResponseWriter, r *http.Reques
 			s.writeError(w, r, billkey.Errorf(billkey.EREJECTED, "previous_valid_for는 0 이상의 초 단위 값이어야 합니다."))
 			return
 		}
+		// Checked before converting: seconds times 1e9 overflows int64
+		// nanoseconds past ~292 years and could wrap to a short overlap.
+		if secs > int64(gateway.MaxSecretOverlap/time.Second) {
+			s.writeError(w, r, billkey.Errorf(billkey.EREJECTED, "previous_valid_for는 최대 %d초(30일)입니다.", int64(gateway.MaxSecretOverlap/time.Second)))
+			return
+		}
 		overlap = time.Duration(secs) * time.Second
 	}
 	rs, err := s.Service.RotateWebhookSecret(r.Context(), merchantID(r), overlap)

@@ -151,6 +151,8 @@ func (h *harness) call(method, path string, body any, header ...string) (status 
 	case nil:
 	case string:
 		rd, ct = strings.NewReader(b), "application/x-www-form-urlencoded"
+	case rawJSON:
+		rd, ct = strings.NewReader(string(b)), "application/json"
 	default:
 		j, _ := json.Marshal(b)
 		rd, ct = bytes.NewReader(j), "application/json"

@@ -16,6 +16,10 @@ const (
 	tokenTTL   = time.Minute
 	channelTTL = 10 * time.Second
 	maxTokens  = 10000
+	// tokenRevocationCheck is how often a node asks the database whether
+	// any merchant's tokens were revoked (billkey merchant revoke-tokens on
+	// any node or host), dropping its token cache when so.
+	tokenRevocationCheck = time.Second
 )
 
 type cachedToken struct {
@@ -34,6 +38,40 @@ type caches struct {
 	mu       sync.Mutex
 	tokens   map[string]cachedToken
 	channels map[int64]cachedChannels
+
+	revMu      sync.Mutex
+	revChecked time.Time // when the revocation mark was last read
+	revMark    int64     // the last revocation mark seen
+}
+
+// dropTokens forgets every cached token.
+func (c *caches) dropTokens() {
+	c.mu.Lock()
+	clear(c.tokens)
+	c.mu.Unlock()
+}
+
+// checkRevocations drops the token cache when the store's revocation mark
+// moved since it was last read, at most once per tokenRevocationCheck.
+func (s *Service) checkRevocations(ctx context.Context, now time.Time) error {
+	c := &s.cache
+	if !c.revMu.TryLock() {
+		return nil // another request is reading the mark right now
+	}
+	defer c.revMu.Unlock()
+	if !c.revChecked.IsZero() && now.Sub(c.revChecked) < tokenRevocationCheck && now.After(c.revChecked) {
+		return nil
+	}
+	mark, err := s.Store.TokensRevokedMark(ctx)
+	if err != nil {
+		return err
+	}
+	if mark != c.revMark {
+		c.dropTokens()
+		c.revMark = mark
+	}
+	c.revChecked = now
+	return nil
 }
 
 func (c *caches) token(tok string, now time.Time) (int64, bool) {

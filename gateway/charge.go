@@ -50,6 +50,10 @@ func (in *ChargeInput) check() error {
 	if err := checkBuyer(in.Buyer); err != nil {
 		return err
 	}
+	if err := checkNoticeURL(in.NoticeURL); err != nil {
+		return err
+	}
+	in.UserAgent = cleanUserAgent(in.UserAgent)
 	if in.AmountMissing {
 		return rejectf("amount 파라미터가 누락되었습니다.")
 	}

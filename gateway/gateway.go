@@ -45,6 +45,8 @@ type Service struct {
 	AllowLive bool
 
 	cache caches
+	// maintLast is when this node last ran the housekeeping job.
+	maintLast atomicTime
 	// StaleReadyAfter is how long an API payment may stay ready without a
 	// recorded outcome before it is treated as left by a node that died
 	// mid-charge (default 3 minutes). It must exceed any PG call.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/billkey/billkey"
 )
@@ -98,9 +99,10 @@ func (s *Service) CreateMerchant(ctx context.Context, in NewMerchant) (*CreatedM
 	return &CreatedMerchant{Merchant: m, ImpSecret: secret, WebhookSecret: wh.Secret}, nil
 }
 
-// checkSecret authenticates REST API credentials.
+// checkSecret authenticates REST API credentials: the current secret, or
+// the one it replaced while that one overlaps (RotateSecret).
 func (s *Service) checkSecret(ctx context.Context, impKey, impSecret string) (*billkey.Merchant, error) {
-	m, mac, err := s.Store.MerchantByAPIKey(ctx, impKey)
+	m, mac, prevMAC, prevUntil, err := s.Store.MerchantSecrets(ctx, impKey)
 	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
 		// Spend the same MAC work as a known key, so timing does not tell
 		// which keys exist.
@@ -109,10 +111,56 @@ func (s *Service) checkSecret(ctx context.Context, impKey, impSecret string) (*b
 	} else if err != nil {
 		return nil, err
 	}
-	if subtle.ConstantTimeCompare(mac, s.Keys.MAC(macAPISecret, []byte(impSecret))) != 1 {
+	given := s.Keys.MAC(macAPISecret, []byte(impSecret))
+	ok := subtle.ConstantTimeCompare(mac, given) == 1
+	if len(prevMAC) > 0 && s.Now().Before(prevUntil) {
+		ok = subtle.ConstantTimeCompare(prevMAC, given) == 1 || ok
+	}
+	if !ok {
 		return nil, errBadCredentials
 	}
 	return m, nil
+}
+
+// RotateSecret gives the merchant with the imp code a new REST API secret,
+// returned this once and stored only as a keyed hash. The old secret keeps
+// working for overlap (at most MaxSecretOverlap; 0 ends it at once), so the
+// merchant's servers can switch without downtime. Tokens already issued stay
+// valid until they expire; RevokeTokens ends them.
+func (s *Service) RotateSecret(ctx context.Context, impCode string, overlap time.Duration) (secret string, oldValidUntil time.Time, err error) {
+	if overlap < 0 || overlap > MaxSecretOverlap {
+		return "", time.Time{}, billkey.Errorf(billkey.EINVALID, "overlap must be between 0 and %s", MaxSecretOverlap)
+	}
+	m, err := s.Store.MerchantByImpCode(ctx, impCode)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	secret = randomAlnum(80)
+	if overlap > 0 {
+		oldValidUntil = s.Now().Add(overlap)
+	}
+	if err := s.Store.RotateSecret(ctx, m.ID, s.Keys.MAC(macAPISecret, []byte(secret)), oldValidUntil); err != nil {
+		return "", time.Time{}, err
+	}
+	s.Logger.Warn("REST API secret rotated", "merchant", m.ImpCode, "old_secret_valid_until", oldValidUntil)
+	return secret, oldValidUntil, nil
+}
+
+// RevokeTokens ends every access token of the merchant with the imp code,
+// on every node: the token row is deleted, and each node's token cache is
+// dropped when it next checks the revocation mark (at most
+// tokenRevocationCheck later).
+func (s *Service) RevokeTokens(ctx context.Context, impCode string) error {
+	m, err := s.Store.MerchantByImpCode(ctx, impCode)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.RevokeTokens(ctx, m.ID, s.Now()); err != nil {
+		return err
+	}
+	s.cache.dropTokens()
+	s.Logger.Warn("access tokens revoked", "merchant", m.ImpCode)
+	return nil
 }
 
 var errBadCredentials = billkey.Errorf(billkey.EUNAUTHORIZED, "인증에 실패하였습니다. API키와 secret을 확인하세요.")

@@ -50,6 +50,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (int64, error)
 		return 0, errBadToken
 	}
 	now := s.Now()
+	if err := s.checkRevocations(ctx, now); err != nil {
+		return 0, err
+	}
 	if id, ok := s.cache.token(token, now); ok {
 		return id, nil
 	}

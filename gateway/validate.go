@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,7 +18,47 @@ const (
 	maxBuyerField  = 200
 	maxCustomData  = 10000
 	maxAmount      = 1_000_000_000_000 // INICIS price is at most 12 digits
+	// maxNoticeURL is the longest notice_url accepted (the de facto URL
+	// limit of browsers and proxies; also what the webhook sender allows).
+	maxNoticeURL = 2048
+	// maxUserAgent is how much of a caller's User-Agent header a payment
+	// keeps (the header is not a parameter: it is cut, never refused).
+	maxUserAgent = 256
 )
+
+// checkNoticeURL accepts an empty notice_url or an absolute http(s) URL with
+// a host, without credentials (user:pass@), of at most maxNoticeURL bytes.
+func checkNoticeURL(u string) error {
+	if u == "" {
+		return nil
+	}
+	if len(u) > maxNoticeURL {
+		return rejectf("notice_url은 최대 %d바이트까지 가능합니다.", maxNoticeURL)
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.Opaque != "" {
+		return rejectf("notice_url은 http:// 또는 https://로 시작하는 URL이어야 합니다.")
+	}
+	if p.User != nil {
+		return rejectf("notice_url에 사용자 정보(user:password@)를 넣을 수 없습니다.")
+	}
+	return nil
+}
+
+// cleanUserAgent makes a User-Agent header storable: invalid UTF-8 and
+// control characters become U+FFFD, and it is cut to maxUserAgent runes.
+func cleanUserAgent(ua string) string {
+	ua = strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(ua, "\uFFFD"))
+	if utf8.RuneCountInString(ua) > maxUserAgent {
+		ua = string([]rune(ua)[:maxUserAgent])
+	}
+	return ua
+}
 
 func rejectf(format string, args ...any) error {
 	return billkey.Errorf(billkey.EREJECTED, format, args...)

@@ -206,6 +206,10 @@ func (s *Service) ResendWebhook(ctx context.Context, merchantID, id int64) (*sql
 	return d, nil
 }
 
+// MaxSecretOverlap is the longest time a replaced secret (webhook signing
+// secret or REST API secret) stays valid.
+const MaxSecretOverlap = 30 * 24 * time.Hour
+
 // RotatedSecret is a new webhook secret, shown this once.
 type RotatedSecret struct {
 	Secret string
@@ -226,7 +230,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, merchantID int64, ove
 			overlap = 24 * time.Hour
 		}
 	}
-	if overlap > 30*24*time.Hour {
+	if overlap > MaxSecretOverlap {
 		return nil, rejectf("이전 secret 유지 기간은 최대 30일입니다.")
 	}
 	now := s.Now()

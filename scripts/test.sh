@@ -59,3 +59,6 @@ go test -count=1 -timeout 20m "$@" ./...
 log "benchmarks, briefly (they must keep compiling and working; no timing is asserted)"
 go test -count=1 -run '^$' -bench . -benchtime 20x ./... > "$PG_DIR/bench.txt" || { cat "$PG_DIR/bench.txt"; exit 1; }
 grep -E '^(Benchmark|ok|FAIL)' "$PG_DIR/bench.txt"
+
+log "fuzzing the REST parameter binder briefly (seeds in api/testdata/fuzz also run in go test)"
+go test -run '^$' -fuzz '^FuzzReadParams$' -fuzztime 10s ./api/

@@ -16,6 +16,22 @@ import (
 // payment's own merchant_uid uniqueness still prevents a second approval.
 const IdempotencyTakeover = 5 * time.Minute
 
+// IdempotencyTTL is how long an Idempotency-Key is remembered (Stripe's 24
+// hours): past it the key is new again, and ExpireIdempotencyKeys deletes
+// the row.
+const IdempotencyTTL = 24 * time.Hour
+
+// ExpireIdempotencyKeys deletes up to limit Idempotency-Key rows created
+// before cutoff and reports how many it deleted.
+func (s *Store) ExpireIdempotencyKeys(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (merchant_id, idem_key) IN (
+		SELECT merchant_id, idem_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)`, unix(cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: expire idempotency keys: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // StoredResponse is a reply kept for an Idempotency-Key.
 type StoredResponse struct {
 	Status int
@@ -49,6 +65,16 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key strin
 			return nil
 		case err != nil:
 			return fmt.Errorf("sqlstore: idempotency key: %w", err)
+		}
+		if now.Sub(fromUnix(created)) >= IdempotencyTTL {
+			// Expired but not swept yet: the key is new again.
+			_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = $1, state = 'in_flight',
+				response_status = 0, response_body = NULL, created_at = $2 WHERE merchant_id = $3 AND idem_key = $4`,
+				requestHash, unix(now), merchantID, key)
+			if err != nil {
+				return fmt.Errorf("sqlstore: reuse expired idempotency key: %w", err)
+			}
+			return nil
 		}
 		if !bytes.Equal(hash, requestHash) {
 			return billkey.Errorf(billkey.EMISMATCH, "Idempotency-Key가 다른 요청 파라미터로 재사용되었습니다. (Idempotency-Key reused with different parameters)")

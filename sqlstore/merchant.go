@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/billkey/billkey"
 )
@@ -204,4 +205,73 @@ func (s *Store) ChannelByID(ctx context.Context, merchantID, channelID int64) (*
 		}
 	}
 	return nil, notFound("channel not found")
+}
+
+// MerchantSecrets returns the merchant with the REST API key, the MAC of its
+// secret, and the MAC of the secret it replaced with when that one stops
+// being accepted (nil and zero when none).
+func (s *Store) MerchantSecrets(ctx context.Context, apiKey string) (m *billkey.Merchant, mac, prevMAC []byte, prevUntil time.Time, err error) {
+	var until int64
+	m, err = scanMerchant(s.DB.QueryRowContext(ctx,
+		`SELECT `+merchantColumns+`, secret_mac, previous_secret_mac, previous_secret_until FROM merchants WHERE api_key = $1`, apiKey),
+		&mac, &prevMAC, &until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil, time.Time{}, notFound("merchant not found")
+	} else if err != nil {
+		return nil, nil, nil, time.Time{}, fmt.Errorf("sqlstore: merchant by key: %w", err)
+	}
+	if until > 0 {
+		prevUntil = fromUnix(until)
+	}
+	return m, mac, prevMAC, prevUntil, nil
+}
+
+// RotateSecret makes newMAC the MAC of the merchant's REST API secret; the
+// current one stays accepted until prevUntil (a zero time drops it at once).
+// A secret replaced earlier and still overlapping is dropped: at most two
+// secrets are ever valid.
+func (s *Store) RotateSecret(ctx context.Context, merchantID int64, newMAC []byte, prevUntil time.Time) error {
+	var until int64
+	if !prevUntil.IsZero() {
+		until = unix(prevUntil)
+	}
+	res, err := s.DB.ExecContext(ctx, `
+		UPDATE merchants SET previous_secret_mac = secret_mac, previous_secret_until = $2, secret_mac = $3
+		WHERE id = $1`, merchantID, until, newMAC)
+	if err != nil {
+		return fmt.Errorf("sqlstore: rotate secret: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFound("merchant not found")
+	}
+	return nil
+}
+
+// RevokeTokens deletes the merchant's access token and records the
+// revocation (at, in unix milliseconds) so every node's token cache drops
+// what it holds (see TokensRevokedMark).
+func (s *Store) RevokeTokens(ctx context.Context, merchantID int64, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE merchant_id = $1`, merchantID); err != nil {
+			return fmt.Errorf("sqlstore: revoke tokens: %w", err)
+		}
+		// Strictly increasing, whatever the clocks of the nodes say.
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE merchants SET tokens_revoked_at = (SELECT MAX(x) FROM (SELECT CAST($2 AS BIGINT) AS x UNION ALL SELECT MAX(tokens_revoked_at) + 1 FROM merchants) t)
+			WHERE id = $1`, merchantID, at.UnixMilli()); err != nil {
+			return fmt.Errorf("sqlstore: revoke tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+// TokensRevokedMark returns the latest token revocation of any merchant
+// (unix milliseconds, 0 for none). A node that sees it grow drops its token
+// cache.
+func (s *Store) TokensRevokedMark(ctx context.Context) (int64, error) {
+	var mark int64
+	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(tokens_revoked_at), 0) FROM merchants`).Scan(&mark); err != nil {
+		return 0, fmt.Errorf("sqlstore: token revocations: %w", err)
+	}
+	return mark, nil
 }

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -153,6 +155,9 @@ func openDB(ctx context.Context, dsn string, sqlitePragmas ...string) (*sql.DB, 
 		db.SetMaxOpenConns(int(cfg.MaxConns))
 		return db, "postgres", pool, nil
 	}
+	if err := restrictSQLiteFile(dsn); err != nil {
+		return nil, "", nil, err
+	}
 	db, err := sql.Open("sqlite", sqliteDSN(dsn, sqlitePragmas...))
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
@@ -161,6 +166,42 @@ func openDB(ctx context.Context, dsn string, sqlitePragmas ...string) (*sql.DB, 
 	// connection turns lock contention into an orderly Go queue.
 	db.SetMaxOpenConns(1)
 	return db, "sqlite", nil, nil
+}
+
+// sqliteFileMode is the mode of billkey's SQLite files: the database holds
+// sealed billing keys, hashed secrets and payment data, for billkey alone.
+const sqliteFileMode = 0o600
+
+// restrictSQLiteFile creates the SQLite database file with mode 0600 before
+// SQLite opens it (SQLite would create it 0644 under the usual umask), and
+// brings an existing database and its -wal, -shm and -journal files to
+// 0600. SQLite creates its WAL, shared-memory and journal files with the
+// database file's mode, so they follow. file: URIs are left to the caller.
+func restrictSQLiteFile(path string) error {
+	if strings.HasPrefix(path, "file:") || path == "" || path == ":memory:" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, sqliteFileMode)
+	if err != nil {
+		return fmt.Errorf("sqlstore: create sqlite file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("sqlstore: create sqlite file: %w", err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("sqlstore: sqlite file: %w", err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != sqliteFileMode {
+			if err := os.Chmod(p, sqliteFileMode); err != nil {
+				return fmt.Errorf("sqlstore: restrict %s to mode 0600: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Durability describes the commit durability in force, e.g.

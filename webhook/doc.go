@@ -30,6 +30,7 @@
 // Sender dials through a Guard that checks the IP address actually dialed
 // (in net.Dialer.Control, after name resolution), so a merchant URL cannot
 // make billkey reach loopback, private, link-local, multicast or unspecified
-// addresses unless the configuration allows them; redirects are not
+// addresses, or any other block of IANA's special-purpose address
+// registries, unless the configuration allows them; redirects are not
 // followed and proxies from the environment are not used.
 package webhook

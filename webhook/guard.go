@@ -10,8 +10,10 @@ import (
 
 // Guard decides which IP addresses outbound webhook connections may reach.
 // By default it refuses loopback, private (RFC 1918, RFC 4193), link-local,
-// multicast, unspecified, "this network" (0.0.0.0/8), shared (100.64.0.0/10)
-// and broadcast addresses. The zero Guard is the strict live-mode guard.
+// multicast and unspecified addresses, and every other block of IANA's IPv4
+// and IPv6 special-purpose address registries (see specialRanges: shared
+// address space, benchmarking, documentation, reserved, NAT64, 6to4, Teredo,
+// IPv4-compatible, ...). The zero Guard is the strict live-mode guard.
 type Guard struct {
 	// AllowLoopback lets webhooks reach 127.0.0.0/8 and ::1 (test mode, so a
 	// developer's local receiver works).
@@ -19,13 +21,6 @@ type Guard struct {
 	// Allow lists ranges reachable even though they would be refused
 	// (e.g. an internal receiver on 10.0.0.0/8), from configuration.
 	Allow []netip.Prefix
-}
-
-// extraBlocked are refused ranges netip has no predicate for.
-var extraBlocked = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("255.255.255.255/32"),
 }
 
 // BlockedError is returned when a webhook would connect to a refused address.
@@ -66,11 +61,8 @@ func (g *Guard) Check(ip netip.Addr) error {
 		reason = "multicast"
 	}
 	if reason == "" {
-		for _, p := range extraBlocked {
-			if p.Contains(ip) {
-				reason = "reserved"
-				break
-			}
+		if r, ok := special(ip); ok {
+			reason = r.Name + ", " + r.RFC
 		}
 	}
 	if reason == "" {

@@ -164,6 +164,13 @@ func TestGuard(t *testing.T) {
 		{"0.1.2.3", false, false, false},
 		{"100.64.0.1", false, false, false},
 		{"255.255.255.255", false, false, false},
+		{"192.0.0.1", false, false, false},
+		{"198.18.0.1", false, false, false},
+		{"240.0.0.1", false, false, false},
+		{"64:ff9b::7f00:1", false, false, false},
+		{"2002:7f00:1::", false, false, false},
+		{"::7f00:1", false, false, false},
+		{"2001:db8::1", false, false, false},
 	} {
 		ip := netip.MustParseAddr(tc.ip)
 		for _, g := range []struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
@@ -14,7 +15,7 @@ import (
 
 func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billkey merchant create|list [flags]")
+		fmt.Fprintln(stderr, "usage: billkey merchant create|list|rotate-secret|revoke-tokens [flags]")
 		return errUsage
 	}
 	switch args[0] {
@@ -22,8 +23,12 @@ func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return merchantCreate(ctx, args[1:], stdout, stderr)
 	case "list":
 		return merchantList(ctx, args[1:], stdout, stderr)
+	case "rotate-secret":
+		return merchantRotateSecret(ctx, args[1:], stdout, stderr)
+	case "revoke-tokens":
+		return merchantRevokeTokens(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "billkey merchant: unknown subcommand %q (create, list)\n", args[0])
+	fmt.Fprintf(stderr, "billkey merchant: unknown subcommand %q (create, list, rotate-secret, revoke-tokens)\n", args[0])
 	return errUsage
 }
 
@@ -204,5 +209,71 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer svc.Store.Close()
 	fmt.Fprintf(stdout, "database %s (%s) is up to date\n", maskDSN(c.DB), svc.Store.Dialect)
+	return nil
+}
+
+// merchantRotateSecret implements "billkey merchant rotate-secret": a new
+// REST API secret, printed once; the old one keeps working for --overlap.
+func merchantRotateSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey merchant rotate-secret", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var impCode string
+	var overlap time.Duration
+	var asJSON bool
+	fs.StringVar(&impCode, "merchant", "", "imp code of the merchant (required)")
+	fs.DurationVar(&overlap, "overlap", 24*time.Hour, "how long the old secret keeps working (0: it stops now; at most 720h)")
+	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	if impCode == "" {
+		fmt.Fprintln(stderr, "billkey merchant rotate-secret: --merchant is required")
+		return errUsage
+	}
+	secret, until, err := svc.RotateSecret(ctx, impCode, overlap)
+	if err != nil {
+		return fmt.Errorf("rotate secret: %s", billkey.ErrorMessage(err))
+	}
+	if asJSON {
+		out := map[string]any{"imp_code": impCode, "imp_secret": secret, "old_secret_valid_until": nil}
+		if !until.IsZero() {
+			out["old_secret_valid_until"] = until.Unix()
+		}
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	fmt.Fprintf(stdout, "new REST API secret of %s (shown only now; billkey keeps a keyed hash):\n  imp_secret: %s\n", impCode, secret)
+	if until.IsZero() {
+		fmt.Fprintln(stdout, "the old secret no longer works")
+	} else {
+		fmt.Fprintf(stdout, "the old secret keeps working until %s\n", until.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintln(stdout, "tokens already issued stay valid until they expire; end them with: billkey merchant revoke-tokens --merchant "+impCode)
+	return nil
+}
+
+// merchantRevokeTokens implements "billkey merchant revoke-tokens": the
+// merchant's access tokens stop working on every node (within a second).
+func merchantRevokeTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey merchant revoke-tokens", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var impCode string
+	fs.StringVar(&impCode, "merchant", "", "imp code of the merchant (required)")
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	if impCode == "" {
+		fmt.Fprintln(stderr, "billkey merchant revoke-tokens: --merchant is required")
+		return errUsage
+	}
+	if err := svc.RevokeTokens(ctx, impCode); err != nil {
+		return fmt.Errorf("revoke tokens: %s", billkey.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "access tokens of %s revoked (every node stops accepting them within a second)\n", impCode)
 	return nil
 }

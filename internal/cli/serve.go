@@ -20,8 +20,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var o AppOptions
 	var adminAddr string
 	var noDemo bool
+	var publicMetrics bool
 	fs.StringVar(&o.Addr, "addr", env("BILLKEY_ADDR", "127.0.0.1:8080"), "listen address (env BILLKEY_ADDR)")
-	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics and /debug/pprof (env BILLKEY_ADMIN_ADDR; default: only /metrics, on --addr)")
+	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics and /debug/pprof (env BILLKEY_ADMIN_ADDR; default: none, and no /metrics)")
+	fs.BoolVar(&publicMetrics, "public-metrics", env("BILLKEY_PUBLIC_METRICS", "") == "true", "also serve /metrics on the public --addr listener (env BILLKEY_PUBLIC_METRICS=true; off by default: it reveals traffic by route)")
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
@@ -47,7 +49,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("db", maskDSN(c.DB)), slog.String("dialect", store.Dialect), slog.String("master_key", k.Source),
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
 		slog.Bool("live_channels_allowed", o.AllowLive), slog.Duration("pg_timeout", o.PGTimeout),
-		slog.String("admin_addr", adminAddr))
+		slog.String("admin_addr", adminAddr), slog.Bool("public_metrics", publicMetrics))
 
 	logger.Info("background jobs (scheduled payments, webhooks)",
 		slog.Bool("enabled", !o.Jobs.Disabled), slog.String("lease_owner", app.Jobs.Owner()),
@@ -56,9 +58,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.Any("webhook_allow_cidr", o.Jobs.WebhookAllowCIDRs), slog.Bool("webhook_loopback_allowed", !o.AllowLive))
 
 	var admin *http.Server
-	if adminAddr == "" {
+	// Metrics describe traffic by route and status: they are served on the
+	// admin listener, and on the public one only when asked for.
+	if publicMetrics {
 		app.API.Mount("GET /metrics", app.Metrics.Handler())
-	} else {
+	}
+	if adminAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", app.Metrics.Handler())
 		// Profiling is served only on the private admin listener.

@@ -77,6 +77,7 @@ func (o JobOptions) runner(svc *gateway.Service, logger *slog.Logger, metrics *a
 		queues = []jobs.Queue{
 			{Name: gateway.QueueSchedules, Claim: svc.ClaimSchedules, Concurrency: o.Concurrency, Interval: o.PollInterval},
 			{Name: gateway.QueueWebhooks, Claim: svc.ClaimWebhooks, Concurrency: o.Concurrency, Interval: o.PollInterval},
+			{Name: gateway.QueueMaintenance, Claim: svc.ClaimMaintenance, Concurrency: 1, Interval: gateway.MaintenanceInterval},
 		}
 	}
 	var m *jobs.Metrics
