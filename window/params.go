@@ -54,6 +54,7 @@ func decodeParams(raw []byte) (gateway.WindowParams, error) {
 	p.RequestID = text("request_id")
 	p.MerchantUID = text("merchant_uid")
 	p.PG = text("pg")
+	p.ChannelKey = text("channelKey")
 	p.PayMethod = text("pay_method")
 	p.Name = text("name")
 	p.Currency = strings.ToUpper(text("currency"))
