@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -212,6 +213,7 @@ func TestSDKSamplePC(t *testing.T) {
 		p := sampleParams("cust-sample")
 		p["pg"] = "html5_inicis.INIBillOld"
 		p["custom_data"] = `{"plan":"monthly"}` // a string that looks like JSON stays a string
+		p["customer_id"] = "member-1004"        // the merchant's own buyer id, kept with the key
 		b.call(p, true)
 		b.inFrame("#cardNumber", nil)
 
@@ -277,6 +279,9 @@ func TestSDKSamplePC(t *testing.T) {
 		_, env := h.call("GET", "/payments/"+*r.ImpUID, nil)
 		if pay := env.payment(t); pay.Status != "paid" || pay.Usage != "issue" {
 			t.Fatalf("issuance: %s", env.raw)
+		}
+		if c, err := h.store.CustomerByUID(context.Background(), h.merchant.Merchant.ID, "cust-sample"); err != nil || c.CustomerID != "member-1004" {
+			t.Fatalf("customer_id on the key: %+v %v", c, err)
 		}
 		if got := al.list(); len(got) != 0 {
 			t.Errorf("alerts on success: %q", got)

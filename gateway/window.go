@@ -98,6 +98,7 @@ type WindowParams struct {
 	Amount       int64 // shown in the window only; nothing is approved
 	Currency     string
 	CustomerUID  string // required: the window only issues billing keys
+	CustomerID   string // the merchant's own buyer id, stored with the key
 	Buyer        billkey.Buyer
 	MRedirectURL string
 	NoticeURL    string
@@ -265,6 +266,9 @@ func (p *WindowParams) check() error {
 	if p.NoticeURL != "" && !IsWebURL(p.NoticeURL) {
 		return rejectf("notice_url은 http(s) URL이어야 합니다.")
 	}
+	if err := checkText("customer_id", p.CustomerID, maxCustomerUID); err != nil {
+		return err
+	}
 	if err := checkText("request_id", p.RequestID, 100); err != nil {
 		return err
 	}
@@ -363,7 +367,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	returnURL, closeURL := in.URLs(token)
 	a := &sqlstore.WindowAttempt{
 		TokenHash: hash, MerchantID: m.ID, ChannelID: ch.ID, PaymentID: pay.ID, ImpUID: pay.ImpUID,
-		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, OrderID: pay.ImpUID, Kind: in.Kind,
+		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, CustomerID: p.CustomerID, OrderID: pay.ImpUID, Kind: in.Kind,
 		Delivery: in.Delivery, OpenerOrigin: in.OpenerOrigin, RedirectURL: p.MRedirectURL, RequestID: p.RequestID,
 		State: sqlstore.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()),
 	}
@@ -525,7 +529,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	}
 	pay, err := s.Store.PaymentByImpUID(ctx, a.MerchantID, a.ImpUID)
 	if err == nil {
-		_, err = s.SaveIssuedKey(ctx, a.MerchantID, ch, a.CustomerUID, key, pay.Buyer)
+		_, err = s.SaveIssuedKey(ctx, a.MerchantID, ch, a.CustomerUID, a.CustomerID, key, pay.Buyer)
 	}
 	if err != nil {
 		msg := "빌링키를 저장하지 못했습니다. 다시 시도해주세요. (billing key could not be stored)"

@@ -59,6 +59,7 @@ func decodeParams(raw []byte) (gateway.WindowParams, error) {
 	p.Name = text("name")
 	p.Currency = strings.ToUpper(text("currency"))
 	p.CustomerUID = text("customer_uid")
+	p.CustomerID = text("customer_id")
 	p.Buyer = billkey.Buyer{
 		Name: text("buyer_name"), Email: text("buyer_email"), Tel: text("buyer_tel"),
 		Addr: text("buyer_addr"), Postcode: text("buyer_postcode"),
