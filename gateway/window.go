@@ -599,12 +599,13 @@ func cancelled(code string) error {
 
 // pgErrorCode is the rsp's error_code for a failed INICIS step: INICIS's
 // result code when it gave one; F400 for a return post billkey refused
-// (tampered or malformed: INICIS's answer was not usable); F500 otherwise.
+// (malformed or not matching the attempt); F500 otherwise.
 func pgErrorCode(err error) string {
 	if c := resultCodeOf(err); c != "" {
 		return c
 	}
-	if billkey.ErrorCode(err) == billkey.EREJECTED {
+	switch billkey.ErrorCode(err) {
+	case billkey.EREJECTED, billkey.EINVALID:
 		return ErrCodeBadRequest
 	}
 	return ErrCodeServer

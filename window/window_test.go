@@ -177,6 +177,14 @@ func TestWindowOutcomes(t *testing.T) {
 			t.Fatalf("redirect %d %s", status, loc)
 		}
 	})
+	t.Run("malformed INICIS post", func(t *testing.T) {
+		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-malformed"), "pc", "message"))
+		to, _ := e.pay(w, "4242-4242-4242-4242")
+		_, page, _ := e.post(to, url.Values{"resultCode": {"0000"}}, "") // no authToken, authUrl, ...
+		if rsp := failed(t, page); rsp["error_code"] != "F400" {
+			t.Fatalf("rsp %v", rsp)
+		}
+	})
 	t.Run("expired", func(t *testing.T) {
 		e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, expiring)
 		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-late"), "pc", "message"))
