@@ -104,6 +104,13 @@ func newSourcesShop(t *testing.T, billkeyURL, impCode string) *sourcesShop {
 		}
 	}
 	mux.HandleFunc("GET /sample", serve(samplePage))
+	// The guide page under a strict Content-Security-Policy: no inline
+	// styles, so the SDK's <style> element is refused.
+	mux.HandleFunc("GET /shop/csp", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline' "+billkeyURL+
+			"; frame-src "+billkeyURL+"; form-action "+billkeyURL+"; style-src 'self'")
+		serve(guidePage)(w, r)
+	})
 	mux.HandleFunc("GET /shop/guide", serve(guidePage))
 	// m_redirect_url: shows the raw query it was reached with.
 	mux.HandleFunc("GET /shop/complete", func(w http.ResponseWriter, r *http.Request) {
@@ -475,5 +482,33 @@ func TestSDKRelativeRedirectPhone(t *testing.T) {
 	_, env := h.call("GET", "/payments/"+u.Query().Get("imp_uid"), nil)
 	if pay := env.payment(t); pay.Status != "paid" || pay.Channel != "mobile" {
 		t.Fatalf("issuance: %s", env.raw)
+	}
+}
+
+// TestSDKStrictCSP: on a page whose Content-Security-Policy refuses inline
+// styles, the SDK's <style> element does not apply; the dialog is styled
+// inline instead and still covers the viewport, and the flow completes.
+func TestSDKStrictCSP(t *testing.T) {
+	h := start(t, dbtest.DSN(t, "sqlite"), options{})
+	s := newSourcesShop(t, h.app.BaseURL, h.merchant.Merchant.ImpCode)
+	b := newBrowser(t, false)
+	b.open(s, "/shop/csp", "/v1/iamport.js")
+	b.call(sampleParams("cust-csp"), true)
+	b.inFrame("#cardNumber", nil)
+	geo, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function () {
+	  // d.style.position is set only when the <style> element did not apply.
+	  var d = document.querySelector(".imp-dialog"), f = d.querySelector("iframe");
+	  var dr = d.getBoundingClientRect(), fr = f.getBoundingClientRect(), cs = getComputedStyle(d);
+	  return [!!document.getElementById("billkey-imp-style"), cs.position, cs.zIndex, dr.width === innerWidth && dr.height === innerHeight,
+	    fr.width === innerWidth && fr.height === innerHeight, d.style.position].join(" ");
+	})()`))
+	if err != nil || geo != "true fixed 99999 true true fixed" {
+		t.Fatalf("dialog under a strict CSP: %q %v", geo, err)
+	}
+	b.inFrame("#cardNumber", func(o chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
+		return fillCard("4242-4242-4242-4242", o)
+	})
+	if r := b.waitRsp(); !r.Success {
+		t.Fatalf("rsp %+v", r)
 	}
 }

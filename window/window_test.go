@@ -504,7 +504,11 @@ func (w *inicisWindow) openPageImpUID(t *testing.T) string {
 // TestSDKServed: iamport.js at every path merchants use.
 func TestSDKServed(t *testing.T) {
 	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
-	for _, p := range []string{"/js/iamport.js", "/v1/iamport.js", "/js/iamport.payment-1.2.0.js", "/js/iamport.payment-1.1.5.js"} {
+	paths := []string{"/js/iamport.js", "/v1/iamport.js", "/js/iamport.payment-1.2.0.js"}
+	for i := 0; i <= 8; i++ { // every 1.1.x i'mport published
+		paths = append(paths, fmt.Sprintf("/js/iamport.payment-1.1.%d.js", i))
+	}
+	for _, p := range paths {
 		status, body, hdr := e.get(e.app.BaseURL + p)
 		if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/javascript") || !strings.Contains(body, "request_pay") ||
 			strings.Contains(body, "jQuery") && !strings.Contains(body, "no jQuery") {
