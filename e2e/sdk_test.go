@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -487,14 +488,46 @@ func TestSDKRelativeRedirectPhone(t *testing.T) {
 
 // TestSDKStrictCSP: on a page whose Content-Security-Policy refuses inline
 // styles, the SDK's <style> element does not apply; the dialog is styled
-// inline instead and still covers the viewport, and the flow completes.
+// inline instead and still covers the viewport, and the flow completes. The
+// page's notice_url array reaches billkey as one field per URL.
 func TestSDKStrictCSP(t *testing.T) {
 	h := start(t, dbtest.DSN(t, "sqlite"), options{})
 	s := newSourcesShop(t, h.app.BaseURL, h.merchant.Merchant.ImpCode)
 	b := newBrowser(t, false)
 	b.open(s, "/shop/csp", "/v1/iamport.js")
-	b.call(sampleParams("cust-csp"), true)
+	// The form post to /window/open, as the browser sent it.
+	posted := make(chan string, 1)
+	sent := chromedp.Events(b.ctx, network.RequestWillBeSent)
+	go func() {
+		for ev, err := range sent {
+			if err != nil {
+				return
+			}
+			if ev.Request.Method == "POST" && strings.HasSuffix(ev.Request.URL, "/window/open") {
+				var body []byte
+				for _, e := range ev.Request.PostDataEntries {
+					body = append(body, e.Bytes...)
+				}
+				posted <- string(body)
+				return
+			}
+		}
+	}()
+	p := sampleParams("cust-csp")
+	p["notice_url"] = []string{"https://a.example/notice", "https://b.example/notice?x=1"}
+	b.call(p, true)
 	b.inFrame("#cardNumber", nil)
+	// An array notice_url is posted as one notice_url field per URL.
+	var form url.Values
+	select {
+	case body := <-posted:
+		form, _ = url.ParseQuery(body)
+	case <-b.ctx.Done():
+		t.Fatal("no post to /window/open seen")
+	}
+	if got := form["notice_url"]; len(got) != 2 || got[0] != "https://a.example/notice" || got[1] != "https://b.example/notice?x=1" {
+		t.Errorf("notice_url fields %q", got)
+	}
 	geo, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`(function () {
 	  // d.style.position is set only when the <style> element did not apply.
 	  var d = document.querySelector(".imp-dialog"), f = d.querySelector("iframe");
