@@ -13,6 +13,7 @@ type Customer struct {
 	MerchantID  int64
 	ChannelID   int64
 	CustomerUID string
+	CustomerID  string // the merchant's own buyer id (IMP.request_pay's customer_id); "" if not given
 	PGProvider  string
 	PGID        string
 	CardCode    string // KFTC 3-digit code

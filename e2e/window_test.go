@@ -262,9 +262,10 @@ func (b *browser) waitRsp() rsp {
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
 		b.t.Fatalf("rsp %s: %v", raw, err)
 	}
-	// The modal is gone once the callback ran.
-	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#billkey-overlay").length`)); err != nil || n != 0 {
-		b.t.Errorf("overlay still there (%d) %v", n, err)
+	// The dialog is hidden (and its iframe gone) once the callback ran.
+	if n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(".imp-dialog iframe").length +
+		Array.prototype.filter.call(document.querySelectorAll(".imp-dialog"), function (d) { return getComputedStyle(d).display !== "none"; }).length`)); err != nil || n != 0 {
+		b.t.Errorf("dialog still shown (%d) %v", n, err)
 	}
 	return r
 }
@@ -304,7 +305,7 @@ func TestBrowserWindowPC(t *testing.T) {
 		r := b.waitRsp()
 		if !r.Success || r.ImpUID == nil || !strings.HasPrefix(*r.ImpUID, "imp_") || r.CardNumber != "424242*********2" ||
 			r.CustomerUID != "cust-browser" || r.MerchantUID != "order_cust-browser" || r.Status != "paid" || r.ErrorMsg != nil ||
-			r.PGProvider != "html5_inicis" || !strings.HasPrefix(r.RequestID, "req_") {
+			r.PGProvider != "html5_inicis" || r.RequestID != "" || r.ErrorCode != nil {
 			t.Fatalf("rsp %+v", r)
 		}
 		// The key is stored: the merchant's server charges it.
@@ -360,8 +361,9 @@ func noKeyLeak(t *testing.T, h *harness, b *browser, msgs []struct{ Origin, Data
 }
 
 // TestBrowserWindowFailures: (b) a refused card, (c) the buyer closing the
-// window (the simulator's ×, then the SDK's own close button), (e) an
-// unknown pg — each a failure rsp, nothing stored.
+// window (the simulator's ×, then the SDK's own close button), (e) a
+// request refused before any window — each a failure rsp with an
+// error_code, nothing stored.
 func TestBrowserWindowFailures(t *testing.T) {
 	h := start(t, dbtest.DSN(t, "sqlite"), options{})
 	s := newShop(t, h.app.BaseURL, h.merchant.Merchant.ImpCode)
@@ -381,7 +383,7 @@ func TestBrowserWindowFailures(t *testing.T) {
 		return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#close"), o)}
 	})
 	r = b.waitRsp()
-	if r.Success || r.ErrorMsg == nil || *r.ErrorMsg != "사용자가 결제를 취소하였습니다." || r.ImpUID == nil {
+	if r.Success || r.ErrorMsg == nil || *r.ErrorMsg != "사용자가 결제를 취소하였습니다." || r.ImpUID == nil || r.ErrorCode == nil {
 		t.Fatalf("(c) closed in the window: %+v", r)
 	}
 	_, env := h.call("GET", "/payments/"+*r.ImpUID, nil)
@@ -393,19 +395,20 @@ func TestBrowserWindowFailures(t *testing.T) {
 	b.inFrame("#cardNumber", nil) // the window is open (and its close URL known)
 	b.do("SDK close button", chromedp.Click(chromedp.CSS("#billkey-close")))
 	r = b.waitRsp()
-	if r.Success || r.ErrorMsg == nil || !strings.Contains(*r.ErrorMsg, "취소") {
+	if r.Success || r.ErrorMsg == nil || !strings.Contains(*r.ErrorMsg, "취소") || r.ErrorCode == nil {
 		t.Fatalf("(c) SDK close: %+v", r)
 	}
 
-	p := payParams("cust-kcp")
-	p["pg"] = "kcp"
+	// (e) a request refused before any window: imp_uid null, error_code F400.
+	p := payParams("cust-no-email")
+	delete(p, "buyer_email")
 	b.startPay(s, p)
 	r = b.waitRsp()
-	if r.Success || r.ImpUID != nil || r.ErrorMsg == nil || !strings.Contains(*r.ErrorMsg, `pg 파라미터("kcp")`) {
-		t.Fatalf("(e) unknown pg: %+v", r)
+	if r.Success || r.ImpUID != nil || r.ErrorMsg == nil || !strings.Contains(*r.ErrorMsg, "buyer_email") || r.ErrorCode == nil || *r.ErrorCode != "F400" {
+		t.Fatalf("(e) refused request: %+v", r)
 	}
 
-	for _, uid := range []string{"cust-refused", "cust-closed", "cust-sdk-close", "cust-kcp"} {
+	for _, uid := range []string{"cust-refused", "cust-closed", "cust-sdk-close", "cust-no-email"} {
 		if _, env := h.call("GET", "/subscribe/customers/"+uid, nil); env.Code == 0 {
 			t.Errorf("%s was stored: %s", uid, env.raw)
 		}

@@ -2,6 +2,9 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"strings"
 
 	"github.com/billkey/billkey"
@@ -32,6 +35,41 @@ func (s *Service) ResolveChannel(ctx context.Context, merchantID int64, pg strin
 		ch = chs[0] // default first
 	}
 	return s.usable(ch)
+}
+
+// ChannelKey is the PortOne-style channel key of a channel
+// ("channel-key-" and a UUID-shaped digest of the merchant's id, the
+// channel's id and its MID): stable, shown by `billkey channel list`, and, like
+// PortOne's, public (pages embed it). IMP.request_pay's channelKey picks the
+// channel with that key.
+func ChannelKey(ch *billkey.Channel) string {
+	sum := sha256.Sum256([]byte("billkey channel key\x00" + strconv.FormatInt(ch.MerchantID, 10) + "\x00" +
+		strconv.FormatInt(ch.ID, 10) + "\x00" + ch.MID))
+	h := hex.EncodeToString(sum[:16])
+	return "channel-key-" + h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// windowChannel picks the payment window's channel: by channelKey when the
+// page gives one (a key of none of the merchant's channels is an error, as
+// PortOne refuses an unknown channel key), else by pg as ResolveChannel
+// does, falling back to the default channel when pg matches nothing — what
+// i'mport does ("매칭되지 않는 경우 기본PG"), so a stale
+// "html5_inicis.{MID}" copied from a sample still opens the window.
+func (s *Service) windowChannel(ctx context.Context, merchantID int64, channelKey, pg string) (*billkey.Channel, error) {
+	channelKey = strings.TrimSpace(channelKey)
+	if channelKey == "" {
+		return s.ResolveChannel(ctx, merchantID, pg, false)
+	}
+	chs, err := s.channels(ctx, merchantID)
+	if err != nil {
+		return nil, err
+	}
+	for _, ch := range chs {
+		if ChannelKey(ch) == channelKey {
+			return s.usable(ch)
+		}
+	}
+	return nil, billkey.Errorf(billkey.EREJECTED, "channelKey(%q)에 해당하는 채널을 찾을 수 없습니다. `billkey channel list`의 CHANNEL KEY를 확인해주세요.", truncate(channelKey, 80))
 }
 
 // usable refuses live channels unless live mode is allowed.

@@ -64,12 +64,18 @@ func (s *Service) issueKey(ctx context.Context, ch *billkey.Channel, card billke
 
 // saveCustomer seals a key and stores the customer record.
 func (s *Service) saveCustomer(ctx context.Context, merchantID int64, ch *billkey.Channel, customerUID string, key *billkey.BillingKey, info billkey.Buyer) (*billkey.Customer, error) {
+	return s.saveCustomerID(ctx, merchantID, ch, customerUID, "", key, info)
+}
+
+// saveCustomerID is saveCustomer with the merchant's own buyer id
+// (IMP.request_pay's customer_id) stored on the key.
+func (s *Service) saveCustomerID(ctx context.Context, merchantID int64, ch *billkey.Channel, customerUID, customerID string, key *billkey.BillingKey, info billkey.Buyer) (*billkey.Customer, error) {
 	blob, err := s.Keys.Seal([]byte(key.Key), sqlstore.PurposeBillingKey, merchantID, customerUID)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: seal billing key: %w", err)
 	}
 	c := &billkey.Customer{
-		MerchantID: merchantID, ChannelID: ch.ID, CustomerUID: customerUID, PGProvider: ch.Provider, PGID: ch.MID,
+		MerchantID: merchantID, ChannelID: ch.ID, CustomerUID: customerUID, CustomerID: customerID, PGProvider: ch.Provider, PGID: ch.MID,
 		CardCode: key.CardCode, CardName: key.CardName, CardNumber: key.CardNumber,
 		Name: info.Name, Tel: info.Tel, Email: info.Email, Addr: info.Addr, Postcode: info.Postcode,
 		KeyCiphertext: blob,
@@ -85,9 +91,10 @@ func (s *Service) saveCustomer(ctx context.Context, merchantID int64, ch *billke
 	return c, nil
 }
 
-// SaveIssuedKey stores a key issued through the payment window.
-func (s *Service) SaveIssuedKey(ctx context.Context, merchantID int64, ch *billkey.Channel, customerUID string, key *billkey.BillingKey, info billkey.Buyer) (*billkey.Customer, error) {
-	return s.saveCustomer(ctx, merchantID, ch, customerUID, key, info)
+// SaveIssuedKey stores a key issued through the payment window, with the
+// page's customer_id (the merchant's own buyer id; "" when not given).
+func (s *Service) SaveIssuedKey(ctx context.Context, merchantID int64, ch *billkey.Channel, customerUID, customerID string, key *billkey.BillingKey, info billkey.Buyer) (*billkey.Customer, error) {
+	return s.saveCustomerID(ctx, merchantID, ch, customerUID, customerID, key, info)
 }
 
 // Customer returns a billing-key record. An unknown customer_uid is an

@@ -60,6 +60,24 @@ const DefaultWindowTTL = 30 * time.Minute
 // sweep fails it.
 const windowStaleGrace = 5 * time.Minute
 
+// Error codes of window failures billkey decides itself (INICIS's own
+// result code is used whenever INICIS decided). F400 and F500 are the codes
+// i'mport's SDK uses for a refused request and a server-side failure; the
+// WINDOW_ codes are billkey's own. Every failed rsp carries a code, so pages
+// that test rsp.error_code != null (PortOne's guide) see every failure.
+const (
+	// ErrCodeBadRequest: the request was refused before a window opened
+	// (bad or missing parameter, unknown merchant, reused merchant_uid).
+	ErrCodeBadRequest = "F400"
+	// ErrCodeServer: billkey could not finish (internal error, the key
+	// could not be stored, processing interrupted).
+	ErrCodeServer = "F500"
+	// ErrCodeExpired: the attempt was not finished within its lifetime.
+	ErrCodeExpired = "WINDOW_EXPIRED"
+	// ErrCodeSuperseded: the window was reopened for the same merchant_uid.
+	ErrCodeSuperseded = "WINDOW_SUPERSEDED"
+)
+
 // Messages of window outcomes billkey itself decides.
 const (
 	msgUserCancel        = "사용자가 결제를 취소하였습니다."
@@ -73,12 +91,14 @@ const (
 // decoded. Everything else the SDK sends is ignored.
 type WindowParams struct {
 	PG           string
+	ChannelKey   string // PortOne's channelKey: picks a channel before pg does
 	PayMethod    string // "card" (the default)
 	MerchantUID  string // default "nobody_<ms>"
 	Name         string
 	Amount       int64 // shown in the window only; nothing is approved
 	Currency     string
 	CustomerUID  string // required: the window only issues billing keys
+	CustomerID   string // the merchant's own buyer id, stored with the key
 	Buyer        billkey.Buyer
 	MRedirectURL string
 	NoticeURL    string
@@ -246,8 +266,8 @@ func (p *WindowParams) check() error {
 	if p.NoticeURL != "" && !IsWebURL(p.NoticeURL) {
 		return rejectf("notice_url은 http(s) URL이어야 합니다.")
 	}
-	if p.MRedirectURL != "" && !IsWebURL(p.MRedirectURL) {
-		return rejectf("m_redirect_url은 http(s) URL이어야 합니다.")
+	if err := checkText("customer_id", p.CustomerID, maxCustomerUID); err != nil {
+		return err
 	}
 	if err := checkText("request_id", p.RequestID, 100); err != nil {
 		return err
@@ -269,8 +289,9 @@ func IsWebURL(u string) bool {
 }
 
 // OpenWindow starts a payment window: it finds the merchant by its imp code
-// and the channel by i'mport's pg rules (strictly: a pg value matching no
-// channel is an error), inserts the issuance payment (imp_ + 12 digits,
+// and the channel by channelKey when given, else by i'mport's pg rules (a pg
+// value matching no channel falls back to the default channel, as i'mport
+// does), inserts the issuance payment (imp_ + 12 digits,
 // status ready, channel pc or mobile, customer_uid_usage issue, amount 0)
 // and the attempt, and returns the INICIS form. Any open attempt for the same
 // merchant_uid is failed first (a buyer who reopened the window).
@@ -287,6 +308,15 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	}
 	if in.Delivery == DeliverRedirect && in.Params.MRedirectURL == "" {
 		return nil, rejectf("리디렉션 방식에는 m_redirect_url 파라미터가 필요합니다.")
+	}
+	// m_redirect_url matters only when billkey redirects there (as with
+	// i'mport, a PC page with a callback may pass anything, e.g. a relative
+	// path iamport.js did not resolve).
+	if in.Delivery == DeliverRedirect && !IsWebURL(in.Params.MRedirectURL) {
+		return nil, rejectf("m_redirect_url은 http(s) URL이어야 합니다.")
+	}
+	if in.Delivery != DeliverRedirect {
+		in.Params.MRedirectURL = ""
 	}
 	if in.Delivery == DeliverMessage && in.OpenerOrigin == "" {
 		return nil, rejectf("결제 요청 페이지의 출처(origin)를 확인할 수 없습니다.")
@@ -311,7 +341,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	if err := s.checkPrepared(ctx, m.ID, p.MerchantUID, p.Amount, p.Currency); err != nil {
 		return nil, err
 	}
-	ch, err := s.ResolveChannel(ctx, m.ID, p.PG, true)
+	ch, err := s.windowChannel(ctx, m.ID, p.ChannelKey, p.PG)
 	if err != nil {
 		return nil, err
 	}
@@ -340,7 +370,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	returnURL, closeURL := in.URLs(token)
 	a := &sqlstore.WindowAttempt{
 		TokenHash: hash, MerchantID: m.ID, ChannelID: ch.ID, PaymentID: pay.ID, ImpUID: pay.ImpUID,
-		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, OrderID: pay.ImpUID, Kind: in.Kind,
+		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, CustomerID: p.CustomerID, OrderID: pay.ImpUID, Kind: in.Kind,
 		Delivery: in.Delivery, OpenerOrigin: in.OpenerOrigin, RedirectURL: p.MRedirectURL, RequestID: p.RequestID,
 		State: sqlstore.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()),
 	}
@@ -407,7 +437,7 @@ func (s *Service) supersedeWindows(ctx context.Context, merchantID int64, mercha
 		return err
 	}
 	for _, a := range open {
-		if _, err := s.failWindow(ctx, a, []string{sqlstore.WindowOpen}, "", msgWindowSuperseded); err != nil {
+		if _, err := s.failWindow(ctx, a, []string{sqlstore.WindowOpen}, ErrCodeSuperseded, msgWindowSuperseded); err != nil {
 			return err
 		}
 	}
@@ -486,7 +516,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	}
 	if err != nil {
 		s.Logger.Error("payment window: channel unavailable", "imp_uid", a.ImpUID, "error", err)
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, "", billkey.ErrorMessage(err)))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, billkey.ErrorMessage(err)))
 	}
 	var key *billkey.BillingKey
 	var undo func(context.Context) error
@@ -498,11 +528,11 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		key, pgErr = s.approveLite(a, ch, post)
 	}
 	if pgErr != nil {
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, resultCodeOf(pgErr), billkey.ErrorMessage(pgErr)))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, pgErrorCode(pgErr), billkey.ErrorMessage(pgErr)))
 	}
 	pay, err := s.Store.PaymentByImpUID(ctx, a.MerchantID, a.ImpUID)
 	if err == nil {
-		_, err = s.SaveIssuedKey(ctx, a.MerchantID, ch, a.CustomerUID, key, pay.Buyer)
+		_, err = s.SaveIssuedKey(ctx, a.MerchantID, ch, a.CustomerUID, a.CustomerID, key, pay.Buyer)
 	}
 	if err != nil {
 		msg := "빌링키를 저장하지 못했습니다. 다시 시도해주세요. (billing key could not be stored)"
@@ -516,7 +546,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 			s.Logger.Error("payment window: key not stored; INICIS approval net-cancelled", "imp_uid", a.ImpUID, "error", err)
 			msg = "빌링키를 저장하지 못해 발급을 취소했습니다(망취소). 다시 시도해주세요. (billing key could not be stored; net-cancelled)"
 		}
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, "", msg))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, msg))
 	}
 	return s.succeedWindow(ctx, a, pay, key)
 }
@@ -570,6 +600,20 @@ func cancelled(code string) error {
 	return billkey.WrapError(billkey.EPG, msgUserCancel, &inicis.ResultError{Op: "window", Code: code, Message: msgUserCancel})
 }
 
+// pgErrorCode is the rsp's error_code for a failed INICIS step: INICIS's
+// result code when it gave one; F400 for a return post billkey refused
+// (malformed or not matching the attempt); F500 otherwise.
+func pgErrorCode(err error) string {
+	if c := resultCodeOf(err); c != "" {
+		return c
+	}
+	switch billkey.ErrorCode(err) {
+	case billkey.EREJECTED, billkey.EINVALID:
+		return ErrCodeBadRequest
+	}
+	return ErrCodeServer
+}
+
 // resultCodeOf returns INICIS's result code inside err, if any.
 func resultCodeOf(err error) string {
 	var re *inicis.ResultError
@@ -613,7 +657,7 @@ func (s *Service) CloseWindow(ctx context.Context, token string) (*WindowResult,
 // expireWindow fails an open attempt whose time is up.
 func (s *Service) expireWindow(ctx context.Context, a *sqlstore.WindowAttempt) (*WindowResult, error) {
 	msg := fmt.Sprintf("결제창 유효시간(%d분)이 지났습니다. 다시 시도해주세요. (window expired)", int(s.windowTTL().Minutes()))
-	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{sqlstore.WindowOpen}, "", msg)
+	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{sqlstore.WindowOpen}, ErrCodeExpired, msg)
 	if err != nil || res != nil {
 		return res, err
 	}
@@ -636,9 +680,10 @@ func (s *Service) failWindow(ctx context.Context, a *sqlstore.WindowAttempt, fro
 	pay.Status, pay.OutcomeUnknown, pay.FailReason, pay.FailedAt = billkey.StatusFailed, false, truncate(msg, 250), now
 	rsp := rspOf(pay, a)
 	rsp.ErrorMsg = &msg
-	if code != "" {
-		rsp.ErrorCode = &code
+	if code == "" {
+		code = ErrCodeServer
 	}
+	rsp.ErrorCode = &code
 	out, err := json.Marshal(windowOutcome{Rsp: rsp})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: window result: %w", err)
@@ -702,7 +747,7 @@ func rspOf(p *billkey.Payment, a *sqlstore.WindowAttempt) *WindowRsp {
 		PGTID: optional(p.PGTID), CardName: optional(p.CardName), CardNumber: optional(p.CardNumber),
 		BuyerName: optional(p.Buyer.Name), BuyerEmail: optional(p.Buyer.Email), BuyerTel: optional(p.Buyer.Tel),
 		BuyerAddr: optional(p.Buyer.Addr), BuyerPostcode: optional(p.Buyer.Postcode),
-		CustomData: customDataJSON(p.CustomData), RequestID: a.RequestID,
+		CustomData: customDataJSON(p.CustomData), RequestID: a.RequestID, ReceiptURL: p.ReceiptURL,
 	}
 	if p.Status == billkey.StatusPaid {
 		r.PaidAt = p.PaidAt.Unix()
@@ -711,9 +756,14 @@ func rspOf(p *billkey.Payment, a *sqlstore.WindowAttempt) *WindowRsp {
 }
 
 // NewFailureRsp is the rsp for a request refused before any attempt existed
-// (imp_uid null, as i'mport sends when pre-validation fails).
+// (imp_uid null, as i'mport sends when pre-validation fails). Its error_code
+// is F400 for a refused request and F500 for billkey's own failure.
 func NewFailureRsp(p WindowParams, err error) *WindowRsp {
 	msg := billkey.ErrorMessage(err)
+	code := ErrCodeServer
+	if billkey.ErrorCode(err) == billkey.EREJECTED {
+		code = ErrCodeBadRequest
+	}
 	method := p.PayMethod
 	if method == "" {
 		method = "card"
@@ -723,7 +773,7 @@ func NewFailureRsp(p WindowParams, err error) *WindowRsp {
 		currency = "KRW"
 	}
 	return &WindowRsp{
-		Success: false, ErrorMsg: &msg, MerchantUID: p.MerchantUID, PayMethod: method, Currency: currency,
+		Success: false, ErrorCode: &code, ErrorMsg: &msg, MerchantUID: p.MerchantUID, PayMethod: method, Currency: currency,
 		Status: string(billkey.StatusFailed), PGType: "payment", CustomerUID: optional(p.CustomerUID), Name: optional(p.Name),
 		BuyerName: optional(p.Buyer.Name), BuyerEmail: optional(p.Buyer.Email), BuyerTel: optional(p.Buyer.Tel),
 		BuyerAddr: optional(p.Buyer.Addr), BuyerPostcode: optional(p.Buyer.Postcode),
@@ -769,7 +819,7 @@ func (s *Service) ExpireWindows(ctx context.Context) (int, error) {
 		case sqlstore.WindowOpen:
 			_, err = s.expireWindow(ctx, a)
 		case sqlstore.WindowProcessing:
-			_, err = s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, "", msgWindowInterrupted)
+			_, err = s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, msgWindowInterrupted)
 		case sqlstore.WindowDone:
 			err = s.recoverIssued(ctx, a)
 		}

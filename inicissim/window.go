@@ -66,6 +66,10 @@ type windowPage struct {
 	SID          string
 	Error        string
 	SubmitLabel  string
+	// Layer draws the window as INIStdPay does on PC: a centered card over
+	// a dimmed, otherwise transparent full-viewport layer (the payment
+	// iframe it lives in covers the merchant page).
+	Layer bool
 }
 
 type postPage struct {
@@ -207,6 +211,7 @@ func (s *Simulator) windowPage(r *http.Request, win *window, errMsg string) wind
 	base := s.base(r)
 	if win.kind == "stdpay" {
 		p.Title = "카드 등록 (정기결제)"
+		p.Layer = true
 		p.Action, p.CancelAction = base+"/stdpay/window/auth", base+"/stdpay/window/cancel"
 	} else {
 		p.Title = "카드 등록 (모바일 정기결제)"

@@ -10,7 +10,7 @@ import (
 )
 
 const customerColumns = `id, merchant_id, channel_id, customer_uid, pg_provider, pg_id, card_code, card_name, card_number,
-	card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated`
+	card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated, customer_id`
 
 func scanCustomer(row rowScanner) (*billkey.Customer, error) {
 	var c billkey.Customer
@@ -18,7 +18,7 @@ func scanCustomer(row rowScanner) (*billkey.Customer, error) {
 	var inserted, updated int64
 	if err := row.Scan(&c.ID, &c.MerchantID, &c.ChannelID, &c.CustomerUID, &c.PGProvider, &c.PGID, &c.CardCode,
 		&c.CardName, &c.CardNumber, &cardType, &c.Name, &c.Tel, &c.Email, &c.Addr, &c.Postcode, &c.KeyCiphertext,
-		&inserted, &updated); err != nil {
+		&inserted, &updated, &c.CustomerID); err != nil {
 		return nil, err
 	}
 	if cardType.Valid {
@@ -42,10 +42,12 @@ func (s *Store) SaveCustomer(ctx context.Context, c *billkey.Customer) (replaced
 		case errors.Is(err, sql.ErrNoRows):
 			c.Inserted, c.Updated = now, now
 			err := tx.QueryRowContext(ctx, `INSERT INTO customers (merchant_id, channel_id, customer_uid, pg_provider, pg_id,
-					card_code, card_name, card_number, card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id`,
+					card_code, card_name, card_number, card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated,
+					customer_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 				c.MerchantID, c.ChannelID, c.CustomerUID, c.PGProvider, c.PGID, c.CardCode, c.CardName, c.CardNumber,
-				nullIntPtr(c.CardType), c.Name, c.Tel, c.Email, c.Addr, c.Postcode, c.KeyCiphertext, unix(now), unix(now)).Scan(&c.ID)
+				nullIntPtr(c.CardType), c.Name, c.Tel, c.Email, c.Addr, c.Postcode, c.KeyCiphertext, unix(now), unix(now),
+				c.CustomerID).Scan(&c.ID)
 			if err != nil {
 				return fmt.Errorf("sqlstore: insert customer: %w", err)
 			}
@@ -60,10 +62,10 @@ func (s *Store) SaveCustomer(ctx context.Context, c *billkey.Customer) (replaced
 		c.ID, c.Inserted, c.Updated = old.ID, old.Inserted, now
 		_, err = tx.ExecContext(ctx, `UPDATE customers SET channel_id = $1, pg_provider = $2, pg_id = $3, card_code = $4,
 				card_name = $5, card_number = $6, card_type = $7, name = $8, tel = $9, email = $10, addr = $11, postcode = $12,
-				key_cipher = $13, updated = $14
-			WHERE id = $15`,
+				key_cipher = $13, updated = $14, customer_id = $15
+			WHERE id = $16`,
 			c.ChannelID, c.PGProvider, c.PGID, c.CardCode, c.CardName, c.CardNumber, nullIntPtr(c.CardType), c.Name, c.Tel,
-			c.Email, c.Addr, c.Postcode, c.KeyCiphertext, unix(now), c.ID)
+			c.Email, c.Addr, c.Postcode, c.KeyCiphertext, unix(now), c.CustomerID, c.ID)
 		if err != nil {
 			return fmt.Errorf("sqlstore: replace customer: %w", err)
 		}

@@ -390,18 +390,22 @@ func TestStoreCustomers(t *testing.T) {
 		b := setup(t, dsn)
 		ctx := context.Background()
 		c := &billkey.Customer{MerchantID: b.merchant.ID, ChannelID: b.channel.ID, CustomerUID: "cust-1", PGProvider: "html5_inicis",
-			PGID: "INIBillTst", CardName: "신한카드", CardCode: "366", CardNumber: "424242*********2", KeyCiphertext: []byte("blob-1")}
+			PGID: "INIBillTst", CardName: "신한카드", CardCode: "366", CardNumber: "424242*********2", KeyCiphertext: []byte("blob-1"),
+			CustomerID: "user-1"}
 		if replaced, err := b.store.SaveCustomer(ctx, c); err != nil || replaced {
 			t.Fatalf("save: %v %v", replaced, err)
 		}
+		if got, err := b.store.CustomerByUID(ctx, b.merchant.ID, "cust-1"); err != nil || got.CustomerID != "user-1" {
+			t.Fatalf("customer_id: %+v %v", got, err)
+		}
 		b.now = b.now.Add(time.Hour)
 		c2 := *c
-		c2.KeyCiphertext, c2.CardNumber = []byte("blob-2"), "536648*********3"
+		c2.KeyCiphertext, c2.CardNumber, c2.CustomerID = []byte("blob-2"), "536648*********3", "user-2"
 		if replaced, err := b.store.SaveCustomer(ctx, &c2); err != nil || !replaced {
 			t.Fatalf("replace: %v %v", replaced, err)
 		}
 		got, err := b.store.CustomerByUID(ctx, b.merchant.ID, "cust-1")
-		if err != nil || string(got.KeyCiphertext) != "blob-2" || got.Inserted.Equal(got.Updated) || got.CardType != nil {
+		if err != nil || string(got.KeyCiphertext) != "blob-2" || got.Inserted.Equal(got.Updated) || got.CardType != nil || got.CustomerID != "user-2" {
 			t.Fatalf("get: %+v %v", got, err)
 		}
 		blobs, _ := b.store.BillingKeyBlobs(ctx)

@@ -38,6 +38,7 @@ type WindowAttempt struct {
 	ImpUID      string
 	MerchantUID string
 	CustomerUID string
+	CustomerID  string // IMP.request_pay's customer_id, stored with the key
 	OrderID     string // the INICIS oid / orderid
 
 	Kind         string // "pc" (INIStdPay) or "mobile" (INILite)
@@ -55,7 +56,7 @@ type WindowAttempt struct {
 }
 
 const windowColumns = `id, token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid, order_id,
-	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at`
+	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at, customer_id`
 
 func scanWindowAttempt(row rowScanner) (*WindowAttempt, error) {
 	var a WindowAttempt
@@ -63,7 +64,7 @@ func scanWindowAttempt(row rowScanner) (*WindowAttempt, error) {
 	var created, expires, finished int64
 	if err := row.Scan(&a.ID, &a.TokenHash, &a.MerchantID, &a.ChannelID, &a.PaymentID, &a.ImpUID, &a.MerchantUID,
 		&a.CustomerUID, &a.OrderID, &a.Kind, &a.Delivery, &a.OpenerOrigin, &a.RedirectURL, &a.RequestID, &a.State,
-		&result, &created, &expires, &finished); err != nil {
+		&result, &created, &expires, &finished, &a.CustomerID); err != nil {
 		return nil, err
 	}
 	if result != "" {
@@ -85,12 +86,12 @@ func (s *Store) CreateWindowAttempt(ctx context.Context, a *WindowAttempt) error
 	}
 	err := s.DB.QueryRowContext(ctx, `
 		INSERT INTO window_attempts (token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid,
-			order_id, kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			order_id, kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, customer_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
 		RETURNING id`,
 		a.TokenHash, a.MerchantID, a.ChannelID, a.PaymentID, a.ImpUID, a.MerchantUID, a.CustomerUID, a.OrderID, a.Kind,
 		a.Delivery, a.OpenerOrigin, a.RedirectURL, a.RequestID, a.State, string(a.Result), unix(a.CreatedAt),
-		unix(a.ExpiresAt)).Scan(&a.ID)
+		unix(a.ExpiresAt), a.CustomerID).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert window attempt: %w", err)
 	}

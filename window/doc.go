@@ -6,19 +6,23 @@
 // # SDK ↔ server protocol
 //
 // iamport.js is served at /js/iamport.js, /v1/iamport.js,
-// /js/iamport.payment-1.2.0.js and /js/iamport.payment-1.1.5.js (one file,
-// no jQuery). It takes billkey's origin from its own script src, so a page
-// written for i'mport works once the src points at billkey.
+// /js/iamport.payment-1.2.0.js and /js/iamport.payment-1.1.0.js to
+// -1.1.8.js (one file, no jQuery). It takes billkey's origin from its own
+// script src, so a page written for i'mport works once the src points at
+// billkey.
 //
 //  1. IMP.request_pay(params, cb) submits a hidden form, POST /window/open,
 //     with imp_code, tier, params (JSON: the parameters plus request_id,
-//     merchant_uid default "nobody_<ms>", pay_method default "card"),
-//     device ("pc" | "mobile", by user agent as i'mport detects it, plus
-//     iPadOS), delivery ("message" | "redirect"), origin (location.origin)
-//     and sdk. PC: into a modal iframe over the page. Redirect: the page
-//     itself. Delivery is redirect when m_redirect_url is given and either
-//     popup === false, or the device is mobile and popup !== true, or there
-//     is no callback.
+//     merchant_uid default "nobody_<ms>", pay_method default "card",
+//     m_redirect_url resolved against the page's address), notice_url once
+//     per URL, device ("pc" | "mobile", by user agent as i'mport detects it,
+//     plus iPadOS), delivery ("message" | "redirect"), origin
+//     (location.origin) and sdk. PC: into the iframe of i'mport's dialog
+//     (div.imp-dialog: fixed, full viewport, transparent, z-index 99999),
+//     where INICIS draws its own window. Redirect: the page itself.
+//     Delivery is redirect when m_redirect_url is given and either popup ===
+//     false, or the device is mobile and popup !== true, or there is no
+//     callback.
 //  2. billkey records the opener's origin (the Origin header; the origin
 //     field only when the browser sent "null"), resolves merchant and
 //     channel, creates the issuance payment and the attempt, and answers
@@ -36,13 +40,17 @@
 //     merchant_uid=&imp_success=true|false[&error_code=&error_msg=].
 //  4. The SDK accepts a message only when event.origin is billkey's origin,
 //     event.source is its iframe and data.request_id is the open request's;
-//     it calls the callback with data and removes the modal. Its close button
-//     loads close_url in the iframe (the result then arrives as "done"); a
-//     second click closes at once with a failure rsp.
+//     it calls the callback with data (without request_id; custom_data as
+//     the page gave it) and hides the dialog. Its close button loads
+//     close_url in the iframe (the result then arrives as "done"); a second
+//     click closes at once with a WINDOW_CLOSED failure. IMP.close() and a
+//     second request_pay hide the open window without a callback and post
+//     to close_url in the background (navigator.sendBeacon).
 //
-// Requests refused before an attempt exists (unknown imp code or pg,
-// missing customer_uid, bad parameters) get the same delivery with
-// imp_uid null and error_msg saying why.
+// Requests refused before an attempt exists (unknown imp code or
+// channelKey, missing customer_uid, bad parameters) get the same delivery
+// with imp_uid null, error_code "F400" and error_msg saying why. Every
+// failed rsp carries an error_code (see gateway's ErrCode constants).
 //
 // # Security
 //

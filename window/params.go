@@ -54,10 +54,12 @@ func decodeParams(raw []byte) (gateway.WindowParams, error) {
 	p.RequestID = text("request_id")
 	p.MerchantUID = text("merchant_uid")
 	p.PG = text("pg")
+	p.ChannelKey = text("channelKey")
 	p.PayMethod = text("pay_method")
 	p.Name = text("name")
 	p.Currency = strings.ToUpper(text("currency"))
 	p.CustomerUID = text("customer_uid")
+	p.CustomerID = text("customer_id")
 	p.Buyer = billkey.Buyer{
 		Name: text("buyer_name"), Email: text("buyer_email"), Tel: text("buyer_tel"),
 		Addr: text("buyer_addr"), Postcode: text("buyer_postcode"),

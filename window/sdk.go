@@ -7,14 +7,23 @@ import (
 	"strconv"
 )
 
-// SDKPaths are where billkey serves iamport.js: its own path and the paths
-// merchants copy from i'mport's documentation (all the same file; none
-// needs jQuery).
+// SDKPaths are where billkey serves iamport.js: its own path and every
+// path i'mport published and merchant pages still load — the current
+// /v1/iamport.js, 1.2.0 and each 1.1.x release (1.1.0 to 1.1.8). All serve
+// the same file; none needs jQuery.
 var SDKPaths = []string{
 	"/js/iamport.js",
 	"/v1/iamport.js",
 	"/js/iamport.payment-1.2.0.js",
+	"/js/iamport.payment-1.1.8.js",
+	"/js/iamport.payment-1.1.7.js",
+	"/js/iamport.payment-1.1.6.js",
 	"/js/iamport.payment-1.1.5.js",
+	"/js/iamport.payment-1.1.4.js",
+	"/js/iamport.payment-1.1.3.js",
+	"/js/iamport.payment-1.1.2.js",
+	"/js/iamport.payment-1.1.1.js",
+	"/js/iamport.payment-1.1.0.js",
 }
 
 // handleSDK serves iamport.js. It is public and cacheable for a short time;

@@ -268,33 +268,61 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, delivery, orig
 }
 
 // RedirectURL appends imp_uid, merchant_uid and imp_success (plus
-// error_code and error_msg on failure) to m_redirect_url, keeping its own
-// query and fragment.
+// error_code and error_msg on failure) to m_redirect_url the way i'mport's
+// SDK does: the page's own query string is kept byte for byte (order, bare
+// keys, encoding) and the fragment stays last. Values are percent-encoded
+// with spaces as %20, as i'mport's encodeURI gives them (and, unlike it, a
+// '&' or '=' inside error_msg is encoded too, so the query stays parseable).
 func RedirectURL(base string, rsp *gateway.WindowRsp) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil {
+	if _, err := url.Parse(base); err != nil {
 		return "", fmt.Errorf("window: m_redirect_url: %w", err)
 	}
-	q := u.Query()
+	rest, frag, hasFrag := strings.Cut(base, "#")
 	imp := ""
 	if rsp.ImpUID != nil {
 		imp = *rsp.ImpUID
 	}
-	q.Set("imp_uid", imp)
-	q.Set("merchant_uid", rsp.MerchantUID)
-	if rsp.Success {
-		q.Set("imp_success", "true")
-	} else {
-		q.Set("imp_success", "false")
-		if rsp.ErrorCode != nil {
-			q.Set("error_code", *rsp.ErrorCode)
+	var b strings.Builder
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
 		}
-		if rsp.ErrorMsg != nil {
-			q.Set("error_msg", *rsp.ErrorMsg)
-		}
+		b.WriteString(k + "=" + queryEscape(v))
 	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	add("imp_uid", imp)
+	add("merchant_uid", rsp.MerchantUID)
+	if rsp.Success {
+		add("imp_success", "true")
+	} else {
+		add("imp_success", "false")
+		code := gateway.ErrCodeServer
+		if rsp.ErrorCode != nil && *rsp.ErrorCode != "" {
+			code = *rsp.ErrorCode
+		}
+		add("error_code", code)
+		msg := ""
+		if rsp.ErrorMsg != nil {
+			msg = *rsp.ErrorMsg
+		}
+		add("error_msg", msg)
+	}
+	switch {
+	case !strings.Contains(rest, "?"):
+		rest += "?"
+	case strings.HasSuffix(rest, "?") || strings.HasSuffix(rest, "&"):
+	default:
+		rest += "&"
+	}
+	out := rest + b.String()
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out, nil
+}
+
+// queryEscape percent-encodes a query value with spaces as %20.
+func queryEscape(v string) string {
+	return strings.ReplaceAll(url.QueryEscape(v), "+", "%20")
 }
 
 // renderOpen renders the page that opens INICIS's window: it tells the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -175,13 +177,21 @@ func TestWindowOutcomes(t *testing.T) {
 			t.Fatalf("redirect %d %s", status, loc)
 		}
 	})
+	t.Run("malformed INICIS post", func(t *testing.T) {
+		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-malformed"), "pc", "message"))
+		to, _ := e.pay(w, "4242-4242-4242-4242")
+		_, page, _ := e.post(to, url.Values{"resultCode": {"0000"}}, "") // no authToken, authUrl, ...
+		if rsp := failed(t, page); rsp["error_code"] != "F400" {
+			t.Fatalf("rsp %v", rsp)
+		}
+	})
 	t.Run("expired", func(t *testing.T) {
 		e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, expiring)
 		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-late"), "pc", "message"))
 		to, post := e.pay(w, "4242-4242-4242-4242")
 		_, page, _ := e.post(to, post, "")
 		m, _ := doneMessage(t, page)
-		if m.Data["success"] != false || !strings.Contains(m.Data["error_msg"].(string), "유효시간") {
+		if m.Data["success"] != false || !strings.Contains(m.Data["error_msg"].(string), "유효시간") || m.Data["error_code"] != "WINDOW_EXPIRED" {
 			t.Fatalf("rsp %v", m.Data)
 		}
 		if n := len(e.app.Simulator.Ledger().Keys); n != 0 {
@@ -193,7 +203,7 @@ func TestWindowOutcomes(t *testing.T) {
 		w2 := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-twice"), "pc", "message"))
 		to, post := e.pay(w1, "4242-4242-4242-4242")
 		_, page, _ := e.post(to, post, "")
-		if rsp := failed(t, page); !strings.Contains(rsp["error_msg"].(string), "다시 열려") {
+		if rsp := failed(t, page); !strings.Contains(rsp["error_msg"].(string), "다시 열려") || rsp["error_code"] != "WINDOW_SUPERSEDED" {
 			t.Fatalf("first attempt: %v", rsp)
 		}
 		to, post = e.pay(w2, "4242-4242-4242-4242")
@@ -212,6 +222,49 @@ func TestWindowOutcomes(t *testing.T) {
 	}
 	if n := len(e.app.Simulator.Ledger().Keys); n != 1 {
 		t.Errorf("%d keys issued, want 1 (the superseding attempt)", n)
+	}
+}
+
+// TestWindowChannelChoice: pg values that match no channel fall back to the
+// default channel as i'mport does (a stale "html5_inicis.{MID}" from a
+// sample, another PG's code); channelKey picks a channel before pg; a PC
+// page with a callback may pass an m_redirect_url billkey never uses.
+func TestWindowChannelChoice(t *testing.T) {
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
+	ctx := context.Background()
+	acct := inicissim.TestAccounts()[1] // INIpayTest, known to the simulator
+	second := &billkey.Channel{Provider: billkey.ProviderInicis, MID: acct.MID,
+		Credentials: billkey.ChannelCredentials{SignKey: acct.SignKey, APIKey: acct.APIKey, APIIV: acct.APIIV}}
+	if err := e.app.Service.AddChannel(ctx, e.merchant.ImpCode, second); err != nil {
+		t.Fatal(err)
+	}
+	pgOf := func(t *testing.T, params map[string]any) string {
+		t.Helper()
+		w := e.openWindow(openForm(e.merchant.ImpCode, params, "pc", "message"))
+		p, err := e.store.PaymentByImpUID(ctx, e.merchant.ID, w.openPageImpUID(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.PGProvider + "." + p.PGID
+	}
+	for i, c := range []struct {
+		pg, channelKey, want string
+	}{
+		{"html5_inicis.INIBillOld", "", "html5_inicis.INIBillTst"}, // stale MID: the default channel
+		{"kcp", "", "html5_inicis.INIBillTst"},
+		{"kcp.T0000", "", "html5_inicis.INIBillTst"},
+		{"inicis.INIpayTest", "", "inicis.INIpayTest"},
+		{"", gateway.ChannelKey(second), "inicis.INIpayTest"},
+		{"html5_inicis.INIBillTst", gateway.ChannelKey(second), "inicis.INIpayTest"}, // channelKey wins
+	} {
+		p := issueParams(fmt.Sprintf("cust-ch-%d", i))
+		p["pg"], p["m_redirect_url"] = c.pg, "/relative/ignored on PC"
+		if c.channelKey != "" {
+			p["channelKey"] = c.channelKey
+		}
+		if got := pgOf(t, p); got != c.want {
+			t.Errorf("pg %q channelKey %q: window on %s, want %s", c.pg, c.channelKey, got, c.want)
+		}
 	}
 }
 
@@ -278,8 +331,7 @@ func TestWindowBadInput(t *testing.T) {
 	}{
 		{"unknown imp code", openForm("imp00000000", base(), "pc", "message"), "가맹점 식별코드(imp00000000)"},
 		{"no imp code", openForm("", base(), "pc", "message"), "IMP.init"},
-		{"unknown pg", openForm(e.merchant.ImpCode, with("pg", "kcp"), "pc", "message"), `pg 파라미터("kcp")`},
-		{"unknown MID", openForm(e.merchant.ImpCode, with("pg", "html5_inicis.NOPE"), "pc", "message"), "pg 파라미터"},
+		{"unknown channelKey", openForm(e.merchant.ImpCode, with("channelKey", "channel-key-nope"), "pc", "message"), `channelKey("channel-key-nope")`},
 		{"no customer_uid", openForm(e.merchant.ImpCode, with("customer_uid", nil), "pc", "message"), "customer_uid"},
 		{"negative amount", openForm(e.merchant.ImpCode, with("amount", -1), "pc", "message"), "amount"},
 		{"fractional amount", openForm(e.merchant.ImpCode, with("amount", 10.5), "pc", "message"), "amount"},
@@ -304,19 +356,33 @@ func TestWindowBadInput(t *testing.T) {
 			}
 			m, opener := doneMessage(t, page)
 			msg, _ := m.Data["error_msg"].(string)
-			if opener != merchantOrigin || m.Data["success"] != false || m.Data["imp_uid"] != nil || !strings.Contains(msg, c.want) {
-				t.Fatalf("rsp %v, want error_msg containing %q", m.Data, c.want)
+			if opener != merchantOrigin || m.Data["success"] != false || m.Data["imp_uid"] != nil || !strings.Contains(msg, c.want) ||
+				m.Data["error_code"] != "F400" {
+				t.Fatalf("rsp %v, want error_msg containing %q and error_code F400", m.Data, c.want)
 			}
 		})
 	}
 	t.Run("redirect failure", func(t *testing.T) {
-		p := with("pg", "kcp")
-		p["m_redirect_url"] = "https://shop.example/complete"
+		p := with("channelKey", "channel-key-nope")
+		p["m_redirect_url"] = "https://shop.example/complete?b=2&a&c=%ED%95%9C+x#top"
 		status, _, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
-		loc, _ := url.Parse(hdr.Get("Location"))
-		if status != 303 || loc.Query().Get("imp_success") != "false" || !strings.Contains(loc.Query().Get("error_msg"), "pg") ||
-			loc.Query().Get("merchant_uid") != "order_cust-bad" {
-			t.Fatalf("%d %s", status, loc)
+		raw := hdr.Get("Location")
+		loc, _ := url.Parse(raw)
+		// The page's own query is kept as it was (order, bare key,
+		// encoding); billkey's fields follow it, spaces as %20.
+		if status != 303 || loc.Query().Get("imp_success") != "false" || !strings.Contains(loc.Query().Get("error_msg"), "channelKey") ||
+			loc.Query().Get("merchant_uid") != "order_cust-bad" || loc.Query().Get("error_code") != "F400" ||
+			!strings.HasPrefix(raw, "https://shop.example/complete?b=2&a&c=%ED%95%9C+x&imp_uid=&merchant_uid=order_cust-bad&imp_success=false&error_code=F400&error_msg=") ||
+			!strings.HasSuffix(raw, "#top") || strings.Contains(raw, "+") && strings.Count(raw, "+") != 1 {
+			t.Fatalf("%d %s", status, raw)
+		}
+	})
+	t.Run("redirect to javascript:", func(t *testing.T) {
+		// m_redirect_url is checked when billkey is to redirect there: the
+		// buyer gets billkey's page, never a redirect to it.
+		status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, with("m_redirect_url", "javascript:alert(1)"), "mobile", "redirect"), merchantOrigin)
+		if status != 400 || hdr.Get("Location") != "" || !strings.Contains(page, "m_redirect_url은 http(s) URL이어야 합니다.") {
+			t.Fatalf("%d %v\n%s", status, hdr, page)
 		}
 	})
 	t.Run("origins disagree", func(t *testing.T) {
@@ -379,7 +445,7 @@ func TestWindowNetCancel(t *testing.T) {
 	to, post := e.pay(w, "4242-4242-4242-4242")
 	_, page, _ := e.post(to, post, "")
 	m, _ := doneMessage(t, page)
-	if m.Data["success"] != false || !strings.Contains(m.Data["error_msg"].(string), "망취소") {
+	if m.Data["success"] != false || !strings.Contains(m.Data["error_msg"].(string), "망취소") || m.Data["error_code"] != "F500" {
 		t.Fatalf("rsp %v", m.Data)
 	}
 	led := e.app.Simulator.Ledger()
@@ -438,7 +504,11 @@ func (w *inicisWindow) openPageImpUID(t *testing.T) string {
 // TestSDKServed: iamport.js at every path merchants use.
 func TestSDKServed(t *testing.T) {
 	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
-	for _, p := range []string{"/js/iamport.js", "/v1/iamport.js", "/js/iamport.payment-1.2.0.js", "/js/iamport.payment-1.1.5.js"} {
+	paths := []string{"/js/iamport.js", "/v1/iamport.js", "/js/iamport.payment-1.2.0.js"}
+	for i := 0; i <= 8; i++ { // every 1.1.x i'mport published
+		paths = append(paths, fmt.Sprintf("/js/iamport.payment-1.1.%d.js", i))
+	}
+	for _, p := range paths {
 		status, body, hdr := e.get(e.app.BaseURL + p)
 		if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/javascript") || !strings.Contains(body, "request_pay") ||
 			strings.Contains(body, "jQuery") && !strings.Contains(body, "no jQuery") {

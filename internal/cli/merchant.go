@@ -174,9 +174,10 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPG\tMID\tMODE\tDEFAULT\tCREDENTIALS")
+	fmt.Fprintln(tw, "ID\tPG\tMID\tMODE\tDEFAULT\tCREDENTIALS\tCHANNEL KEY")
 	for _, ch := range chs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, credentialSummary(ch.Credentials))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\t%s\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, credentialSummary(ch.Credentials),
+			gateway.ChannelKey(ch))
 	}
 	return tw.Flush()
 }

@@ -5,16 +5,23 @@
  *
  * Protocol (see the window package documentation):
  *   1. request_pay submits a form to <billkey>/window/open (fields imp_code,
- *      tier, params = JSON of the parameters + request_id, device, delivery,
- *      origin, sdk) into a modal iframe (PC) or the page itself (redirect).
+ *      tier, params = JSON of the parameters + request_id, notice_url once
+ *      per URL, device, delivery, origin, sdk) into the dialog's iframe (PC)
+ *      or the page itself (redirect).
  *   2. billkey's pages in the iframe post JSON strings
  *      {from:"billkey", action:"opened"|"done", data:{request_id, ...}} to
  *      this page, pinned to its origin. Only messages whose origin is
  *      billkey's (the origin of this script's src) and whose source is the
  *      iframe are accepted.
- *   3. "done" carries the rsp; the callback gets it and the modal closes.
- *      In redirect mode the browser ends at m_redirect_url?imp_uid=&
- *      merchant_uid=&imp_success=true|false[&error_code=&error_msg=].
+ *   3. "done" carries the rsp; the callback gets it (without request_id, as
+ *      i'mport's SDK hands it) and the dialog is hidden. In redirect mode the
+ *      browser ends at m_redirect_url?imp_uid=&merchant_uid=&
+ *      imp_success=true|false[&error_code=&error_msg=].
+ *
+ * The dialog is i'mport's: div.imp-dialog, a transparent full-viewport frame
+ * (position fixed, z-index 99999) holding a full-size iframe into which
+ * INICIS's window draws itself, so merchant CSS written for i'mport's
+ * .imp-dialog keeps working.
  */
 (function (window, document) {
   "use strict";
@@ -22,7 +29,14 @@
     return; // loaded twice: keep the first instance and its state
   }
 
-  var VERSION = "billkey-1";
+  var VERSION = "billkey-2";
+
+  // Error codes of failures decided before or outside INICIS. NOT_READY,
+  // F400 and F500 are i'mport's; WINDOW_CLOSED is billkey's own.
+  var NOT_READY = "NOT_READY"; // IMP.init() was not called
+  var F400 = "F400"; // the request itself is unusable
+  var F500 = "F500"; // billkey could not process the request
+  var CLOSED = "WINDOW_CLOSED"; // closed before billkey answered
 
   // billkey's origin: where this script was loaded from.
   function findOrigin() {
@@ -51,6 +65,7 @@
   var tierCode = "";
   var seq = 0;
   var current = null; // the open window, if any
+  var dialog = null; // div.imp-dialog, created once and reused
 
   // isMobile detects phones and tablets the way i'mport's SDK does (user
   // agent), plus iPadOS, which reports itself as a Mac with touch points.
@@ -60,6 +75,11 @@
       return true;
     }
     return window.navigator.platform === "MacIntel" && window.navigator.maxTouchPoints > 1;
+  }
+
+  function isIOS() {
+    var ua = window.navigator.userAgent || "";
+    return /iPhone|iPad|iPod/.test(ua) || (window.navigator.platform === "MacIntel" && window.navigator.maxTouchPoints > 1);
   }
 
   function copy(obj) {
@@ -78,12 +98,28 @@
     window.setTimeout(fn, 0);
   }
 
-  function failure(data, msg) {
+  function failure(data, code, msg) {
     return {
-      success: false, error_code: null, error_msg: msg, imp_uid: null,
+      success: false, error_code: code, error_msg: msg, imp_uid: null,
       merchant_uid: data.merchant_uid, pay_method: data.pay_method || "card",
-      customer_uid: data.customer_uid || null, status: "failed", request_id: data.request_id
+      customer_uid: data.customer_uid || null, status: "failed"
     };
+  }
+
+  // absolute resolves a URL against the page's address, as a browser
+  // following a relative link would; anything unresolvable is kept as is
+  // (billkey refuses it if it must redirect there).
+  function absolute(u) {
+    if (typeof u !== "string" || u === "") {
+      return u;
+    }
+    try {
+      return new URL(u, window.location.href).href;
+    } catch (e) {
+      var a = document.createElement("a");
+      a.href = u;
+      return a.href || u;
+    }
   }
 
   function css(el, styles) {
@@ -107,50 +143,125 @@
     return document.body || document.documentElement;
   }
 
-  // open builds the modal: a dimmed overlay, a close button and the iframe.
-  function openModal(name) {
-    var narrow = (window.innerWidth || 1024) < 560;
-    var overlay = css(document.createElement("div"), {
-      position: "fixed", top: "0", left: "0", right: "0", bottom: "0", zIndex: "2147483000",
-      background: "rgba(17, 24, 39, 0.55)", display: "flex", flexDirection: "column",
-      alignItems: "center", justifyContent: "center", margin: "0", padding: "0"
-    });
-    overlay.id = "billkey-overlay";
-    overlay.setAttribute("role", "dialog");
-    overlay.setAttribute("aria-modal", "true");
-    overlay.setAttribute("aria-label", "결제창");
-    var bar = css(document.createElement("div"), {
-      width: "100%", maxWidth: narrow ? "none" : "480px", height: "44px", flex: "0 0 44px",
-      display: "flex", alignItems: "center", justifyContent: "flex-end"
-    });
-    var close = css(document.createElement("button"), {
-      width: "36px", height: "36px", margin: narrow ? "0 8px" : "0", border: "0", borderRadius: "18px",
-      background: "rgba(255, 255, 255, 0.92)", color: "#1d2330", fontSize: "22px", lineHeight: "36px",
-      cursor: "pointer", padding: "0", fontFamily: "sans-serif"
-    });
+  // i'mport's dialog rules (class names and geometry as its SDK injects
+  // them), plus billkey's close button. Merchant CSS overrides them as it
+  // overrides i'mport's.
+  var STYLE = [
+    "body.imp-payment-progress {position: static}",
+    "body.imp-payment-progress > :not(.imp-dialog) {display: none}",
+    ".imp-dialog {display: none; position: fixed; top: 0; bottom: 0; left: 0; right: 0; width: 100%; height: 100%; z-index: 99999; margin: 0; padding: 0; background: transparent}",
+    ".imp-dialog .imp-frame {position: absolute; left: 0; right: 0; top: 0; bottom: 0; width: 100%; height: 100%; border: 0; margin: 0; padding: 0; background: transparent; color-scheme: normal}",
+    ".imp-dialog.mobile.ios {position: absolute}",
+    ".imp-dialog .imp-header {display: block; background: transparent; position: absolute; top: 0; right: 0; width: 56px; height: 56px}",
+    ".imp-dialog .imp-close {position: absolute; top: 10px; right: 10px; width: 36px; height: 36px; border: 0; border-radius: 18px; padding: 0;" +
+      " background: rgba(255, 255, 255, 0.92); color: #1d2330; font: 22px/36px sans-serif; text-align: center; cursor: pointer;" +
+      " box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25)}"
+  ].join("\n");
+
+  // FALLBACK is applied inline when a Content-Security-Policy kept the
+  // style element from applying, so the dialog still works.
+  var FALLBACK = {
+    dialog: { position: "fixed", top: "0", left: "0", right: "0", bottom: "0", width: "100%", height: "100%", zIndex: "99999", margin: "0", padding: "0" },
+    frame: { position: "absolute", top: "0", left: "0", right: "0", bottom: "0", width: "100%", height: "100%", border: "0", margin: "0", padding: "0", background: "transparent" },
+    header: { position: "absolute", top: "0", right: "0", width: "56px", height: "56px" },
+    close: {
+      position: "absolute", top: "10px", right: "10px", width: "36px", height: "36px", border: "0", borderRadius: "18px", padding: "0",
+      background: "rgba(255, 255, 255, 0.92)", color: "#1d2330", font: "22px/36px sans-serif", cursor: "pointer"
+    }
+  };
+
+  function addStyle() {
+    if (document.getElementById("billkey-imp-style")) {
+      return;
+    }
+    var style = document.createElement("style");
+    style.id = "billkey-imp-style";
+    style.appendChild(document.createTextNode(STYLE));
+    var head = document.head || document.getElementsByTagName("head")[0] || document.documentElement;
+    // First in <head>, so the merchant's own rules for .imp-dialog win.
+    head.insertBefore(style, head.firstChild);
+  }
+
+  // getDialog returns div.imp-dialog (hidden), creating it on first use.
+  function getDialog() {
+    if (dialog && dialog.el.parentNode) {
+      return dialog;
+    }
+    addStyle();
+    var el = document.createElement("div");
+    el.className = "imp-dialog customizable";
+    el.id = "billkey-overlay";
+    el.setAttribute("role", "dialog");
+    el.setAttribute("aria-modal", "true");
+    el.setAttribute("aria-label", "결제창");
+    var header = document.createElement("div");
+    header.className = "imp-header";
+    var close = document.createElement("button");
     close.type = "button";
+    close.className = "imp-close";
     close.id = "billkey-close";
     close.setAttribute("aria-label", "결제창 닫기");
     close.appendChild(document.createTextNode("\u00d7"));
-    bar.appendChild(close);
-    var frame = css(document.createElement("iframe"), {
-      width: "100%", maxWidth: narrow ? "none" : "480px", height: narrow ? "calc(100% - 44px)" : "calc(100% - 88px)",
-      maxHeight: narrow ? "none" : "720px",
-      border: "0", background: "#fff", borderRadius: narrow ? "0" : "12px", display: "block",
-      boxShadow: "0 12px 40px rgba(0, 0, 0, 0.3)"
-    });
+    close.onclick = onClose;
+    header.appendChild(close);
+    el.appendChild(header);
+    container().appendChild(el);
+    var styled = true;
+    if (window.getComputedStyle) {
+      try {
+        styled = window.getComputedStyle(el).position === "fixed";
+      } catch (e) {
+        styled = true;
+      }
+    }
+    if (!styled) {
+      css(el, FALLBACK.dialog);
+      css(header, FALLBACK.header);
+      css(close, FALLBACK.close);
+    }
+    el.style.display = "none";
+    dialog = { el: el, header: header, styled: styled };
+    return dialog;
+  }
+
+  // openDialog shows the dialog with a fresh iframe named name, classed as
+  // i'mport classes its dialog and frames.
+  function openDialog(name, pg, mobile) {
+    var d = getDialog();
+    var provider = String(pg || "html5_inicis").split(".")[0].replace(/[^A-Za-z0-9_\-]/g, "") || "html5_inicis";
+    d.el.className = "imp-dialog customizable payment-" + provider + " " + (mobile ? "mobile" : "pc") + (mobile && isIOS() ? " ios" : "");
+    var frame = document.createElement("iframe");
     frame.name = name;
     frame.id = "billkey-frame";
+    frame.className = "imp-frame " + (mobile ? "imp-frame-mobile" : "imp-frame-pc") + " imp-frame-default imp-frame-" + provider;
     frame.title = "KG이니시스 카드 등록";
+    frame.setAttribute("frameborder", "0");
+    frame.setAttribute("allowtransparency", "true");
     frame.setAttribute("allow", "payment");
-    overlay.appendChild(bar);
-    overlay.appendChild(frame);
-    container().appendChild(overlay);
+    if (!d.styled) {
+      css(frame, FALLBACK.frame);
+    }
+    d.el.insertBefore(frame, d.header);
+    d.el.style.display = "block";
     var root = document.documentElement;
     var saved = root.style.overflow;
     root.style.overflow = "hidden";
-    close.onclick = onClose;
-    return { overlay: overlay, frame: frame, restore: function () { root.style.overflow = saved; } };
+    if (mobile && document.body) {
+      document.body.className += " imp-payment-progress";
+    }
+    return {
+      frame: frame,
+      restore: function () {
+        root.style.overflow = saved;
+        if (document.body) {
+          document.body.className = document.body.className.replace(/(^|\s)imp-payment-progress(?=\s|$)/g, "").replace(/^\s+|\s+$/g, "");
+        }
+        if (frame.parentNode) {
+          frame.parentNode.removeChild(frame);
+        }
+        d.el.style.display = "none";
+      }
+    };
   }
 
   function onKey(ev) {
@@ -159,9 +270,11 @@
     }
   }
 
-  // onClose asks billkey to close the attempt (the result then arrives as
-  // a "done" message); a second click, or a click before billkey answered,
-  // closes at once with a failure rsp.
+  // onClose is the buyer closing the window (the dialog's × or Esc): it
+  // asks billkey to close the attempt, and the result then arrives as a
+  // "done" message (a failure with INICIS's user-cancel code). A second
+  // click, or a click before billkey answered, closes at once with a
+  // WINDOW_CLOSED failure.
   function onClose() {
     if (!current) {
       return;
@@ -171,20 +284,63 @@
       current.frame.src = current.closeURL;
       return;
     }
-    finish(failure(current.data, "사용자가 결제창을 닫았습니다."));
+    var w = dismiss();
+    if (w.closeURL && !w.closing) {
+      abandon(w.closeURL);
+    }
+    if (w.callback) {
+      w.callback(failure(w.data, CLOSED, "사용자가 결제창을 닫았습니다."));
+    }
   }
 
-  function finish(rsp) {
+  // dismiss hides the dialog of the open window and forgets it.
+  function dismiss() {
     var w = current;
     current = null;
-    if (w.overlay.parentNode) {
-      w.overlay.parentNode.removeChild(w.overlay);
-    }
     w.restore();
     document.removeEventListener("keydown", onKey, true);
-    if (w.callback) {
-      w.callback(rsp);
+    return w;
+  }
+
+  // abandon tells billkey, in the background, that an attempt the page no
+  // longer shows is closed (its payment becomes failed at once instead of
+  // when the attempt expires). Nothing reaches the page's callback.
+  function abandon(closeURL) {
+    try {
+      if (window.navigator.sendBeacon && window.navigator.sendBeacon(closeURL)) {
+        return;
+      }
+    } catch (e) { /* fall through */ }
+    try {
+      new Image().src = closeURL;
+    } catch (e2) { /* best effort: the attempt expires anyway */ }
+  }
+
+  // quietClose closes the open window without a callback, as i'mport's
+  // IMP.close() hides its dialog.
+  function quietClose() {
+    if (!current) {
+      return;
     }
+    var w = dismiss();
+    if (w.closeURL) {
+      abandon(w.closeURL);
+    }
+  }
+
+  function deliver(w, rsp) {
+    if (!w.callback) {
+      return;
+    }
+    rsp = copy(rsp);
+    delete rsp.request_id; // i'mport's SDK removes it before the callback
+    if (Object.prototype.hasOwnProperty.call(w.data, "custom_data")) {
+      rsp.custom_data = w.data.custom_data; // the value, in the type it was given
+    }
+    if (rsp.success !== true && (rsp.error_code == null || rsp.error_code === "")) {
+      rsp.error_code = F500;
+    }
+    w.callback(rsp);
   }
 
   function onMessage(ev) {
@@ -208,7 +364,7 @@
         current.closeURL = u;
       }
     } else if (msg.action === "done") {
-      finish(msg.data);
+      deliver(dismiss(), msg.data);
     }
   }
 
@@ -230,14 +386,17 @@
 
     /**
      * request_pay opens the KG INICIS billing-key window.
-     * PC: a modal iframe; the callback gets the rsp.
+     * PC: the dialog's iframe; the callback gets the rsp.
      * Mobile (touch user agent) with m_redirect_url: the page is redirected
      * and ends at m_redirect_url; the callback is not called. popup: true
-     * forces the modal (callback) on mobile; popup: false with
+     * forces the dialog (callback) on mobile; popup: false with
      * m_redirect_url forces the redirect anywhere; without a callback,
-     * m_redirect_url is used on PC too.
+     * m_redirect_url is used on PC too. A relative m_redirect_url is
+     * resolved against the page's address. A call while a window is open
+     * replaces that window (its callback is not called).
      */
     request_pay: function (params, callback) {
+      var cb = typeof callback === "function" ? callback : null;
       var data = copy(params);
       var now = new Date().getTime();
       if (!data.pay_method) {
@@ -246,29 +405,35 @@
       if (data.merchant_uid == null || data.merchant_uid === "") {
         data.merchant_uid = "nobody_" + now;
       }
+      if (params == null || typeof params !== "object") {
+        if (cb) {
+          later(function () { cb(failure(data, F400, "결제요청 파라메터가 누락되었습니다.")); });
+        }
+        return false;
+      }
       data.request_id = "req_" + now + "_" + (++seq);
-      var cb = typeof callback === "function" ? callback : null;
       if (!merchantCode) {
         if (cb) {
-          later(function () { cb(failure(data, "IMP.init()으로 가맹점 식별코드를 먼저 설정해주세요.")); });
+          later(function () { cb(failure(data, NOT_READY, "가맹점 식별코드가 설정되지 않았습니다. IMP.init()을 먼저 호출해주세요.")); });
         }
         return;
       }
-      if (current) {
-        if (cb) {
-          later(function () { cb(failure(data, "이미 결제창이 열려 있습니다.")); });
-        }
-        return;
+      if (typeof data.m_redirect_url === "string") {
+        data.m_redirect_url = absolute(data.m_redirect_url.replace(/^\s+|\s+$/g, ""));
       }
       var json;
       try {
         json = JSON.stringify(data);
       } catch (e) {
         if (cb) {
-          later(function () { cb(failure(data, "결제 요청 파라미터를 JSON으로 변환할 수 없습니다.")); });
+          later(function () { cb(failure(data, F400, "결제 요청 파라미터를 JSON으로 변환할 수 없습니다.")); });
         }
         return;
       }
+      // A second call while a window is open replaces it, as i'mport's
+      // dialog takes the new request: the first callback is not called.
+      quietClose();
+
       var mobile = isMobile();
       var redirect = !!data.m_redirect_url &&
         (data.popup === false || (mobile && data.popup !== true) || !cb);
@@ -281,6 +446,16 @@
       hidden(form, "imp_code", merchantCode);
       hidden(form, "tier", tierCode);
       hidden(form, "params", json);
+      var notice = data.notice_url;
+      if (Object.prototype.toString.call(notice) === "[object Array]") {
+        for (var i = 0; i < notice.length; i++) {
+          if (notice[i] != null && notice[i] !== "") {
+            hidden(form, "notice_url", notice[i]);
+          }
+        }
+      } else if (notice != null && notice !== "") {
+        hidden(form, "notice_url", notice);
+      }
       hidden(form, "device", mobile ? "mobile" : "pc");
       hidden(form, "delivery", redirect ? "redirect" : "message");
       hidden(form, "origin", window.location.origin || (window.location.protocol + "//" + window.location.host));
@@ -293,9 +468,9 @@
         return;
       }
       var name = "billkey_window_" + data.request_id;
-      var modal = openModal(name);
+      var opened = openDialog(name, data.pg, mobile);
       current = {
-        data: data, callback: cb, overlay: modal.overlay, frame: modal.frame, restore: modal.restore,
+        data: data, callback: cb, frame: opened.frame, restore: opened.restore,
         closeURL: null, closing: false
       };
       document.addEventListener("keydown", onKey, true);
@@ -309,14 +484,21 @@
     certification: function (params, callback) {
       if (typeof callback === "function") {
         later(function () {
-          callback({ success: false, error_code: null, error_msg: "billkey는 본인인증(IMP.certification)을 지원하지 않습니다.", imp_uid: null, merchant_uid: params && params.merchant_uid });
+          callback({
+            success: false, error_code: F400, error_msg: "billkey는 본인인증(IMP.certification)을 지원하지 않습니다.",
+            imp_uid: null, merchant_uid: params && params.merchant_uid
+          });
         });
       }
     },
 
-    /** close closes an open window as if the buyer had clicked its close button. */
+    /**
+     * close hides an open window without calling its callback, as
+     * i'mport's IMP.close() does; billkey is told in the background, so the
+     * attempt's payment becomes failed.
+     */
     close: function () {
-      onClose();
+      quietClose();
     }
   };
 
