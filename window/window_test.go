@@ -1,6 +1,7 @@
 package window_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -165,13 +166,14 @@ func TestWindowOutcomes(t *testing.T) {
 		p := issueParams("cust-mcancel")
 		p["m_redirect_url"] = "https://shop.example/done?x=1"
 		w := e.openWindow(openForm(e.merchant.ImpCode, p, "mobile", "redirect"))
+		// Phones get the INIStdPay window too: its cancel loads closeUrl.
 		_, page, _ := e.post(w.cancel, url.Values{"sid": {w.sid}}, "")
-		to, post := formIn(t, page, reReturn)
-		status, _, hdr := e.post(to, post, "")
+		closeURL := strings.Split(strings.Split(page, `id="link" href="`)[1], `"`)[0]
+		status, _, hdr := e.get(strings.ReplaceAll(closeURL, "&amp;", "&"))
 		loc, _ := url.Parse(hdr.Get("Location"))
 		q := loc.Query()
 		if status != 303 || loc.Host != "shop.example" || q.Get("x") != "1" || q.Get("imp_success") != "false" ||
-			q.Get("error_code") != "99" || !strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Get("merchant_uid") != "order_cust-mcancel" {
+			q.Get("error_code") != "V801" || !strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Get("merchant_uid") != "order_cust-mcancel" {
 			t.Fatalf("redirect %d %s", status, loc)
 		}
 	})
@@ -215,45 +217,161 @@ func TestWindowOutcomes(t *testing.T) {
 	}
 }
 
-// TestWindowMobileRedirect runs the INILite flow ending at m_redirect_url.
+// TestWindowMobileRedirect runs the phone flow on both databases: the page
+// itself goes to INICIS's INIStdPay window (not the legacy INILite one, whose
+// unsigned result billkey refuses to trust), the return post is approved
+// server to server and the browser ends at m_redirect_url.
 func TestWindowMobileRedirect(t *testing.T) {
-	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
-	p := issueParams("cust-mobile")
-	p["m_redirect_url"] = "https://shop.example/complete"
-	status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
-	if status != 200 || !strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
-		t.Fatalf("open: %d %v\n%s", status, hdr, page)
-	}
-	if d := pageData(t, page); d["message"] != "" {
-		t.Errorf("redirect mode posts no message: %v", d)
-	}
-	action, fields := formIn(t, page, reOpenAct)
-	if !strings.HasSuffix(action, "/inibill/inibill_card.jsp") || fields.Get("orderid") == "" {
-		t.Fatalf("INILite form %s %v", action, fields)
-	}
-	_, win, _ := e.post(action, fields, "")
-	w := &inicisWindow{}
-	w.action, _ = formIn(t, win, reCardAct)
-	w.sid = reSID.FindStringSubmatch(win)[1]
-	to, post := e.pay(w, "4242-4242-4242-4242")
-	status, _, hdr = e.post(to, post, "")
-	loc, err := url.Parse(hdr.Get("Location"))
-	if err != nil || status != 303 {
-		t.Fatalf("return: %d %v", status, hdr)
-	}
-	q := loc.Query()
-	if loc.Path != "/complete" || q.Get("imp_success") != "true" || q.Get("merchant_uid") != "order_cust-mobile" ||
-		!strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Has("error_msg") || hdr.Get("Referrer-Policy") != "no-referrer" {
-		t.Fatalf("redirect %s", loc)
-	}
-	pay, err := e.store.PaymentByImpUID(context.Background(), e.merchant.ID, q.Get("imp_uid"))
-	if err != nil || pay.Channel != "mobile" || pay.Status != billkey.StatusPaid || pay.CustomerUIDUsage != billkey.UsageIssue {
-		t.Fatalf("payment %+v %v", pay, err)
-	}
-	key := e.app.Simulator.Ledger().Keys[0].BillKey
-	if strings.Contains(hdr.Get("Location"), key) {
-		t.Fatal("billing key in the redirect")
-	}
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		p := issueParams("cust-mobile")
+		p["m_redirect_url"] = "https://shop.example/complete"
+		status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+		if status != 200 || !strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Fatalf("open: %d %v\n%s", status, hdr, page)
+		}
+		if d := pageData(t, page); d["message"] != "" || d["kind"] != "pc" {
+			t.Errorf("redirect mode posts no message and opens the INIStdPay window: %v", d)
+		}
+		w := e.openWindow(openForm(e.merchant.ImpCode, p, "mobile", "redirect"))
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		if post.Has("billkey") || post.Has("CARD_BillKey") || post.Get("authToken") == "" {
+			t.Fatalf("the return post carries a key or no authToken: %v", post)
+		}
+		status, _, hdr = e.post(to, post, "")
+		loc, err := url.Parse(hdr.Get("Location"))
+		if err != nil || status != 303 {
+			t.Fatalf("return: %d %v", status, hdr)
+		}
+		q := loc.Query()
+		if loc.Path != "/complete" || q.Get("imp_success") != "true" || q.Get("merchant_uid") != "order_cust-mobile" ||
+			!strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Has("error_msg") || hdr.Get("Referrer-Policy") != "no-referrer" {
+			t.Fatalf("redirect %s", loc)
+		}
+		pay, err := e.store.PaymentByImpUID(context.Background(), e.merchant.ID, q.Get("imp_uid"))
+		if err != nil || pay.Channel != "mobile" || pay.Status != billkey.StatusPaid || pay.CustomerUIDUsage != billkey.UsageIssue {
+			t.Fatalf("payment %+v %v", pay, err)
+		}
+		led := e.app.Simulator.Ledger()
+		if len(led.Keys) != 1 || led.Keys[0].Source != "stdpay" {
+			t.Fatalf("ledger keys %+v", led.Keys)
+		}
+		for _, s := range e.seen {
+			if strings.Contains(s, led.Keys[0].BillKey) {
+				t.Fatalf("billing key in something the browser got:\n%s", s)
+			}
+		}
+	})
+}
+
+// TestWindowForgedMobileResult is the forged-issuance attack on both
+// databases: someone opens a phone window with the merchant's public imp
+// code and a victim's customer_uid, then posts a made-up result to the
+// return URL instead of going through INICIS. Neither a legacy INILite
+// result (resultcode 00, the MID, the order id, a 40-hex key) nor an
+// INIStdPay-shaped one (resultCode 0000 and an invented authToken) may store
+// a key, replace the victim's, or mark the issuance paid.
+func TestWindowForgedMobileResult(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		// The victim's real key, issued through the window.
+		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("victim"), "pc", "message"))
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		if _, page, _ := e.post(to, post, ""); !strings.Contains(page, `\"success\":true`) {
+			t.Fatalf("victim's issuance failed:\n%s", page)
+		}
+		before, err := e.app.Service.Customer(ctx, e.merchant.ID, "victim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := e.app.SimURL
+		forgeries := map[string]func(orderID string) url.Values{
+			"legacy INILite result": func(orderID string) url.Values {
+				return url.Values{"resultcode": {"00"}, "resultmsg": {"[신용카드|본인인증이 성공하였습니다.]"}, "mid": {"INIBillTst"},
+					"orderid": {orderID}, "tid": {"INIpayBillINIBillTst20260101000000000001"},
+					"billkey": {strings.Repeat("ab", 20)}, "cardcd": {"41"}, "cardno": {"424242******4242"}}
+			},
+			"INIStdPay result with an invented authToken": func(orderID string) url.Values {
+				return url.Values{"resultCode": {"0000"}, "resultMsg": {"성공"}, "mid": {"INIBillTst"}, "orderNumber": {orderID},
+					"authToken": {strings.Repeat("A", 64)}, "idc_name": {"stg"}, "authUrl": {sim + "/api/payAuth"},
+					"netCancelUrl": {sim + "/api/netCancel"}, "charset": {"UTF-8"}}
+			},
+		}
+		i := 0
+		for name, forge := range forgeries {
+			i++
+			t.Run(name, func(t *testing.T) {
+				p := issueParams("victim")
+				p["merchant_uid"] = "forged_" + string(rune('0'+i))
+				p["m_redirect_url"] = "https://attacker.example/done"
+				status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+				if status != 200 {
+					t.Fatalf("open: %d %s\n%s", status, hdr.Get("Location"), page)
+				}
+				_, fields := formIn(t, page, reOpenAct)
+				orderID := fields.Get("oid")
+				returnURL := fields.Get("returnUrl")
+				if orderID == "" || !strings.HasPrefix(returnURL, e.app.BaseURL+"/window/return/") {
+					t.Fatalf("open form %v", fields)
+				}
+				status, _, hdr = e.post(returnURL, forge(orderID), "")
+				loc, _ := url.Parse(hdr.Get("Location"))
+				if status != 303 || loc.Query().Get("imp_success") != "false" {
+					t.Fatalf("forged post: %d %s", status, loc)
+				}
+				pay, err := e.store.PaymentByImpUID(ctx, e.merchant.ID, orderID)
+				if err != nil || pay.Status != billkey.StatusFailed || !pay.PaidAt.IsZero() {
+					t.Fatalf("issuance after a forged post: %+v %v", pay, err)
+				}
+				after, err := e.app.Service.Customer(ctx, e.merchant.ID, "victim")
+				if err != nil || !bytes.Equal(after.KeyCiphertext, before.KeyCiphertext) || after.CardNumber != before.CardNumber || !after.Updated.Equal(before.Updated) {
+					t.Fatalf("the victim's key changed: %+v -> %+v (%v)", before, after, err)
+				}
+				if n := len(e.app.Simulator.Ledger().Keys); n != 1 {
+					t.Fatalf("%d keys at INICIS, want the victim's only", n)
+				}
+				evs, err := e.store.Events(ctx, e.merchant.ID, 0, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range evs {
+					if ev.ImpUID == orderID {
+						t.Fatalf("webhook event for a forged issuance: %+v", ev)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestWindowMobileRefused: a channel set to refuse phones
+// (billkey channel mobile-window ... refuse) answers a phone window with a
+// clear failure and writes nothing; PC windows still open.
+func TestWindowMobileRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		if err := e.app.Service.SetMobileWindow(ctx, e.merchant.ImpCode, gateway.TestMID, billkey.MobileWindowRefuse); err != nil {
+			t.Fatal(err)
+		}
+		p := issueParams("cust-phone")
+		p["m_redirect_url"] = "https://shop.example/complete"
+		status, _, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+		loc, _ := url.Parse(hdr.Get("Location"))
+		if status != 303 || loc.Query().Get("imp_success") != "false" || !strings.Contains(loc.Query().Get("error_msg"), "모바일 결제창을 지원하지 않습니다") ||
+			loc.Query().Get("imp_uid") != "" {
+			t.Fatalf("phone window on a refusing channel: %d %s", status, loc)
+		}
+		if ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_cust-phone"}); err != nil || len(ps) != 0 {
+			t.Fatalf("a refused window wrote a payment: %v %v", ps, err)
+		}
+		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-desk"), "pc", "message"))
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		if _, page, _ := e.post(to, post, ""); !strings.Contains(page, `\"success\":true`) {
+			t.Fatalf("PC issuance on a refusing channel failed:\n%s", page)
+		}
+	})
 }
 
 // TestWindowBadInput: bad requests get a failure rsp delivered the usual
