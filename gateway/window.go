@@ -61,6 +61,9 @@ const (
 	DeliverRedirect = "redirect"
 )
 
+// maxNoticeURLs bounds a window's notice_url array.
+const maxNoticeURLs = 5
+
 // DefaultWindowTTL is how long a payment window may stay open.
 const DefaultWindowTTL = 30 * time.Minute
 
@@ -90,10 +93,13 @@ type WindowParams struct {
 	CustomerUID  string // required: the window only issues billing keys
 	Buyer        billkey.Buyer
 	MRedirectURL string
-	NoticeURL    string
-	CustomData   *string // JSON text (a string value is kept as is)
-	RequestID    string
-	Language     string // "ko" (default) or "en"
+	// NoticeURLs are the window's notice_url (a string or an array in the
+	// SDK): each must name a host the merchant allowed; each gets the
+	// issuance's webhook event.
+	NoticeURLs []string
+	CustomData *string // JSON text (a string value is kept as is)
+	RequestID  string
+	Language   string // "ko" (default) or "en"
 }
 
 // WindowRequest asks OpenWindow for a payment window.
@@ -252,8 +258,13 @@ func (p *WindowParams) check() error {
 			return err
 		}
 	}
-	if p.NoticeURL != "" && !IsWebURL(p.NoticeURL) {
-		return rejectf("notice_url은 http(s) URL이어야 합니다.")
+	if len(p.NoticeURLs) > maxNoticeURLs {
+		return rejectf("notice_url은 %d개까지 지정할 수 있습니다.", maxNoticeURLs)
+	}
+	for _, u := range p.NoticeURLs {
+		if !IsWebURL(u) {
+			return rejectf("notice_url은 http(s) URL이어야 합니다.")
+		}
 	}
 	if p.MRedirectURL != "" && !IsWebURL(p.MRedirectURL) {
 		return rejectf("m_redirect_url은 http(s) URL이어야 합니다.")
@@ -317,6 +328,9 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	} else if err != nil {
 		return nil, err
 	}
+	if err := checkWindowNoticeURLs(m, p.NoticeURLs); err != nil {
+		return nil, err
+	}
 	ch, err := s.ResolveChannel(ctx, m.ID, p.PG, true)
 	if err != nil {
 		return nil, err
@@ -335,7 +349,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	pay := &billkey.Payment{
 		MerchantID: m.ID, ChannelID: ch.ID, MerchantUID: p.MerchantUID, PayMethod: p.PayMethod, Channel: in.Kind,
 		PGProvider: ch.Provider, PGID: ch.MID, Name: p.Name, Amount: 0, Currency: p.Currency, Buyer: p.Buyer,
-		CustomData: p.CustomData, UserAgent: truncate(in.UserAgent, 256), NoticeURL: p.NoticeURL,
+		CustomData: p.CustomData, UserAgent: truncate(in.UserAgent, 256), NoticeURL: strings.Join(p.NoticeURLs, billkey.NoticeURLSep),
 		Status: billkey.StatusReady, CustomerUID: p.CustomerUID, CustomerUIDUsage: billkey.UsageIssue, StartedAt: now,
 	}
 	if err := s.createPayment(ctx, pay); err != nil {

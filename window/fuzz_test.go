@@ -90,7 +90,7 @@ func FuzzDecodeParams(f *testing.F) {
 		if p.Amount < 0 {
 			t.Fatalf("negative amount accepted: %q", raw)
 		}
-		for _, s := range []string{p.PG, p.MerchantUID, p.Name, p.CustomerUID, p.Buyer.Name, p.Buyer.Tel, p.NoticeURL, p.RequestID} {
+		for _, s := range []string{p.PG, p.MerchantUID, p.Name, p.CustomerUID, p.Buyer.Name, p.Buyer.Tel, strings.Join(p.NoticeURLs, " "), p.RequestID} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8 accepted: %q", raw)
 			}

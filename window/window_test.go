@@ -595,3 +595,84 @@ func TestDemoGuards(t *testing.T) {
 		t.Errorf("subscribe with a foreign issuance: %d", status)
 	}
 }
+
+// TestWindowNoticeURLAllowList: a window's notice_url (chosen by whoever
+// opens the window) must name a host the merchant controls: its webhook
+// URL's host, or one it allowed with PUT /webhooks/notice-hosts. Others are
+// refused at open, writing nothing; an array is accepted when every entry
+// passes, and each entry gets the signed event.
+func TestWindowNoticeURLAllowList(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		tok := e.token()
+		open := func(uid string, notice any) (map[string]any, *inicisWindow) {
+			t.Helper()
+			p := issueParams(uid)
+			p["notice_url"] = notice
+			status, page, _ := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "pc", "message"), merchantOrigin)
+			if status == 200 && strings.Contains(page, "SendPayForm_id") {
+				return nil, e.openWindow(openForm(e.merchant.ImpCode, p, "pc", "message"))
+			}
+			m, _ := doneMessage(t, page)
+			return m.Data, nil
+		}
+		refused := func(uid string, notice any) {
+			t.Helper()
+			rsp, w := open(uid, notice)
+			if w != nil {
+				t.Fatalf("notice_url %v accepted", notice)
+			}
+			if rsp["success"] != false || rsp["imp_uid"] != nil || !strings.Contains(rsp["error_msg"].(string), "notice_url(") ||
+				!strings.Contains(rsp["error_msg"].(string), "/webhooks/notice-hosts") {
+				t.Fatalf("rsp %v", rsp)
+			}
+			if ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_" + uid}); err != nil || len(ps) != 0 {
+				t.Fatalf("refused window wrote %v %v", ps, err)
+			}
+		}
+		// No webhook URL, no allow-list: nothing is allowed.
+		refused("n-1", "https://attacker.example/hook")
+		// The webhook URL's host is allowed, on any path and port...
+		if env := e.api("PUT", "/webhooks/url", map[string]any{"url": "https://shop.example/hooks"}, tok); env["code"] != float64(0) {
+			t.Fatalf("PUT /webhooks/url: %v", env)
+		}
+		refused("n-2", "https://attacker.example/hook")
+		refused("n-3", "https://shop.example.attacker.example/hook")
+		refused("n-4", []string{"https://shop.example/a", "https://attacker.example/b"})
+		// ...and so are the hosts the merchant lists.
+		env := e.api("PUT", "/webhooks/notice-hosts", map[string]any{"hosts": []string{"Hooks.Partner.example", "*.shop-cdn.example"}}, tok)
+		r, _ := env["response"].(map[string]any)
+		if env["code"] != float64(0) || r == nil || len(r["notice_hosts"].([]any)) != 2 || r["notice_hosts"].([]any)[0] != "hooks.partner.example" {
+			t.Fatalf("PUT /webhooks/notice-hosts: %v", env)
+		}
+		if env := e.api("PUT", "/webhooks/notice-hosts", map[string]any{"hosts": []string{"https://x.example/path"}}, tok); env["code"] != float64(1) {
+			t.Fatalf("a URL as a host was accepted: %v", env)
+		}
+		refused("n-5", "https://shop-cdn.example/hook") // "*.d" is subdomains only
+		_, w := open("n-6", []string{"https://shop.example:8443/a", "https://hooks.partner.example/b", "https://x.shop-cdn.example/c"})
+		if w == nil {
+			t.Fatal("allowed notice_urls refused")
+		}
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		_, page, _ := e.post(to, post, "")
+		m, _ := doneMessage(t, page)
+		if m.Data["success"] != true {
+			t.Fatalf("rsp %v", m.Data)
+		}
+		evs, err := e.store.Events(ctx, e.merchant.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range evs {
+			if ev.ImpUID == m.Data["imp_uid"] {
+				got = append(got, ev.NoticeURL)
+			}
+		}
+		want := "https://shop.example:8443/a https://hooks.partner.example/b https://x.shop-cdn.example/c"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("events to %q, want %q", got, want)
+		}
+	})
+}

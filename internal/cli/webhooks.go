@@ -125,7 +125,7 @@ func jobFlags(fs *flag.FlagSet, o *JobOptions) {
 }
 
 func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: billkey webhooks list|resend|secret|url --merchant IMPCODE [flags]"
+	const use = "usage: billkey webhooks list|resend|secret|url|notice-hosts --merchant IMPCODE [flags]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, use)
 		return errUsage
@@ -191,6 +191,28 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return fmt.Errorf("url: %s", billkey.ErrorMessage(err))
 			}
 			fmt.Fprintf(stdout, "webhook URL of %s set to %q\n", m.ImpCode, u)
+			return nil
+		}
+	case "notice-hosts":
+		var set, clear bool
+		fs.BoolVar(&set, "set", false, "replace the list with the hosts given as arguments")
+		fs.BoolVar(&clear, "clear", false, "empty the list (only the webhook URL's host stays allowed)")
+		run = func(svc *gateway.Service, m *billkey.Merchant) error {
+			hosts := m.NoticeHosts
+			if set || clear {
+				if clear && fs.NArg() > 0 {
+					return fmt.Errorf("notice-hosts: --clear takes no hosts")
+				}
+				var err error
+				if hosts, err = svc.SetNoticeHosts(ctx, m.ID, fs.Args()); err != nil {
+					return fmt.Errorf("notice-hosts: %s", billkey.ErrorMessage(err))
+				}
+				m.NoticeHosts = hosts
+			}
+			fmt.Fprintf(stdout, "hosts a payment window's notice_url may name for %s:\n", m.ImpCode)
+			for _, h := range gateway.NoticeHosts(m) {
+				fmt.Fprintf(stdout, "  %s\n", h)
+			}
 			return nil
 		}
 	default:
