@@ -216,6 +216,9 @@ func (s *Service) windowTTL() time.Duration {
 // check validates and normalizes the request parameters. Nothing is
 // written before it passes.
 func (p *WindowParams) check() error {
+	if err := p.checkText(); err != nil {
+		return err
+	}
 	p.PayMethod = strings.TrimSpace(p.PayMethod)
 	if p.PayMethod == "" {
 		p.PayMethod = "card"
@@ -319,6 +322,9 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 		return nil, err
 	}
 	code := strings.TrimSpace(in.ImpCode)
+	if err := checkWindowText("imp_code", code, false); err != nil {
+		return nil, err
+	}
 	if code == "" {
 		return nil, rejectf("가맹점 식별코드가 없습니다. IMP.init(\"imp00000000\")을 먼저 호출해주세요.")
 	}
@@ -349,7 +355,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	pay := &billkey.Payment{
 		MerchantID: m.ID, ChannelID: ch.ID, MerchantUID: p.MerchantUID, PayMethod: p.PayMethod, Channel: in.Kind,
 		PGProvider: ch.Provider, PGID: ch.MID, Name: p.Name, Amount: 0, Currency: p.Currency, Buyer: p.Buyer,
-		CustomData: p.CustomData, UserAgent: truncate(in.UserAgent, 256), NoticeURL: strings.Join(p.NoticeURLs, billkey.NoticeURLSep),
+		CustomData: p.CustomData, UserAgent: cleanUserAgent(in.UserAgent), NoticeURL: strings.Join(p.NoticeURLs, billkey.NoticeURLSep),
 		Status: billkey.StatusReady, CustomerUID: p.CustomerUID, CustomerUIDUsage: billkey.UsageIssue, StartedAt: now,
 	}
 	if err := s.createPayment(ctx, pay); err != nil {
@@ -492,6 +498,10 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	}
 	// From here on the attempt is ours: finish it whatever the caller does.
 	ctx = context.WithoutCancel(ctx)
+	if err := checkReturnPost(post); err != nil {
+		// Not INICIS's post: nothing is sent to INICIS for it.
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, "", billkey.ErrorMessage(err)))
+	}
 	ch, err := s.Store.ChannelByID(ctx, a.MerchantID, a.ChannelID)
 	if err == nil {
 		ch, err = s.usable(ch)

@@ -5,13 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -675,4 +679,172 @@ func TestWindowNoticeURLAllowList(t *testing.T) {
 			t.Fatalf("events to %q, want %q", got, want)
 		}
 	})
+}
+
+// TestWindowNoOpenRedirect: a refused redirect-mode open sends the browser
+// to m_redirect_url only for a known merchant and an http(s) URL; otherwise
+// billkey's own error page, never framable.
+func TestWindowNoOpenRedirect(t *testing.T) {
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
+	p := issueParams("cust-r")
+	p["m_redirect_url"] = "https://evil.example/phish"
+	status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm("imp99999999", p, "mobile", "redirect"), merchantOrigin)
+	if status == http.StatusSeeOther || hdr.Get("Location") != "" {
+		t.Fatalf("unknown imp code redirected to %s", hdr.Get("Location"))
+	}
+	if status != http.StatusBadRequest || !strings.Contains(page, "가맹점 식별코드(imp99999999)") ||
+		!strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") || hdr.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("error page %d %v\n%s", status, hdr, page)
+	}
+	for _, bad := range []string{"javascript:alert(1)", "data:text/html,x", "//evil.example/x", "ftp://evil.example/x"} {
+		p["m_redirect_url"] = bad
+		status, _, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+		if loc := hdr.Get("Location"); status == http.StatusSeeOther || loc != "" {
+			t.Fatalf("m_redirect_url %q redirected to %q", bad, loc)
+		}
+	}
+	// A known merchant's refused request still goes back to its page.
+	p["m_redirect_url"] = "https://shop.example/done"
+	p["amount"] = -1
+	status, _, hdr = e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+	if loc, _ := url.Parse(hdr.Get("Location")); status != http.StatusSeeOther || loc.Host != "shop.example" || loc.Query().Get("imp_success") != "false" {
+		t.Fatalf("known merchant: %d %s", status, hdr.Get("Location"))
+	}
+	// Unknown attempt tokens get the error page too.
+	status, _, hdr = e.get(e.app.BaseURL + "/window/close/" + strings.Repeat("A", 43))
+	if status != http.StatusNotFound || !strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("unknown token: %d %v", status, hdr)
+	}
+}
+
+// TestWindowByteLevelInput, on both databases: invalid UTF-8, control
+// characters and lone surrogates in window parameters (or in INICIS's return
+// post) are refused with a clear message in the rsp; nothing is written and
+// nothing reaches INICIS. A User-Agent with such bytes is cleaned, not fatal.
+func TestWindowByteLevelInput(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		refused := func(t *testing.T, form url.Values, want string) {
+			t.Helper()
+			status, page, _ := e.post(e.app.BaseURL+"/window/open", form, merchantOrigin)
+			if status >= 500 {
+				t.Fatalf("status %d\n%s", status, page)
+			}
+			m, _ := doneMessage(t, page)
+			msg, _ := m.Data["error_msg"].(string)
+			if m.Data["success"] != false || m.Data["imp_uid"] != nil || !strings.Contains(msg, want) {
+				t.Fatalf("rsp %v", m.Data)
+			}
+		}
+		rawParams := func(json string) url.Values {
+			f := openForm(e.merchant.ImpCode, issueParams("x"), "pc", "message")
+			f.Set("params", json)
+			return f
+		}
+		base := `"pg":"html5_inicis","customer_uid":"cust-b","merchant_uid":"order-b","buyer_email":"a@b.example","buyer_tel":"010"`
+		cases := map[string]struct {
+			form url.Values
+			want string
+		}{
+			"invalid UTF-8 in params": {rawParams(`{` + base + `,"name":"utf` + "\xff\xfe" + `"}`), "UTF-8"},
+			"NUL in name":             {rawParams(`{` + base + `,"name":"a\u0000b"}`), "name 파라미터에 허용되지 않는 문자"},
+			"newline in buyer_name":   {rawParams(`{` + base + `,"buyer_name":"홍\n길동"}`), "buyer_name 파라미터"},
+			"lone surrogate":          {rawParams(`{` + base + `,"buyer_addr":"\ud800"}`), "buyer_addr 파라미터"},
+			"C1 control in custom":    {rawParams(`{` + base + `,"custom_data":"a\u0085b"}`), "custom_data 파라미터"},
+			"escape in merchant_uid":  {rawParams(`{"pg":"html5_inicis","customer_uid":"cust-b","merchant_uid":"o\u001b[31m","buyer_email":"a@b.example","buyer_tel":"010"}`), "merchant_uid"},
+			"invalid UTF-8 imp_code":  {func() url.Values { f := rawParams(`{` + base + `}`); f.Set("imp_code", "imp\xff"); return f }(), "imp_code 파라미터"},
+			"control in notice_url":   {rawParams(`{` + base + `,"notice_url":["https://shop.example/a\u0007"]}`), "notice_url"},
+			"control in customer_uid": {rawParams(`{"pg":"html5_inicis","customer_uid":"c\u0001","merchant_uid":"order-b","buyer_email":"a@b.example","buyer_tel":"010"}`), "customer_uid"},
+			"DEL in m_redirect_url":   {rawParams(`{` + base + `,"m_redirect_url":"https://shop.example/\u007f"}`), "m_redirect_url"},
+		}
+		for name, c := range cases {
+			t.Run(name, func(t *testing.T) { refused(t, c.form, c.want) })
+		}
+		if ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order-b", "o\x1b[31m"}); err != nil || len(ps) != 0 {
+			t.Fatalf("refused windows wrote %v %v", ps, err)
+		}
+		// custom_data free text may hold line breaks.
+		p := issueParams("cust-ok")
+		p["custom_data"] = "줄1\n줄2"
+		w := e.openWindow(openForm(e.merchant.ImpCode, p, "pc", "message"))
+		// A return post with bytes INICIS never sends is not approved.
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		bad := url.Values{}
+		for k, v := range post {
+			bad[k] = v
+		}
+		bad.Set("resultMsg", "ok\x00")
+		_, page, _ := e.post(to, bad, "")
+		m, _ := doneMessage(t, page)
+		if m.Data["success"] != false || !strings.Contains(m.Data["error_msg"].(string), "허용되지 않는 문자") {
+			t.Fatalf("rsp %v", m.Data)
+		}
+		if led := e.app.Simulator.Ledger(); len(led.Keys) != 0 {
+			t.Fatalf("INICIS approved a post with control bytes: %+v", led.Keys)
+		}
+		if _, err := e.app.Service.Customer(ctx, e.merchant.ID, "cust-ok"); err == nil {
+			t.Fatal("a key was stored")
+		}
+		// A broken User-Agent is cleaned and stored as valid UTF-8.
+		form := openForm(e.merchant.ImpCode, issueParams("cust-ua"), "pc", "message")
+		req, _ := http.NewRequest(http.MethodPost, e.app.BaseURL+"/window/open", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", merchantOrigin)
+		req.Header.Set("User-Agent", "Mozilla/5.0 \xff\xfe"+strings.Repeat("가", 100))
+		if status, page, _ := e.do(req); status != 200 || !strings.Contains(page, "SendPayForm_id") {
+			t.Fatalf("open with a broken User-Agent: %d\n%s", status, page)
+		}
+		ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_cust-ua"})
+		if err != nil || len(ps) != 1 || !utf8.ValidString(ps[0].UserAgent) || !strings.HasPrefix(ps[0].UserAgent, "Mozilla/5.0 가") || len(ps[0].UserAgent) > 256 {
+			t.Fatalf("stored user agent %v %v", ps, err)
+		}
+	})
+}
+
+// TestWindowTokensNotLogged: the attempt token in /window/return/{token}
+// and /window/close/{token} never appears in billkey's logs.
+func TestWindowTokensNotLogged(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, func(o *cli.AppOptions) { o.Logger = logger })
+	w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-log"), "pc", "message"))
+	to, post := e.pay(w, "4242-4242-4242-4242")
+	e.post(to, post, "")
+	e.post(to, post, "") // replayed
+	token := strings.TrimPrefix(to, e.app.BaseURL+"/window/return/")
+	e.get(e.app.BaseURL + "/window/close/" + token)
+	w2 := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-log2"), "pc", "message"))
+	closeURL := pageData(t, w2.openPage)["message"]
+	var opened message
+	_ = json.Unmarshal([]byte(closeURL), &opened)
+	token2 := strings.TrimPrefix(opened.Data["close_url"].(string), e.app.BaseURL+"/window/close/")
+	e.post(e.app.BaseURL+"/window/close/"+token2, nil, "")
+	out := logs.String()
+	if len(token) != 43 || len(token2) != 43 {
+		t.Fatalf("tokens %q %q", token, token2)
+	}
+	if strings.Contains(out, token) || strings.Contains(out, token2) {
+		t.Fatalf("attempt token in the logs:\n%s", out)
+	}
+	if !strings.Contains(out, "/window/return/{token}") || !strings.Contains(out, "/window/close/{token}") {
+		t.Fatalf("request log lines missing:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
