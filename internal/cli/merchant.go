@@ -178,27 +178,24 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // channelMobileWindow implements "billkey channel mobile-window --merchant
-// impXXXXXXXX --mid MID stdpay|refuse".
+// impXXXXXXXX --mid MID --mode stdpay|refuse".
 func channelMobileWindow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("billkey channel mobile-window", flag.ContinueOnError)
 	var c config
 	commonFlags(fs, &c)
-	var impCode, mid string
+	var impCode, mid, mode string
 	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
 	fs.StringVar(&mid, "mid", "", "the channel's INICIS MID (required)")
+	fs.StringVar(&mode, "mode", "", "stdpay (INIStdPay window on phones, verified server to server) or refuse (required)")
 	svc, _, err := setup(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
 	}
 	defer svc.Store.Close()
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: billkey channel mobile-window --merchant impXXXXXXXX --mid MID stdpay|refuse")
-		return errUsage
-	}
-	if err := svc.SetMobileWindow(ctx, impCode, mid, fs.Arg(0)); err != nil {
+	if err := svc.SetMobileWindow(ctx, impCode, mid, mode); err != nil {
 		return fmt.Errorf("mobile window: %s", billkey.ErrorMessage(err))
 	}
-	fmt.Fprintf(stdout, "channel %s of %s: mobile window %s\n", mid, impCode, fs.Arg(0))
+	fmt.Fprintf(stdout, "channel %s of %s: mobile window %s\n", mid, impCode, mode)
 	return nil
 }
 

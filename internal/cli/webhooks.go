@@ -194,17 +194,24 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return nil
 		}
 	case "notice-hosts":
-		var set, clear bool
-		fs.BoolVar(&set, "set", false, "replace the list with the hosts given as arguments")
+		var set string
+		var clear bool
+		fs.StringVar(&set, "set", "", "replace the list: comma-separated hosts (host, host:port or *.domain)")
 		fs.BoolVar(&clear, "clear", false, "empty the list (only the webhook URL's host stays allowed)")
 		run = func(svc *gateway.Service, m *billkey.Merchant) error {
 			hosts := m.NoticeHosts
-			if set || clear {
-				if clear && fs.NArg() > 0 {
-					return fmt.Errorf("notice-hosts: --clear takes no hosts")
+			if set != "" || clear {
+				if clear && set != "" {
+					return fmt.Errorf("notice-hosts: --set or --clear, not both")
+				}
+				var list []string
+				for _, h := range strings.Split(set, ",") {
+					if h = strings.TrimSpace(h); h != "" {
+						list = append(list, h)
+					}
 				}
 				var err error
-				if hosts, err = svc.SetNoticeHosts(ctx, m.ID, fs.Args()); err != nil {
+				if hosts, err = svc.SetNoticeHosts(ctx, m.ID, list); err != nil {
 					return fmt.Errorf("notice-hosts: %s", billkey.ErrorMessage(err))
 				}
 				m.NoticeHosts = hosts
