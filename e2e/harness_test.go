@@ -142,7 +142,11 @@ func start(t *testing.T, dsn string, o options) *harness {
 	}
 	if app.SimIntrospection != nil {
 		admin := http.NewServeMux()
-		admin.Handle(cli.SimulatorPrefix+"/_sim/", app.SimIntrospection)
+		// h.app changes when a test restarts the gateway (restartWithJobs):
+		// serve the current one's simulator.
+		admin.Handle(cli.SimulatorPrefix+"/_sim/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.app.SimIntrospection.ServeHTTP(w, r)
+		}))
 		srv := httptest.NewServer(admin)
 		t.Cleanup(srv.Close)
 		h.simAdmin = srv.URL + cli.SimulatorPrefix
