@@ -13,10 +13,11 @@ type Merchant struct {
 	Name       string
 	APIKey     string // imp_key: public identifier of the REST credentials
 	WebhookURL string // default notification URL when a call has no notice_url
+	CreatedAt  time.Time
+
 	// NoticeHosts are the hosts, besides WebhookURL's, that a payment
 	// window's notice_url may name (lowercase host or host:port).
 	NoticeHosts []string
-	CreatedAt   time.Time
 }
 
 // PG provider names accepted in channel settings and in the pg parameter.
@@ -35,10 +36,11 @@ type Channel struct {
 	Live        bool
 	Default     bool
 	Credentials ChannelCredentials
+	CreatedAt   time.Time
+
 	// MobileWindow is what a phone gets from the payment window:
 	// MobileWindowStdPay (the default) or MobileWindowRefuse.
 	MobileWindow string
-	CreatedAt    time.Time
 }
 
 // Mobile window settings of a channel. The legacy INILite mobile window posts

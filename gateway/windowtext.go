@@ -41,7 +41,7 @@ func checkWindowText(name, v string, allowSpace bool) error {
 	return nil
 }
 
-// checkParamsText applies checkWindowText to every text parameter.
+// checkText applies checkWindowText to every text parameter.
 func (p *WindowParams) checkText() error {
 	fields := []struct {
 		name, v string

@@ -70,14 +70,15 @@ type App struct {
 	API       *api.Server
 	PG        *inicis.Connector
 	Simulator *inicissim.Simulator // nil with an external simulator or in live mode
+	Metrics   *api.Metrics
+	Jobs      *jobs.Runner // scheduled payments and webhook delivery
+	BaseURL   string       // how browsers reach billkey
+	SimURL    string       // how test channels reach INICIS
+
 	// SimIntrospection serves the built-in simulator's /_sim/ endpoints
 	// (ledger with raw test keys, faults, reset) for the private admin
 	// listener, under SimulatorPrefix; nil without a built-in simulator.
 	SimIntrospection http.Handler
-	Metrics          *api.Metrics
-	Jobs             *jobs.Runner // scheduled payments and webhook delivery
-	BaseURL          string       // how browsers reach billkey
-	SimURL           string       // how test channels reach INICIS
 
 	server *http.Server
 	ln     net.Listener
