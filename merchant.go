@@ -14,6 +14,10 @@ type Merchant struct {
 	APIKey     string // imp_key: public identifier of the REST credentials
 	WebhookURL string // default notification URL when a call has no notice_url
 	CreatedAt  time.Time
+
+	// NoticeHosts are the hosts, besides WebhookURL's, that a payment
+	// window's notice_url may name (lowercase host or host:port).
+	NoticeHosts []string
 }
 
 // PG provider names accepted in channel settings and in the pg parameter.
@@ -33,7 +37,23 @@ type Channel struct {
 	Default     bool
 	Credentials ChannelCredentials
 	CreatedAt   time.Time
+
+	// MobileWindow is what a phone gets from the payment window:
+	// MobileWindowStdPay (the default) or MobileWindowRefuse.
+	MobileWindow string
 }
+
+// Mobile window settings of a channel. The legacy INILite mobile window posts
+// its billing key through the buyer's browser with nothing signed, so a
+// forged post could not be told from a real one: billkey never accepts it.
+const (
+	// MobileWindowStdPay opens INICIS's INIStdPay billing window on phones
+	// too (page redirect), approved server to server like on PC.
+	MobileWindowStdPay = "stdpay"
+	// MobileWindowRefuse refuses payment windows on phones with a clear
+	// message (for a contract that allows INIStdPay on PC only).
+	MobileWindowRefuse = "refuse"
+)
 
 // PGChannel returns what a PG connector needs to talk for this channel.
 func (c *Channel) PGChannel() PGChannel {

@@ -132,12 +132,19 @@ type PaymentFilter struct {
 
 // Event is a webhook-worthy status change, written in the same transaction as
 // the change itself and delivered later by the webhook worker.
+// NoticeURLSep separates several notice URLs in Payment.NoticeURL and
+// Event.NoticeURL. A valid URL never contains it.
+const NoticeURLSep = "\n"
+
 type Event struct {
 	ID          int64
 	MerchantID  int64
 	ImpUID      string
 	MerchantUID string
 	Status      PaymentStatus
-	NoticeURL   string // empty: the merchant's configured URL
-	CreatedAt   time.Time
+	// NoticeURL is where the event goes; empty: the merchant's configured
+	// URL. Several URLs separated by NoticeURLSep (a window's notice_url
+	// array) each get their own event, delivered and signed separately.
+	NoticeURL string
+	CreatedAt time.Time
 }

@@ -85,14 +85,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v) // a deliberately aborted reply (the simulator's dropped replies)
 			}
-			s.Logger.Error("panic", slog.String("path", r.URL.Path), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			s.Logger.Error("panic", slog.String("path", logPath(r.URL.Path)), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 			if !rec.wrote {
 				s.writeError(rec, r, fmt.Errorf("panic: %v", v))
 			}
 		}
 		s.Metrics.observe(route, r.Method, rec.status, time.Since(start))
 		s.Logger.Debug("request", slog.String("method", r.Method), slog.String("route", route),
-			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+			slog.String("path", logPath(r.URL.Path)), slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
 			slog.Int64("merchant_id", merchantID(r)))
 	}()
 

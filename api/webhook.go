@@ -16,6 +16,7 @@ import (
 func (s *Server) webhookRoutes() {
 	s.private.HandleFunc("GET /webhooks", s.handleWebhookSettings)
 	s.private.HandleFunc("PUT /webhooks/url", s.idempotent(s.handleSetWebhookURL))
+	s.private.HandleFunc("PUT /webhooks/notice-hosts", s.idempotent(s.handleSetNoticeHosts))
 	// Not idempotent(): a stored reply would keep the new secret in the
 	// idempotency table.
 	s.private.HandleFunc("POST /webhooks/secret/rotate", s.handleRotateWebhookSecret)
@@ -31,8 +32,11 @@ type webhookSecretView struct {
 }
 
 type webhookSettingsView struct {
-	Secrets []webhookSecretView `json:"secrets"`
-	URL     *string             `json:"url"`
+	// NoticeHosts are the hosts, besides URL's, a payment window's
+	// notice_url may name.
+	NoticeHosts []string            `json:"notice_hosts"`
+	Secrets     []webhookSecretView `json:"secrets"`
+	URL         *string             `json:"url"`
 }
 
 type attemptView struct {
@@ -86,7 +90,7 @@ func (s *Server) handleWebhookSettings(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	v := webhookSettingsView{URL: ns(st.URL), Secrets: []webhookSecretView{}}
+	v := webhookSettingsView{URL: ns(st.URL), Secrets: []webhookSecretView{}, NoticeHosts: append([]string{}, st.NoticeHosts...)}
 	for _, i := range st.Secrets {
 		v.Secrets = append(v.Secrets, webhookSecretView{ID: i.ID, CreatedAt: ts(i.CreatedAt), ExpiresAt: ts(i.ExpiresAt)})
 	}
@@ -101,6 +105,22 @@ func (s *Server) handleSetWebhookURL(w http.ResponseWriter, r *http.Request, p P
 		return
 	}
 	if err := s.Service.SetWebhookURL(r.Context(), merchantID(r), u); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.handleWebhookSettings(w, r)
+}
+
+// handleSetNoticeHosts serves PUT /webhooks/notice-hosts {"hosts": [...]}
+// (a billkey extension): the hosts, besides the webhook URL's, that a
+// payment window's notice_url may name. An empty list clears it.
+func (s *Server) handleSetNoticeHosts(w http.ResponseWriter, r *http.Request, p Params) {
+	hosts, err := p.Strings("hosts")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.Service.SetNoticeHosts(r.Context(), merchantID(r), hosts); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

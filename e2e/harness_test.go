@@ -55,6 +55,10 @@ type harness struct {
 	bodies *syncBuffer
 	client *http.Client
 	sim    *inicissim.Simulator
+	// simAdmin is where the built-in simulator's /_sim/ endpoints are
+	// served: a private listener, as billkey serve's --admin-addr ("" with
+	// an external simulator).
+	simAdmin string
 }
 
 type options struct {
@@ -136,6 +140,17 @@ func start(t *testing.T, dsn string, o options) *harness {
 	}
 	if o.sim != nil {
 		h.sim = o.sim.sim
+	}
+	if app.SimIntrospection != nil {
+		admin := http.NewServeMux()
+		// h.app changes when a test restarts the gateway (restartWithJobs):
+		// serve the current one's simulator.
+		admin.Handle(cli.SimulatorPrefix+"/_sim/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h.app.SimIntrospection.ServeHTTP(w, r)
+		}))
+		srv := httptest.NewServer(admin)
+		t.Cleanup(srv.Close)
+		h.simAdmin = srv.URL + cli.SimulatorPrefix
 	}
 	h.token = h.getToken()
 	return h
@@ -273,7 +288,24 @@ func (h *harness) again(customerUID, merchantUID string, amount int64) (int, env
 	})
 }
 
-func (h *harness) ledger() inicissim.Ledger { return h.sim.Ledger() }
+// ledger is the simulator's ledger: the built-in simulator's is read over
+// HTTP from the private listener (it is not on the public one).
+func (h *harness) ledger() inicissim.Ledger {
+	h.t.Helper()
+	if h.simAdmin == "" {
+		return h.sim.Ledger()
+	}
+	res, err := h.client.Get(h.simAdmin + "/_sim/ledger")
+	if err != nil {
+		h.t.Fatalf("simulator ledger: %v", err)
+	}
+	defer res.Body.Close()
+	var l inicissim.Ledger
+	if err := json.NewDecoder(res.Body).Decode(&l); err != nil || res.StatusCode != http.StatusOK {
+		h.t.Fatalf("simulator ledger: %d %v", res.StatusCode, err)
+	}
+	return l
+}
 
 // approvalsFor returns the ledger's approvals with the order id.
 func (h *harness) approvalsFor(orderID string) []inicissim.Approval {

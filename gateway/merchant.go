@@ -178,6 +178,12 @@ func (s *Service) AddChannel(ctx context.Context, impCode string, ch *billkey.Ch
 	if ch.Live && (ch.Credentials.APIKey == "" || ch.Credentials.APIIV == "") {
 		return billkey.Errorf(billkey.EINVALID, "a live channel needs its INIAPI key and IV")
 	}
+	if ch.MobileWindow == "" {
+		ch.MobileWindow = billkey.MobileWindowStdPay
+	}
+	if err := checkMobileWindow(ch.MobileWindow); err != nil {
+		return err
+	}
 	m, err := s.Store.MerchantByImpCode(ctx, impCode)
 	if err != nil {
 		return err
@@ -192,4 +198,42 @@ func (s *Service) AddChannel(ctx context.Context, impCode string, ch *billkey.Ch
 	ch.MerchantID = m.ID
 	defer s.forgetChannels(m.ID)
 	return s.Store.CreateChannel(ctx, ch)
+}
+
+func checkMobileWindow(mode string) error {
+	if mode != billkey.MobileWindowStdPay && mode != billkey.MobileWindowRefuse {
+		return billkey.Errorf(billkey.EINVALID, "mobile window must be %q or %q, not %q", billkey.MobileWindowStdPay, billkey.MobileWindowRefuse, mode)
+	}
+	return nil
+}
+
+// SetMobileWindow sets what the channel (by MID) of the merchant with the
+// imp code does on phones: billkey.MobileWindowStdPay (the INIStdPay
+// window, verified server to server) or billkey.MobileWindowRefuse.
+func (s *Service) SetMobileWindow(ctx context.Context, impCode, mid, mode string) error {
+	if err := checkMobileWindow(mode); err != nil {
+		return err
+	}
+	m, err := s.Store.MerchantByImpCode(ctx, impCode)
+	if err != nil {
+		return err
+	}
+	chs, err := s.Store.Channels(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	defer s.forgetChannels(m.ID)
+	found := false
+	for _, ch := range chs {
+		if ch.MID == mid {
+			found = true
+			if err := s.Store.SetMobileWindow(ctx, m.ID, ch.ID, mode); err != nil {
+				return err
+			}
+		}
+	}
+	if !found {
+		return billkey.Errorf(billkey.ENOTFOUND, "MID %s에 해당하는 PG 설정이 없습니다.", mid)
+	}
+	return nil
 }

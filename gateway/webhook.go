@@ -255,8 +255,9 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, merchantID int64, ove
 
 // WebhookSettings is a merchant's webhook configuration, without secrets.
 type WebhookSettings struct {
-	URL     string
-	Secrets []sqlstore.WebhookSecretInfo
+	URL         string
+	NoticeHosts []string // besides URL's host, for window notice_urls
+	Secrets     []sqlstore.WebhookSecretInfo
 }
 
 // WebhookSettings returns the merchant's URL and which secrets sign.
@@ -269,7 +270,7 @@ func (s *Service) WebhookSettings(ctx context.Context, merchantID int64) (*Webho
 	if err != nil {
 		return nil, err
 	}
-	return &WebhookSettings{URL: m.WebhookURL, Secrets: infos}, nil
+	return &WebhookSettings{URL: m.WebhookURL, NoticeHosts: m.NoticeHosts, Secrets: infos}, nil
 }
 
 // SetWebhookURL sets the merchant's default notification URL ("" clears it).

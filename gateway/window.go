@@ -26,13 +26,21 @@ import (
 // returns or logs a billing key.
 
 // WindowPG is what the payment window needs from the PG connector: INICIS's
-// two browser window protocols. *inicis.Connector implements it.
+// INIStdPay billing window, whose result billkey verifies server to server
+// (the browser only carries an authToken; the key comes from INICIS's
+// approval, which is checked with the channel's signKey). *inicis.Connector
+// implements it.
+//
+// The legacy INILite mobile window is deliberately not used: it posts the
+// billing key itself through the buyer's browser, and nothing in that post
+// is signed with a secret the browser never holds, so a made-up result
+// (resultcode 00, the MID, the order id, any 40-hex key) could not be told
+// from a real one. Phones get the INIStdPay window too, or a refusal, as
+// the channel's MobileWindow says.
 type WindowPG interface {
 	StdPayForm(ch billkey.PGChannel, req inicis.StdPayRequest) (*inicis.StdPayForm, error)
 	ApproveStdPay(ctx context.Context, ch billkey.PGChannel, r *inicis.StdPayReturn, orderID string) (*billkey.BillingKey, error)
 	NetCancel(ctx context.Context, ch billkey.PGChannel, r *inicis.StdPayReturn) error
-	LiteForm(ch billkey.PGChannel, req inicis.LiteRequest) (*inicis.LiteForm, error)
-	CompleteLite(ch billkey.PGChannel, r *inicis.LiteReturn, orderID string) (*billkey.BillingKey, error)
 }
 
 var _ WindowPG = (*inicis.Connector)(nil)
@@ -42,7 +50,8 @@ var _ WindowPG = (*inicis.Connector)(nil)
 const (
 	// WindowPC is the INIStdPay PC window, acceptmethod BILLAUTH(Card).
 	WindowPC = billkey.ChannelPC
-	// WindowMobile is the legacy INILite mobile billing window.
+	// WindowMobile is a phone: the INIStdPay billing window too (the page
+	// itself goes there in redirect mode), when the channel allows it.
 	WindowMobile = billkey.ChannelMobile
 	// DeliverMessage posts the rsp to the opener page (window.parent) with
 	// postMessage, pinned to the opener's origin.
@@ -51,6 +60,9 @@ const (
 	// imp_uid, merchant_uid and imp_success in the query.
 	DeliverRedirect = "redirect"
 )
+
+// maxNoticeURLs bounds a window's notice_url array.
+const maxNoticeURLs = 5
 
 // DefaultWindowTTL is how long a payment window may stay open.
 const DefaultWindowTTL = 30 * time.Minute
@@ -101,10 +113,13 @@ type WindowParams struct {
 	CustomerID   string // the merchant's own buyer id, stored with the key
 	Buyer        billkey.Buyer
 	MRedirectURL string
-	NoticeURL    string
-	CustomData   *string // JSON text (a string value is kept as is)
-	RequestID    string
-	Language     string // "ko" (default) or "en"
+	// NoticeURLs are the window's notice_url (a string or an array in the
+	// SDK): each must name a host the merchant allowed; each gets the
+	// issuance's webhook event.
+	NoticeURLs []string
+	CustomData *string // JSON text (a string value is kept as is)
+	RequestID  string
+	Language   string // "ko" (default) or "en"
 }
 
 // WindowRequest asks OpenWindow for a payment window.
@@ -120,9 +135,9 @@ type WindowRequest struct {
 }
 
 // WindowForm is the INICIS form a browser must submit to open the window:
-// for WindowPC load ScriptURL and call INIStdPay.pay(formId) (Action is the
-// direct target where one exists, i.e. the simulator); for WindowMobile post
-// Fields to Action.
+// load ScriptURL and call INIStdPay.pay(formId) (Action is the direct target
+// where one exists, i.e. the simulator). Kind is the INICIS protocol
+// (always WindowPC, INIStdPay, whatever the device).
 type WindowForm struct {
 	Kind      string
 	ScriptURL string
@@ -221,6 +236,9 @@ func (s *Service) windowTTL() time.Duration {
 // check validates and normalizes the request parameters. Nothing is
 // written before it passes.
 func (p *WindowParams) check() error {
+	if err := p.checkText(); err != nil {
+		return err
+	}
 	p.PayMethod = strings.TrimSpace(p.PayMethod)
 	if p.PayMethod == "" {
 		p.PayMethod = "card"
@@ -263,8 +281,13 @@ func (p *WindowParams) check() error {
 			return err
 		}
 	}
-	if p.NoticeURL != "" && !IsWebURL(p.NoticeURL) {
-		return rejectf("notice_url은 http(s) URL이어야 합니다.")
+	if len(p.NoticeURLs) > maxNoticeURLs {
+		return rejectf("notice_url은 %d개까지 지정할 수 있습니다.", maxNoticeURLs)
+	}
+	for _, u := range p.NoticeURLs {
+		if !IsWebURL(u) {
+			return rejectf("notice_url은 http(s) URL이어야 합니다.")
+		}
 	}
 	if err := checkText("customer_id", p.CustomerID, maxCustomerUID); err != nil {
 		return err
@@ -329,6 +352,9 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 		return nil, err
 	}
 	code := strings.TrimSpace(in.ImpCode)
+	if err := checkWindowText("imp_code", code, false); err != nil {
+		return nil, err
+	}
 	if code == "" {
 		return nil, rejectf("가맹점 식별코드가 없습니다. IMP.init(\"imp00000000\")을 먼저 호출해주세요.")
 	}
@@ -341,15 +367,18 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	if err := s.checkPrepared(ctx, m.ID, p.MerchantUID, p.Amount, p.Currency); err != nil {
 		return nil, err
 	}
+	if err := checkWindowNoticeURLs(m, p.NoticeURLs); err != nil {
+		return nil, err
+	}
 	ch, err := s.windowChannel(ctx, m.ID, p.ChannelKey, p.PG)
 	if err != nil {
 		return nil, err
 	}
-	if in.Kind == WindowPC && ch.Credentials.SignKey == "" {
-		return nil, rejectf("PG 설정(%s)에 INIStdPay signKey가 없어 PC 결제창을 열 수 없습니다.", ch.MID)
+	if in.Kind == WindowMobile && ch.MobileWindow == billkey.MobileWindowRefuse {
+		return nil, rejectf("PG 설정(%s)은 모바일 결제창을 지원하지 않습니다. PC에서 카드를 등록해주세요. (mobile window disabled for this channel)", ch.MID)
 	}
-	if in.Kind == WindowMobile && ch.Credentials.LiteKey == "" {
-		return nil, rejectf("PG 설정(%s)에 INILite 키가 없어 모바일 결제창을 열 수 없습니다.", ch.MID)
+	if ch.Credentials.SignKey == "" {
+		return nil, rejectf("PG 설정(%s)에 INIStdPay signKey가 없어 결제창을 열 수 없습니다.", ch.MID)
 	}
 
 	if err := s.supersedeWindows(ctx, m.ID, p.MerchantUID); err != nil {
@@ -359,7 +388,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	pay := &billkey.Payment{
 		MerchantID: m.ID, ChannelID: ch.ID, MerchantUID: p.MerchantUID, PayMethod: p.PayMethod, Channel: in.Kind,
 		PGProvider: ch.Provider, PGID: ch.MID, Name: p.Name, Amount: 0, Currency: p.Currency, Buyer: p.Buyer,
-		CustomData: p.CustomData, UserAgent: truncate(in.UserAgent, 256), NoticeURL: p.NoticeURL,
+		CustomData: p.CustomData, UserAgent: cleanUserAgent(in.UserAgent), NoticeURL: strings.Join(p.NoticeURLs, billkey.NoticeURLSep),
 		Status: billkey.StatusReady, CustomerUID: p.CustomerUID, CustomerUIDUsage: billkey.UsageIssue, StartedAt: now,
 	}
 	if err := s.createPayment(ctx, pay); err != nil {
@@ -397,23 +426,14 @@ func (s *Service) windowForm(ch *billkey.Channel, a *sqlstore.WindowAttempt, p *
 		goodName = "정기결제 카드 등록"
 	}
 	goodName = truncateBytes(goodName, 40)
-	if a.Kind == WindowPC {
-		f, err := s.Window.StdPayForm(ch.PGChannel(), inicis.StdPayRequest{
-			OrderID: a.OrderID, Price: p.Amount, GoodName: goodName, Buyer: p.Buyer, ReturnURL: returnURL,
-			CloseURL: closeURL, Language: p.Language,
-		})
-		if err != nil {
-			return nil, err
-		}
-		return &WindowForm{Kind: WindowPC, ScriptURL: f.ScriptURL, Action: f.Action, Fields: f.Fields}, nil
-	}
-	f, err := s.Window.LiteForm(ch.PGChannel(), inicis.LiteRequest{
-		OrderID: a.OrderID, Price: p.Amount, GoodName: goodName, Buyer: inicis.FitBuyer(p.Buyer, inicis.LimitBuyerTel), ReturnURL: returnURL,
+	f, err := s.Window.StdPayForm(ch.PGChannel(), inicis.StdPayRequest{
+		OrderID: a.OrderID, Price: p.Amount, GoodName: goodName, Buyer: p.Buyer, ReturnURL: returnURL,
+		CloseURL: closeURL, Language: p.Language,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &WindowForm{Kind: WindowMobile, Action: f.Action, Fields: f.Fields}, nil
+	return &WindowForm{Kind: WindowPC, ScriptURL: f.ScriptURL, Action: f.Action, Fields: f.Fields}, nil
 }
 
 // truncateBytes shortens s to at most n bytes on a rune boundary.
@@ -472,10 +492,11 @@ func (s *Service) finished(a *sqlstore.WindowAttempt) (*WindowResult, error) {
 }
 
 // CompleteWindow handles INICIS's return post for an attempt token: the
-// STEP 2 post of INIStdPay (PC) or the INILite result (mobile). The first
-// post claims the attempt; a replayed post gets the recorded result and
-// nothing is processed again. On success the key is approved server to
-// server (PC), stored under the attempt's customer_uid, the issuance payment
+// STEP 2 post of INIStdPay (PC and phones alike). The first post claims the
+// attempt; a replayed post gets the recorded result and nothing is
+// processed again. On success the key is approved server to server (the
+// post itself only carries an authToken, which billkey redeems at INICIS's
+// fixed approval URL and checks the signed reply of), stored under the attempt's customer_uid, the issuance payment
 // becomes paid (amount 0) with its webhook event; when storing fails after
 // INICIS approved, the PC approval is net-cancelled. Every other outcome
 // (refusal, cancel, tampering, expiry) fails the attempt and its payment,
@@ -510,6 +531,10 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	}
 	// From here on the attempt is ours: finish it whatever the caller does.
 	ctx = context.WithoutCancel(ctx)
+	if err := checkReturnPost(post); err != nil {
+		// Not INICIS's post: nothing is sent to INICIS for it.
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, "", billkey.ErrorMessage(err)))
+	}
 	ch, err := s.Store.ChannelByID(ctx, a.MerchantID, a.ChannelID)
 	if err == nil {
 		ch, err = s.usable(ch)
@@ -518,15 +543,9 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		s.Logger.Error("payment window: channel unavailable", "imp_uid", a.ImpUID, "error", err)
 		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, billkey.ErrorMessage(err)))
 	}
-	var key *billkey.BillingKey
-	var undo func(context.Context) error
-	var pgErr error
-	switch a.Kind {
-	case WindowPC:
-		key, undo, pgErr = s.approveStdPay(ctx, a, ch, post)
-	default:
-		key, pgErr = s.approveLite(a, ch, post)
-	}
+	// Every attempt, PC or phone, is an INIStdPay window: the key comes
+	// from INICIS's server-to-server approval, never from the browser.
+	key, undo, pgErr := s.approveStdPay(ctx, a, ch, post)
 	if pgErr != nil {
 		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, pgErrorCode(pgErr), billkey.ErrorMessage(pgErr)))
 	}
@@ -537,9 +556,6 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	if err != nil {
 		msg := "빌링키를 저장하지 못했습니다. 다시 시도해주세요. (billing key could not be stored)"
 		switch {
-		case undo == nil:
-			s.Logger.Error("payment window: INILite key issued but not stored; INICIS offers no revocation",
-				"imp_uid", a.ImpUID, "pg_tid", key.PGTID, "error", err)
 		case undo(ctx) != nil:
 			s.Logger.Error("payment window: key not stored and the net cancel failed", "imp_uid", a.ImpUID, "pg_tid", key.PGTID, "error", err)
 		default:
@@ -581,18 +597,6 @@ func (s *Service) approveStdPay(ctx context.Context, a *sqlstore.WindowAttempt, 
 		return nil, nil, err
 	}
 	return key, func(ctx context.Context) error { return s.Window.NetCancel(ctx, ch.PGChannel(), ret) }, nil
-}
-
-// approveLite reads the INILite result post.
-func (s *Service) approveLite(a *sqlstore.WindowAttempt, ch *billkey.Channel, post url.Values) (*billkey.BillingKey, error) {
-	ret, err := inicis.ParseLiteReturn(post)
-	if err != nil {
-		return nil, err
-	}
-	if ret.Cancelled() {
-		return nil, cancelled(ret.ResultCode)
-	}
-	return s.Window.CompleteLite(ch.PGChannel(), ret, a.OrderID)
 }
 
 // cancelled is the buyer's cancel, carrying INICIS's code.
@@ -638,9 +642,6 @@ func (s *Service) CloseWindow(ctx context.Context, token string) (*WindowResult,
 		return s.finished(a)
 	}
 	code := inicis.StdPayUserCancelCode
-	if a.Kind == WindowMobile {
-		code = inicis.LiteUserCancelCode
-	}
 	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{sqlstore.WindowOpen}, code, msgUserCancel)
 	if err != nil {
 		return nil, err

@@ -10,10 +10,12 @@
 //   - Refund: INIAPI v1 POST /api/v1/refund type=Refund or PartialRefund
 //     (price = amount now, confirmPrice = RefundRequest.Remaining).
 //   - Inquire: INIAPI v2 POST /v2/pg/inquiry by oid.
-//   - PC window: INIStdPay with acceptmethod BILLAUTH(Card): StdPayForm,
-//     ParseStdPayReturn, CheckStdPayURLs, ApproveStdPay (authUrl), NetCancel.
-//   - Mobile window: legacy INILite inibill_card.jsp: LiteForm,
-//     ParseLiteReturn, CompleteLite.
+//   - Billing window (billkey uses it on PC and phones): INIStdPay with
+//     acceptmethod BILLAUTH(Card): StdPayForm, ParseStdPayReturn,
+//     CheckStdPayURLs, ApproveStdPay (authUrl), NetCancel.
+//   - Legacy INILite mobile window (inibill_card.jsp): LiteForm,
+//     ParseLiteReturn, CompleteLite. Its result is unverifiable (below);
+//     billkey's gateway does not use it.
 //
 // Every hash follows spec/inicis.md exactly; the tests check each recipe
 // against hand-built concatenations and the spec's computed vectors. All
@@ -114,7 +116,11 @@
 // cardcd, masked cardno), while the newer one's success value and billkey
 // encryption are unknown. The legacy result post carries no signature, so
 // CompleteLite can only check the MID, the order id and the billkey's shape;
-// the post is as trustworthy as the browser that delivered it. Choice: a
+// the post is as trustworthy as the browser that delivered it: anyone can
+// post resultcode 00 with the MID, the order id and a made-up 40-hex key.
+// No INICIS call confirms a billkey without charging it, so billkey's
+// payment window never stores an INILite result; it opens INIStdPay on
+// phones too, whose authToken is redeemed server to server. Choice: a
 // buyer's cancel is resultcode LiteUserCancelCode ("99").
 //
 // # Secrets

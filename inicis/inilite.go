@@ -146,7 +146,10 @@ func (r *LiteReturn) Err() error {
 
 // CompleteLite turns a successful INILite result into a billing key after
 // checking that it is for this channel's MID and for orderID, and that the
-// billkey has INICIS's shape (40 hex characters).
+// billkey has INICIS's shape (40 hex characters). These checks cannot tell
+// a forged post from INICIS's (nothing in it is signed), so a caller must
+// not store its key on the strength of a browser post alone; billkey's
+// payment window does not use it.
 func (c *Connector) CompleteLite(ch billkey.PGChannel, r *LiteReturn, orderID string) (*billkey.BillingKey, error) {
 	if err := r.Err(); err != nil {
 		return nil, err

@@ -155,7 +155,7 @@ func (s *Simulator) CurrentFaults() Faults {
 // match its path (consuming one of their Count).
 func (s *Simulator) faultsFor(r *http.Request) (Faults, error) {
 	var f Faults
-	if v := r.Header.Get(FaultHeader); v != "" {
+	if v := r.Header.Get(FaultHeader); v != "" && !s.cfg.PrivateIntrospection {
 		var err error
 		if f, err = ParseFaultHeader(v); err != nil {
 			return Faults{}, err

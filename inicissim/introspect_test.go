@@ -173,3 +173,48 @@ func TestPrefixAndPublicURL(t *testing.T) {
 		t.Errorf("PublicURL not used:\n%s", js)
 	}
 }
+
+// TestIntrospectionGuards: IntrospectToken makes /_sim/ ask for a bearer
+// token; PrivateIntrospection takes /_sim/ and the fault header off
+// ServeHTTP, leaving them to IntrospectionHandler.
+func TestIntrospectionGuards(t *testing.T) {
+	t.Parallel()
+	get := func(h http.Handler, path string, header ...string) int {
+		req := httptest.NewRequest("GET", path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w.Code
+	}
+	tok := inicissim.New(inicissim.Config{IntrospectToken: "s3cret-token"})
+	if c := get(tok, "/_sim/ledger"); c != http.StatusUnauthorized {
+		t.Errorf("no token: %d", c)
+	}
+	if c := get(tok, "/_sim/ledger", "Authorization", "Bearer wrong"); c != http.StatusUnauthorized {
+		t.Errorf("wrong token: %d", c)
+	}
+	if c := get(tok, "/_sim/ledger", "Authorization", "Bearer s3cret-token"); c != http.StatusOK {
+		t.Errorf("right token: %d", c)
+	}
+	if c := get(tok, "/stdjs/INIStdPay.js"); c != http.StatusOK {
+		t.Errorf("the protocol endpoints need no token: %d", c)
+	}
+
+	priv := inicissim.New(inicissim.Config{PrivateIntrospection: true})
+	for _, p := range []string{"/_sim/ledger", "/_sim/faults"} {
+		if c := get(priv, p); c != http.StatusNotFound {
+			t.Errorf("%s on ServeHTTP: %d", p, c)
+		}
+		if c := get(priv.IntrospectionHandler(), p); c != http.StatusOK {
+			t.Errorf("%s on IntrospectionHandler: %d", p, c)
+		}
+	}
+	if c := get(priv, "/stdjs/INIStdPay.js", inicissim.FaultHeader, "status=503"); c != http.StatusOK {
+		t.Errorf("fault header honoured with PrivateIntrospection: %d", c)
+	}
+	if c := get(priv.IntrospectionHandler(), "/stdjs/INIStdPay.js"); c != http.StatusNotFound {
+		t.Errorf("IntrospectionHandler serves protocol paths: %d", c)
+	}
+}

@@ -2,6 +2,7 @@ package inicissim
 
 import (
 	"context"
+	"crypto/subtle"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -74,6 +75,16 @@ type Config struct {
 	// MaxSkew, when positive, refuses INIAPI timestamps further than this
 	// from Now. INICIS's tolerance is unknown; 0 checks the format only.
 	MaxSkew time.Duration
+	// PrivateIntrospection takes the introspection and fault endpoints
+	// (/_sim/...) and the X-Sim-Fault request header off ServeHTTP: they
+	// reveal raw billing keys and change behaviour, so a simulator mounted
+	// on a public listener serves them only through IntrospectionHandler,
+	// on a private one. The Go API (Ledger, SetFaults, ...) is unaffected.
+	PrivateIntrospection bool
+	// IntrospectToken, when set, makes every /_sim/ request carry
+	// "Authorization: Bearer <token>" (compared in constant time); others
+	// get 401. For a standalone simulator bound beyond loopback.
+	IntrospectToken string
 }
 
 // Simulator is a stateful KG INICIS simulator: an http.Handler speaking
@@ -84,6 +95,7 @@ type Simulator struct {
 	log      *slog.Logger
 	accounts map[string]Account
 	mux      *http.ServeMux
+	intro    *http.ServeMux // /_sim/ routes
 	tpl      *template.Template
 	st       *state
 
@@ -162,36 +174,66 @@ func (s *Simulator) routes() {
 	m.HandleFunc("GET /receipt", s.handleReceipt)
 	m.HandleFunc("GET /{$}", s.handleIndex)
 	// introspection
-	m.HandleFunc("GET /_sim/ledger", s.handleLedger)
-	m.HandleFunc("POST /_sim/reset", s.handleReset)
-	m.HandleFunc("GET /_sim/faults", s.handleGetFaults)
-	m.HandleFunc("POST /_sim/faults", s.handleSetFaults)
-	m.HandleFunc("DELETE /_sim/faults", s.handleClearFaults)
+	in := http.NewServeMux()
+	in.HandleFunc("GET /_sim/ledger", s.handleLedger)
+	in.HandleFunc("POST /_sim/reset", s.handleReset)
+	in.HandleFunc("GET /_sim/faults", s.handleGetFaults)
+	in.HandleFunc("POST /_sim/faults", s.handleSetFaults)
+	in.HandleFunc("DELETE /_sim/faults", s.handleClearFaults)
+	s.intro = in
 	s.mux = m
 }
 
 // ServeHTTP implements http.Handler. Fault injection applies to every path
 // outside /_sim/.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !strings.HasPrefix(r.URL.Path, "/_sim/") {
-		f, err := s.faultsFor(r)
-		if err != nil {
-			http.Error(w, "X-Sim-Fault: "+err.Error(), http.StatusBadRequest)
+	if strings.HasPrefix(r.URL.Path, "/_sim/") {
+		if s.cfg.PrivateIntrospection {
+			http.NotFound(w, r)
 			return
 		}
-		if f.Latency > 0 {
-			s.sleep(f.Latency)
-		}
-		if f.Status != 0 {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "inicissim fault: status", slog.String("path", r.URL.Path), slog.Int("status", f.Status))
-			http.Error(w, http.StatusText(f.Status)+" (simulated fault)", f.Status)
-			return
-		}
-		if f.Drop {
-			r = r.WithContext(context.WithValue(r.Context(), dropKey{}, true))
-		}
+		s.IntrospectionHandler().ServeHTTP(w, r)
+		return
+	}
+	f, err := s.faultsFor(r)
+	if err != nil {
+		http.Error(w, "X-Sim-Fault: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if f.Latency > 0 {
+		s.sleep(f.Latency)
+	}
+	if f.Status != 0 {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "inicissim fault: status", slog.String("path", r.URL.Path), slog.Int("status", f.Status))
+		http.Error(w, http.StatusText(f.Status)+" (simulated fault)", f.Status)
+		return
+	}
+	if f.Drop {
+		r = r.WithContext(context.WithValue(r.Context(), dropKey{}, true))
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// IntrospectionHandler serves only the introspection and fault endpoints
+// (GET /_sim/ledger, POST /_sim/reset, GET/POST/DELETE /_sim/faults),
+// behind IntrospectToken when one is set. Mount it on a private listener
+// when PrivateIntrospection keeps them off ServeHTTP.
+func (s *Simulator) IntrospectionHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/_sim/") {
+			http.NotFound(w, r)
+			return
+		}
+		if t := s.cfg.IntrospectToken; t != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(t)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="inicis-sim"`)
+				http.Error(w, "simulator introspection needs its token", http.StatusUnauthorized)
+				return
+			}
+		}
+		s.intro.ServeHTTP(w, r)
+	})
 }
 
 // Close releases every held reply at once and cuts latency faults short.

@@ -170,7 +170,7 @@ func (b *billkeyTarget) verify(ctx context.Context) (*LedgerCheck, error) {
 		}
 		time.Sleep(time.Second)
 	}
-	ledger, err := fetchLedger(ctx, b.cfg.SimURL)
+	ledger, err := fetchLedger(ctx, b.cfg.SimLedgerURL)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +257,9 @@ func fetchLedger(ctx context.Context, simURL string) (*ledger, error) {
 		return nil, err
 	}
 	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("simulator ledger at %s: HTTP %d (billkey serve's built-in simulator serves it on --admin-addr: use --sim-ledger-url http://ADMIN_ADDR/inicis-sim)", simURL, res.StatusCode)
+	}
 	var l ledger
 	if err := json.NewDecoder(res.Body).Decode(&l); err != nil {
 		return nil, fmt.Errorf("simulator ledger: %w", err)

@@ -37,21 +37,25 @@ import (
 
 // Config configures a run.
 type Config struct {
-	URL        string // billkey's base URL
-	ImpKey     string // REST API key of the merchant to charge with
-	ImpSecret  string
-	SimURL     string // the simulator billkey's test channel uses (default URL+"/inicis-sim")
-	MetricsURL string // billkey's /metrics (default URL+"/metrics"), for memory figures
-	BaselineDB string // database of the bare baseline: an SQLite file or a postgres:// URL
-	Phases     []string
-	Customers  int           // billing keys to spread the charges over
-	Rate       int           // fixed-rate mode: requests per second
-	Step       Step          // step mode when Step.To > 0
-	Duration   time.Duration // per rate
-	P99Bound   time.Duration // step mode: highest rate whose p99 stays under this
-	Soak       time.Duration // when > 0: a memory soak of billkey at half its capacity
-	Amount     int64
-	Out        io.Writer
+	URL       string // billkey's base URL
+	ImpKey    string // REST API key of the merchant to charge with
+	ImpSecret string
+	SimURL    string // the simulator billkey's test channel uses (default URL+"/inicis-sim")
+	// SimLedgerURL is where the simulator's /_sim/ledger is served (default
+	// SimURL); billkey serve's built-in simulator serves it on the admin
+	// listener only: http://ADMIN_ADDR/inicis-sim.
+	SimLedgerURL string
+	MetricsURL   string // billkey's /metrics (default URL+"/metrics"), for memory figures
+	BaselineDB   string // database of the bare baseline: an SQLite file or a postgres:// URL
+	Phases       []string
+	Customers    int           // billing keys to spread the charges over
+	Rate         int           // fixed-rate mode: requests per second
+	Step         Step          // step mode when Step.To > 0
+	Duration     time.Duration // per rate
+	P99Bound     time.Duration // step mode: highest rate whose p99 stays under this
+	Soak         time.Duration // when > 0: a memory soak of billkey at half its capacity
+	Amount       int64
+	Out          io.Writer
 }
 
 // Step is a rate ramp: From, From+By, ... up to To requests per second.
@@ -250,6 +254,10 @@ func (c *Config) defaults() error {
 		c.SimURL = c.URL + "/inicis-sim"
 	}
 	c.SimURL = strings.TrimRight(c.SimURL, "/")
+	if c.SimLedgerURL == "" {
+		c.SimLedgerURL = c.SimURL
+	}
+	c.SimLedgerURL = strings.TrimRight(c.SimLedgerURL, "/")
 	if c.MetricsURL == "" {
 		c.MetricsURL = c.URL + "/metrics"
 	}

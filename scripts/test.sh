@@ -56,6 +56,9 @@ go test -count=1 -v -run 'TestStore' ./sqlstore/ | grep -E '^\s*--- (PASS|FAIL|S
 log "go test ./... (SQLite and PostgreSQL, browser tests in headless Chromium)"
 go test -count=1 -timeout 20m "$@" ./...
 
+log "fuzzing the payment window's parameters briefly (seeds in window/testdata/fuzz replay in go test too)"
+go test -count=1 -run '^$' -fuzz '^FuzzOpenParams$' -fuzztime 10s ./window/
+
 log "benchmarks, briefly (they must keep compiling and working; no timing is asserted)"
 go test -count=1 -run '^$' -bench . -benchtime 20x ./... > "$PG_DIR/bench.txt" || { cat "$PG_DIR/bench.txt"; exit 1; }
 grep -E '^(Benchmark|ok|FAIL)' "$PG_DIR/bench.txt"

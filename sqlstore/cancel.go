@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/billkey/billkey"
@@ -197,6 +198,25 @@ func (s *Store) cancels(ctx context.Context, q queryer, paymentID int64) ([]bill
 
 const insertEventSQL = `INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
 	VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
+
+// insertEvents adds a status change to the webhook outbox: one event per
+// URL when ev.NoticeURL holds several (ev.ID is the first one's).
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, ev *billkey.Event, now time.Time) error {
+	if !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
+		return s.insertEvent(ctx, tx, ev, now)
+	}
+	for i, u := range strings.Split(ev.NoticeURL, billkey.NoticeURLSep) {
+		one := *ev
+		one.NoticeURL = u
+		if err := s.insertEvent(ctx, tx, &one, now); err != nil {
+			return err
+		}
+		if i == 0 {
+			ev.ID, ev.CreatedAt = one.ID, one.CreatedAt
+		}
+	}
+	return nil
+}
 
 // insertEvent adds a status change to the webhook outbox.
 func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev *billkey.Event, now time.Time) error {

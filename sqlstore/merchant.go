@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/billkey/billkey"
@@ -20,9 +21,9 @@ func (s *Store) CreateMerchant(ctx context.Context, m *billkey.Merchant, secretM
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `
-			INSERT INTO merchants (imp_code, name, api_key, secret_mac, webhook_url, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			m.ImpCode, m.Name, m.APIKey, secretMAC, m.WebhookURL, unix(m.CreatedAt)).Scan(&m.ID)
+			INSERT INTO merchants (imp_code, name, api_key, secret_mac, webhook_url, notice_hosts, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			m.ImpCode, m.Name, m.APIKey, secretMAC, m.WebhookURL, strings.Join(m.NoticeHosts, " "), unix(m.CreatedAt)).Scan(&m.ID)
 		if isUniqueViolation(err) {
 			return billkey.Errorf(billkey.EREJECTED, "imp code or REST API key already in use")
 		} else if err != nil {
@@ -38,15 +39,17 @@ func (s *Store) CreateMerchant(ctx context.Context, m *billkey.Merchant, secretM
 	})
 }
 
-const merchantColumns = `id, imp_code, name, api_key, webhook_url, created_at`
+const merchantColumns = `id, imp_code, name, api_key, webhook_url, notice_hosts, created_at`
 
 func scanMerchant(row rowScanner, extra ...any) (*billkey.Merchant, error) {
 	var m billkey.Merchant
 	var created int64
-	dest := append([]any{&m.ID, &m.ImpCode, &m.Name, &m.APIKey, &m.WebhookURL, &created}, extra...)
+	var hosts string
+	dest := append([]any{&m.ID, &m.ImpCode, &m.Name, &m.APIKey, &m.WebhookURL, &hosts, &created}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
+	m.NoticeHosts = strings.Fields(hosts)
 	m.CreatedAt = fromUnix(created)
 	return &m, nil
 }
@@ -102,6 +105,39 @@ func (s *Store) SetWebhookURL(ctx context.Context, merchantID int64, u string) e
 	return nil
 }
 
+// SetNoticeHosts replaces the hosts, besides the webhook URL's, that a
+// payment window's notice_url may name.
+func (s *Store) SetNoticeHosts(ctx context.Context, merchantID int64, hosts []string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE merchants SET notice_hosts = $1 WHERE id = $2`, strings.Join(hosts, " "), merchantID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set notice hosts: %w", err)
+	}
+	return nil
+}
+
+// SetMobileWindow sets what a channel's payment window does on phones
+// (billkey.MobileWindowStdPay or billkey.MobileWindowRefuse).
+func (s *Store) SetMobileWindow(ctx context.Context, merchantID, channelID int64, mode string) error {
+	res, err := s.DB.ExecContext(ctx, `UPDATE channels SET mobile_window = $1 WHERE id = $2 AND merchant_id = $3`, mode, channelID, merchantID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set mobile window: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return notFound("channel not found")
+	}
+	return nil
+}
+
+// HasLiveChannel reports whether any merchant has a live channel.
+func (s *Store) HasLiveChannel(ctx context.Context) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM channels WHERE live = TRUE`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: live channels: %w", err)
+	}
+	return n > 0, nil
+}
+
 // CreateChannel adds a channel to a merchant. If it is the default, the
 // merchant's other channels stop being default.
 func (s *Store) CreateChannel(ctx context.Context, ch *billkey.Channel) error {
@@ -112,6 +148,9 @@ func (s *Store) insertChannel(ctx context.Context, tx *sql.Tx, ch *billkey.Chann
 	if ch.CreatedAt.IsZero() {
 		ch.CreatedAt = s.Now()
 	}
+	if ch.MobileWindow == "" {
+		ch.MobileWindow = billkey.MobileWindowStdPay
+	}
 	if ch.Default {
 		if _, err := tx.ExecContext(ctx, `UPDATE channels SET is_default = FALSE WHERE merchant_id = $1`, ch.MerchantID); err != nil {
 			return fmt.Errorf("sqlstore: reset default channel: %w", err)
@@ -120,9 +159,9 @@ func (s *Store) insertChannel(ctx context.Context, tx *sql.Tx, ch *billkey.Chann
 	// Insert first with an empty blob: the sealed credentials are bound to
 	// the channel id, which the insert assigns.
 	err := tx.QueryRowContext(ctx, `
-		INSERT INTO channels (merchant_id, provider, mid, live, is_default, credentials_cipher, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		ch.MerchantID, ch.Provider, ch.MID, ch.Live, ch.Default, []byte{}, unix(ch.CreatedAt)).Scan(&ch.ID)
+		INSERT INTO channels (merchant_id, provider, mid, live, is_default, credentials_cipher, created_at, mobile_window)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		ch.MerchantID, ch.Provider, ch.MID, ch.Live, ch.Default, []byte{}, unix(ch.CreatedAt), ch.MobileWindow).Scan(&ch.ID)
 	if isUniqueViolation(err) {
 		return billkey.Errorf(billkey.EREJECTED, "channel %s.%s already exists", ch.Provider, ch.MID)
 	} else if err != nil {
@@ -153,7 +192,7 @@ type credentialsJSON struct {
 // credentials decrypted.
 func (s *Store) Channels(ctx context.Context, merchantID int64) ([]*billkey.Channel, error) {
 	rows, err := s.read.QueryContext(ctx, `
-		SELECT id, merchant_id, provider, mid, live, is_default, credentials_cipher, created_at
+		SELECT id, merchant_id, provider, mid, live, is_default, credentials_cipher, created_at, mobile_window
 		FROM channels WHERE merchant_id = $1 ORDER BY is_default DESC, id`, merchantID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: channels: %w", err)
@@ -167,7 +206,7 @@ func (s *Store) Channels(ctx context.Context, merchantID int64) ([]*billkey.Chan
 	for rows.Next() {
 		var r row
 		var created int64
-		if err := rows.Scan(&r.ch.ID, &r.ch.MerchantID, &r.ch.Provider, &r.ch.MID, &r.ch.Live, &r.ch.Default, &r.blob, &created); err != nil {
+		if err := rows.Scan(&r.ch.ID, &r.ch.MerchantID, &r.ch.Provider, &r.ch.MID, &r.ch.Live, &r.ch.Default, &r.blob, &created, &r.ch.MobileWindow); err != nil {
 			return nil, fmt.Errorf("sqlstore: channels: %w", err)
 		}
 		r.ch.CreatedAt = fromUnix(created)

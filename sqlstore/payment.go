@@ -106,7 +106,7 @@ const finishPaymentSQL = `
 // the payment was no longer ready (someone else recorded an outcome first).
 func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
 	p.UpdatedAt = s.Now()
-	if s.Dialect == "postgres" && ev != nil {
+	if s.Dialect == "postgres" && ev != nil && !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
 		return s.finishPaymentPG(ctx, p, ev)
 	}
 	var done bool
@@ -131,7 +131,7 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		}
 		done = true
 		if ev != nil {
-			return s.insertEvent(ctx, tx, ev, p.UpdatedAt)
+			return s.insertEvents(ctx, tx, ev, p.UpdatedAt)
 		}
 		return nil
 	})

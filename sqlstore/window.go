@@ -41,7 +41,7 @@ type WindowAttempt struct {
 	CustomerID  string // IMP.request_pay's customer_id, stored with the key
 	OrderID     string // the INICIS oid / orderid
 
-	Kind         string // "pc" (INIStdPay) or "mobile" (INILite)
+	Kind         string // the device: "pc" or "mobile" (both open INIStdPay; attempts of older versions may be INILite)
 	Delivery     string // "message" (postMessage to the opener) or "redirect" (m_redirect_url)
 	OpenerOrigin string // the merchant page's origin, recorded when the window opened
 	RedirectURL  string // m_redirect_url

@@ -30,7 +30,8 @@
 //     {from:"billkey", action:"opened", data:{request_id, imp_uid,
 //     merchant_uid, close_url}} to window.parent with targetOrigin = that
 //     origin, then opens INICIS's window: INIStdPay.pay(form) with
-//     BILLAUTH(Card) on PC, a form post to INILite on mobile. INICIS's
+//     BILLAUTH(Card) on PC and phones alike (a channel set to refuse phones
+//     refuses them instead). INICIS's
 //     returnUrl is /window/return/{token}, its closeUrl /window/close/{token}.
 //  3. INICIS posts its result to the returnUrl; billkey approves server to
 //     server, stores the key and answers with a page that posts
@@ -64,8 +65,14 @@
 // result page adds Referrer-Policy no-referrer. Data reaches scripts only as
 // JSON in <script type="application/json"> blocks (html/template escaping).
 // The billing key never appears in any page, script, message or URL billkey
-// produces. On mobile, INICIS's legacy INILite window itself posts the key
-// through the buyer's browser to the returnUrl (its documented protocol,
-// unsigned); billkey checks MID, order id and the key's shape, never echoes
-// it, and the PC window (INIStdPay) never exposes it to the browser.
+// produces, nor in INICIS's: the browser only carries INIStdPay's authToken,
+// which billkey redeems server to server, so a forged return post stores
+// nothing. (INICIS's legacy INILite mobile window posts the key itself
+// through the browser, unsigned; billkey does not use it.)
+//
+// Every text parameter is checked byte by byte (valid UTF-8, no control
+// characters) before anything is written; a refused redirect-mode request
+// goes to m_redirect_url only for a known merchant and an http(s) URL; error
+// pages are never framable; a window notice_url must name a host the
+// merchant allowed; request logs show attempt tokens as {token}.
 package window

@@ -2,6 +2,7 @@ package window_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,7 +91,7 @@ func FuzzDecodeParams(f *testing.F) {
 		if p.Amount < 0 {
 			t.Fatalf("negative amount accepted: %q", raw)
 		}
-		for _, s := range []string{p.PG, p.MerchantUID, p.Name, p.CustomerUID, p.Buyer.Name, p.Buyer.Tel, p.NoticeURL, p.RequestID} {
+		for _, s := range []string{p.PG, p.MerchantUID, p.Name, p.CustomerUID, p.Buyer.Name, p.Buyer.Tel, strings.Join(p.NoticeURLs, " "), p.RequestID} {
 			if !utf8.ValidString(s) {
 				t.Fatalf("invalid UTF-8 accepted: %q", raw)
 			}
@@ -117,6 +118,59 @@ func FuzzParseOrigin(f *testing.F) {
 		}
 		if strings.ContainsAny(o[strings.Index(o, "//")+2:], " ;,'\"\t\r\n*/?#@\\") {
 			t.Fatalf("%q → unsafe host %q", s, o)
+		}
+	})
+}
+
+// FuzzOpenParams posts arbitrary IMP.request_pay parameters (and
+// User-Agent) to /window/open over HTTP: billkey never answers 5xx, and
+// whatever it accepts and stores is text the databases hold: valid UTF-8
+// without control characters. The seeds in testdata/fuzz/FuzzOpenParams
+// replay on every plain go test.
+func FuzzOpenParams(f *testing.F) {
+	for _, seed := range []struct{ params, ua string }{
+		{`{"pg":"html5_inicis","customer_uid":"c","merchant_uid":"m1","buyer_email":"a@b.example","buyer_tel":"010","name":"월간"}`, "Mozilla/5.0"},
+		{`{"customer_uid":"c","buyer_email":"a@b.example","buyer_tel":"010","name":"a\u0000b"}`, ""},
+		{`{"customer_uid":"c","buyer_email":"a@b.example","buyer_tel":"010","buyer_name":"\ud800"}`, "\xff"},
+	} {
+		f.Add(seed.params, seed.ua)
+	}
+	e := newEnv(f, dbtest.DSN(f, "sqlite"), nil)
+	f.Fuzz(func(t *testing.T, params, ua string) {
+		e.t = t
+		form := openForm(e.merchant.ImpCode, nil, "pc", "message")
+		form.Set("params", params)
+		req, _ := http.NewRequest(http.MethodPost, e.app.BaseURL+"/window/open", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", merchantOrigin)
+		if !strings.ContainsFunc(ua, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+			req.Header.Set("User-Agent", ua) // what Go's client can send
+		}
+		status, page, _ := e.do(req)
+		if status >= 500 {
+			t.Fatalf("status %d for %q\n%s", status, params, page)
+		}
+		if !strings.Contains(page, "SendPayForm_id") {
+			return // refused: the failure rsp reached the page
+		}
+		imp := pageData(t, page)["message"]
+		var opened message
+		if err := json.Unmarshal([]byte(imp), &opened); err != nil {
+			t.Fatalf("opened message %q: %v", imp, err)
+		}
+		p, err := e.store.PaymentByImpUID(context.Background(), e.merchant.ID, opened.Data["imp_uid"].(string))
+		if err != nil {
+			t.Fatalf("accepted but not stored: %v", err)
+		}
+		for name, s := range map[string]string{"merchant_uid": p.MerchantUID, "name": p.Name, "customer_uid": p.CustomerUID,
+			"buyer_name": p.Buyer.Name, "buyer_email": p.Buyer.Email, "buyer_tel": p.Buyer.Tel, "buyer_addr": p.Buyer.Addr,
+			"buyer_postcode": p.Buyer.Postcode, "user_agent": p.UserAgent, "notice_url": p.NoticeURL} {
+			if gateway.BadText(s, name == "notice_url") != "" {
+				t.Fatalf("%s stored as %q from %q", name, s, params)
+			}
+		}
+		if p.CustomData != nil && gateway.BadText(*p.CustomData, true) != "" {
+			t.Fatalf("custom_data stored as %q", *p.CustomData)
 		}
 	})
 }

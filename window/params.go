@@ -75,11 +75,11 @@ func decodeParams(raw []byte) (gateway.WindowParams, error) {
 		}
 	}
 	if v, ok := m["notice_url"]; ok && !isNull(v) {
-		u, err := firstURL(v)
+		u, err := noticeURLs(v)
 		if err != nil {
 			errs = append(errs, "notice_url")
 		}
-		p.NoticeURL = u
+		p.NoticeURLs = u
 	}
 	if v, ok := m["amount"]; ok && !isNull(v) {
 		a, err := amountOf(v)
@@ -159,23 +159,27 @@ func customData(v json.RawMessage) (string, error) {
 	return buf.String(), nil
 }
 
-// firstURL reads notice_url: a string, or an array whose first string is
-// used (billkey delivers to one URL per payment).
-func firstURL(v json.RawMessage) (string, error) {
+// noticeURLs reads notice_url: a string, or an array of strings (the SDK
+// allows both); blank entries are dropped, every other one is used.
+func noticeURLs(v json.RawMessage) ([]string, error) {
 	var s string
 	if err := json.Unmarshal(v, &s); err == nil {
-		return strings.TrimSpace(s), nil
+		if s = strings.TrimSpace(s); s == "" {
+			return nil, nil
+		}
+		return []string{s}, nil
 	}
 	var list []string
 	if err := json.Unmarshal(v, &list); err != nil {
-		return "", err
+		return nil, err
 	}
+	var out []string
 	for _, u := range list {
 		if u = strings.TrimSpace(u); u != "" {
-			return u, nil
+			out = append(out, u)
 		}
 	}
-	return "", nil
+	return out, nil
 }
 
 // parseOrigin returns the serialized origin (scheme://host[:port]) of an

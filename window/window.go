@@ -178,10 +178,27 @@ func (h *Handler) handleOpen(w http.ResponseWriter, r *http.Request) {
 		if billkey.ErrorCode(err) == billkey.EINTERNAL {
 			h.log.Error("payment window: open failed", "error", err)
 		}
-		h.deliver(w, r, delivery, origin, params.MRedirectURL, gateway.NewFailureRsp(params, err))
+		redirect := params.MRedirectURL
+		if delivery == gateway.DeliverRedirect && !h.knownMerchant(r, f.Get("imp_code")) {
+			// No open redirect: only a known merchant's page may be sent
+			// the browser; anyone else gets billkey's error page.
+			redirect = ""
+		}
+		h.deliver(w, r, delivery, origin, redirect, gateway.NewFailureRsp(params, err))
 		return
 	}
 	h.renderOpen(w, opened)
+}
+
+// knownMerchant reports whether impCode names a merchant (the failure
+// redirect to m_redirect_url is only for them).
+func (h *Handler) knownMerchant(r *http.Request, impCode string) bool {
+	impCode = strings.TrimSpace(impCode)
+	if impCode == "" || gateway.BadText(impCode, false) != "" || len(impCode) > 40 {
+		return false
+	}
+	_, err := h.cfg.Service.Store.MerchantByImpCode(r.Context(), impCode)
+	return err == nil
 }
 
 // handleReturn serves POST /window/return/{token}: INICIS's result post.
@@ -381,7 +398,9 @@ func (h *Handler) page(w http.ResponseWriter, status int, ok bool, title, msg st
 	hd := w.Header()
 	setPageHeaders(hd)
 	hd.Set("Referrer-Policy", "no-referrer")
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; base-uri 'none'; form-action 'none'")
+	// Never framed: these pages carry no opener and must not be overlaid.
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+	hd.Set("X-Frame-Options", "DENY")
 	h.render(w, status, "message.html", map[string]any{"Nonce": nonce, "OK": ok, "Title": title, "Message": msg})
 }
 

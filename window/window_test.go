@@ -1,18 +1,23 @@
 package window_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/inicissim"
+	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -167,13 +172,14 @@ func TestWindowOutcomes(t *testing.T) {
 		p := issueParams("cust-mcancel")
 		p["m_redirect_url"] = "https://shop.example/done?x=1"
 		w := e.openWindow(openForm(e.merchant.ImpCode, p, "mobile", "redirect"))
+		// Phones get the INIStdPay window too: its cancel loads closeUrl.
 		_, page, _ := e.post(w.cancel, url.Values{"sid": {w.sid}}, "")
-		to, post := formIn(t, page, reReturn)
-		status, _, hdr := e.post(to, post, "")
+		closeURL := strings.Split(strings.Split(page, `id="link" href="`)[1], `"`)[0]
+		status, _, hdr := e.get(strings.ReplaceAll(closeURL, "&amp;", "&"))
 		loc, _ := url.Parse(hdr.Get("Location"))
 		q := loc.Query()
 		if status != 303 || loc.Host != "shop.example" || q.Get("x") != "1" || q.Get("imp_success") != "false" ||
-			q.Get("error_code") != "99" || !strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Get("merchant_uid") != "order_cust-mcancel" {
+			q.Get("error_code") != "V801" || !strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Get("merchant_uid") != "order_cust-mcancel" {
 			t.Fatalf("redirect %d %s", status, loc)
 		}
 	})
@@ -268,45 +274,161 @@ func TestWindowChannelChoice(t *testing.T) {
 	}
 }
 
-// TestWindowMobileRedirect runs the INILite flow ending at m_redirect_url.
+// TestWindowMobileRedirect runs the phone flow on both databases: the page
+// itself goes to INICIS's INIStdPay window (not the legacy INILite one, whose
+// unsigned result billkey refuses to trust), the return post is approved
+// server to server and the browser ends at m_redirect_url.
 func TestWindowMobileRedirect(t *testing.T) {
-	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
-	p := issueParams("cust-mobile")
-	p["m_redirect_url"] = "https://shop.example/complete"
-	status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
-	if status != 200 || !strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
-		t.Fatalf("open: %d %v\n%s", status, hdr, page)
-	}
-	if d := pageData(t, page); d["message"] != "" {
-		t.Errorf("redirect mode posts no message: %v", d)
-	}
-	action, fields := formIn(t, page, reOpenAct)
-	if !strings.HasSuffix(action, "/inibill/inibill_card.jsp") || fields.Get("orderid") == "" {
-		t.Fatalf("INILite form %s %v", action, fields)
-	}
-	_, win, _ := e.post(action, fields, "")
-	w := &inicisWindow{}
-	w.action, _ = formIn(t, win, reCardAct)
-	w.sid = reSID.FindStringSubmatch(win)[1]
-	to, post := e.pay(w, "4242-4242-4242-4242")
-	status, _, hdr = e.post(to, post, "")
-	loc, err := url.Parse(hdr.Get("Location"))
-	if err != nil || status != 303 {
-		t.Fatalf("return: %d %v", status, hdr)
-	}
-	q := loc.Query()
-	if loc.Path != "/complete" || q.Get("imp_success") != "true" || q.Get("merchant_uid") != "order_cust-mobile" ||
-		!strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Has("error_msg") || hdr.Get("Referrer-Policy") != "no-referrer" {
-		t.Fatalf("redirect %s", loc)
-	}
-	pay, err := e.store.PaymentByImpUID(context.Background(), e.merchant.ID, q.Get("imp_uid"))
-	if err != nil || pay.Channel != "mobile" || pay.Status != billkey.StatusPaid || pay.CustomerUIDUsage != billkey.UsageIssue {
-		t.Fatalf("payment %+v %v", pay, err)
-	}
-	key := e.app.Simulator.Ledger().Keys[0].BillKey
-	if strings.Contains(hdr.Get("Location"), key) {
-		t.Fatal("billing key in the redirect")
-	}
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		p := issueParams("cust-mobile")
+		p["m_redirect_url"] = "https://shop.example/complete"
+		status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+		if status != 200 || !strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Fatalf("open: %d %v\n%s", status, hdr, page)
+		}
+		if d := pageData(t, page); d["message"] != "" || d["kind"] != "pc" {
+			t.Errorf("redirect mode posts no message and opens the INIStdPay window: %v", d)
+		}
+		w := e.openWindow(openForm(e.merchant.ImpCode, p, "mobile", "redirect"))
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		if post.Has("billkey") || post.Has("CARD_BillKey") || post.Get("authToken") == "" {
+			t.Fatalf("the return post carries a key or no authToken: %v", post)
+		}
+		status, _, hdr = e.post(to, post, "")
+		loc, err := url.Parse(hdr.Get("Location"))
+		if err != nil || status != 303 {
+			t.Fatalf("return: %d %v", status, hdr)
+		}
+		q := loc.Query()
+		if loc.Path != "/complete" || q.Get("imp_success") != "true" || q.Get("merchant_uid") != "order_cust-mobile" ||
+			!strings.HasPrefix(q.Get("imp_uid"), "imp_") || q.Has("error_msg") || hdr.Get("Referrer-Policy") != "no-referrer" {
+			t.Fatalf("redirect %s", loc)
+		}
+		pay, err := e.store.PaymentByImpUID(context.Background(), e.merchant.ID, q.Get("imp_uid"))
+		if err != nil || pay.Channel != "mobile" || pay.Status != billkey.StatusPaid || pay.CustomerUIDUsage != billkey.UsageIssue {
+			t.Fatalf("payment %+v %v", pay, err)
+		}
+		led := e.app.Simulator.Ledger()
+		if len(led.Keys) != 1 || led.Keys[0].Source != "stdpay" {
+			t.Fatalf("ledger keys %+v", led.Keys)
+		}
+		for _, s := range e.seen {
+			if strings.Contains(s, led.Keys[0].BillKey) {
+				t.Fatalf("billing key in something the browser got:\n%s", s)
+			}
+		}
+	})
+}
+
+// TestWindowForgedMobileResult is the forged-issuance attack on both
+// databases: someone opens a phone window with the merchant's public imp
+// code and a victim's customer_uid, then posts a made-up result to the
+// return URL instead of going through INICIS. Neither a legacy INILite
+// result (resultcode 00, the MID, the order id, a 40-hex key) nor an
+// INIStdPay-shaped one (resultCode 0000 and an invented authToken) may store
+// a key, replace the victim's, or mark the issuance paid.
+func TestWindowForgedMobileResult(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		// The victim's real key, issued through the window.
+		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("victim"), "pc", "message"))
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		if _, page, _ := e.post(to, post, ""); !strings.Contains(page, `\"success\":true`) {
+			t.Fatalf("victim's issuance failed:\n%s", page)
+		}
+		before, err := e.app.Service.Customer(ctx, e.merchant.ID, "victim")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := e.app.SimURL
+		forgeries := map[string]func(orderID string) url.Values{
+			"legacy INILite result": func(orderID string) url.Values {
+				return url.Values{"resultcode": {"00"}, "resultmsg": {"[신용카드|본인인증이 성공하였습니다.]"}, "mid": {"INIBillTst"},
+					"orderid": {orderID}, "tid": {"INIpayBillINIBillTst20260101000000000001"},
+					"billkey": {strings.Repeat("ab", 20)}, "cardcd": {"41"}, "cardno": {"424242******4242"}}
+			},
+			"INIStdPay result with an invented authToken": func(orderID string) url.Values {
+				return url.Values{"resultCode": {"0000"}, "resultMsg": {"성공"}, "mid": {"INIBillTst"}, "orderNumber": {orderID},
+					"authToken": {strings.Repeat("A", 64)}, "idc_name": {"stg"}, "authUrl": {sim + "/api/payAuth"},
+					"netCancelUrl": {sim + "/api/netCancel"}, "charset": {"UTF-8"}}
+			},
+		}
+		i := 0
+		for name, forge := range forgeries {
+			i++
+			t.Run(name, func(t *testing.T) {
+				p := issueParams("victim")
+				p["merchant_uid"] = "forged_" + string(rune('0'+i))
+				p["m_redirect_url"] = "https://attacker.example/done"
+				status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+				if status != 200 {
+					t.Fatalf("open: %d %s\n%s", status, hdr.Get("Location"), page)
+				}
+				_, fields := formIn(t, page, reOpenAct)
+				orderID := fields.Get("oid")
+				returnURL := fields.Get("returnUrl")
+				if orderID == "" || !strings.HasPrefix(returnURL, e.app.BaseURL+"/window/return/") {
+					t.Fatalf("open form %v", fields)
+				}
+				status, _, hdr = e.post(returnURL, forge(orderID), "")
+				loc, _ := url.Parse(hdr.Get("Location"))
+				if status != 303 || loc.Query().Get("imp_success") != "false" {
+					t.Fatalf("forged post: %d %s", status, loc)
+				}
+				pay, err := e.store.PaymentByImpUID(ctx, e.merchant.ID, orderID)
+				if err != nil || pay.Status != billkey.StatusFailed || !pay.PaidAt.IsZero() {
+					t.Fatalf("issuance after a forged post: %+v %v", pay, err)
+				}
+				after, err := e.app.Service.Customer(ctx, e.merchant.ID, "victim")
+				if err != nil || !bytes.Equal(after.KeyCiphertext, before.KeyCiphertext) || after.CardNumber != before.CardNumber || !after.Updated.Equal(before.Updated) {
+					t.Fatalf("the victim's key changed: %+v -> %+v (%v)", before, after, err)
+				}
+				if n := len(e.app.Simulator.Ledger().Keys); n != 1 {
+					t.Fatalf("%d keys at INICIS, want the victim's only", n)
+				}
+				evs, err := e.store.Events(ctx, e.merchant.ID, 0, 100)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range evs {
+					if ev.ImpUID == orderID {
+						t.Fatalf("webhook event for a forged issuance: %+v", ev)
+					}
+				}
+			})
+		}
+	})
+}
+
+// TestWindowMobileRefused: a channel set to refuse phones
+// (billkey channel mobile-window ... refuse) answers a phone window with a
+// clear failure and writes nothing; PC windows still open.
+func TestWindowMobileRefused(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		if err := e.app.Service.SetMobileWindow(ctx, e.merchant.ImpCode, gateway.TestMID, billkey.MobileWindowRefuse); err != nil {
+			t.Fatal(err)
+		}
+		p := issueParams("cust-phone")
+		p["m_redirect_url"] = "https://shop.example/complete"
+		status, _, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+		loc, _ := url.Parse(hdr.Get("Location"))
+		if status != 303 || loc.Query().Get("imp_success") != "false" || !strings.Contains(loc.Query().Get("error_msg"), "모바일 결제창을 지원하지 않습니다") ||
+			loc.Query().Get("imp_uid") != "" {
+			t.Fatalf("phone window on a refusing channel: %d %s", status, loc)
+		}
+		if ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_cust-phone"}); err != nil || len(ps) != 0 {
+			t.Fatalf("a refused window wrote a payment: %v %v", ps, err)
+		}
+		w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-desk"), "pc", "message"))
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		if _, page, _ := e.post(to, post, ""); !strings.Contains(page, `\"success\":true`) {
+			t.Fatalf("PC issuance on a refusing channel failed:\n%s", page)
+		}
+	})
 }
 
 // TestWindowBadInput: bad requests get a failure rsp delivered the usual
@@ -546,4 +668,253 @@ func TestDemoGuards(t *testing.T) {
 	if status, page, _ := e.do(req); status != 400 || !strings.Contains(page, "확인할 수 없습니다") {
 		t.Errorf("subscribe with a foreign issuance: %d", status)
 	}
+}
+
+// TestWindowNoticeURLAllowList: a window's notice_url (chosen by whoever
+// opens the window) must name a host the merchant controls: its webhook
+// URL's host, or one it allowed with PUT /webhooks/notice-hosts. Others are
+// refused at open, writing nothing; an array is accepted when every entry
+// passes, and each entry gets the signed event.
+func TestWindowNoticeURLAllowList(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		tok := e.token()
+		open := func(uid string, notice any) (map[string]any, *inicisWindow) {
+			t.Helper()
+			p := issueParams(uid)
+			p["notice_url"] = notice
+			status, page, _ := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "pc", "message"), merchantOrigin)
+			if status == 200 && strings.Contains(page, "SendPayForm_id") {
+				return nil, e.openWindow(openForm(e.merchant.ImpCode, p, "pc", "message"))
+			}
+			m, _ := doneMessage(t, page)
+			return m.Data, nil
+		}
+		refused := func(uid string, notice any) {
+			t.Helper()
+			rsp, w := open(uid, notice)
+			if w != nil {
+				t.Fatalf("notice_url %v accepted", notice)
+			}
+			if rsp["success"] != false || rsp["imp_uid"] != nil || !strings.Contains(rsp["error_msg"].(string), "notice_url(") ||
+				!strings.Contains(rsp["error_msg"].(string), "/webhooks/notice-hosts") {
+				t.Fatalf("rsp %v", rsp)
+			}
+			if ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_" + uid}); err != nil || len(ps) != 0 {
+				t.Fatalf("refused window wrote %v %v", ps, err)
+			}
+		}
+		// No webhook URL, no allow-list: nothing is allowed.
+		refused("n-1", "https://attacker.example/hook")
+		// The webhook URL's host is allowed, on any path and port...
+		if env := e.api("PUT", "/webhooks/url", map[string]any{"url": "https://shop.example/hooks"}, tok); env["code"] != float64(0) {
+			t.Fatalf("PUT /webhooks/url: %v", env)
+		}
+		refused("n-2", "https://attacker.example/hook")
+		refused("n-3", "https://shop.example.attacker.example/hook")
+		refused("n-4", []string{"https://shop.example/a", "https://attacker.example/b"})
+		// ...and so are the hosts the merchant lists.
+		env := e.api("PUT", "/webhooks/notice-hosts", map[string]any{"hosts": []string{"Hooks.Partner.example", "*.shop-cdn.example"}}, tok)
+		r, _ := env["response"].(map[string]any)
+		if env["code"] != float64(0) || r == nil || len(r["notice_hosts"].([]any)) != 2 || r["notice_hosts"].([]any)[0] != "hooks.partner.example" {
+			t.Fatalf("PUT /webhooks/notice-hosts: %v", env)
+		}
+		if env := e.api("PUT", "/webhooks/notice-hosts", map[string]any{"hosts": []string{"https://x.example/path"}}, tok); env["code"] != float64(1) {
+			t.Fatalf("a URL as a host was accepted: %v", env)
+		}
+		refused("n-5", "https://shop-cdn.example/hook") // "*.d" is subdomains only
+		_, w := open("n-6", []string{"https://shop.example:8443/a", "https://hooks.partner.example/b", "https://x.shop-cdn.example/c"})
+		if w == nil {
+			t.Fatal("allowed notice_urls refused")
+		}
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		_, page, _ := e.post(to, post, "")
+		m, _ := doneMessage(t, page)
+		if m.Data["success"] != true {
+			t.Fatalf("rsp %v", m.Data)
+		}
+		evs, err := e.store.Events(ctx, e.merchant.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, ev := range evs {
+			if ev.ImpUID == m.Data["imp_uid"] {
+				got = append(got, ev.NoticeURL)
+			}
+		}
+		want := "https://shop.example:8443/a https://hooks.partner.example/b https://x.shop-cdn.example/c"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("events to %q, want %q", got, want)
+		}
+	})
+}
+
+// TestWindowNoOpenRedirect: a refused redirect-mode open sends the browser
+// to m_redirect_url only for a known merchant and an http(s) URL; otherwise
+// billkey's own error page, never framable.
+func TestWindowNoOpenRedirect(t *testing.T) {
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
+	p := issueParams("cust-r")
+	p["m_redirect_url"] = "https://evil.example/phish"
+	status, page, hdr := e.post(e.app.BaseURL+"/window/open", openForm("imp99999999", p, "mobile", "redirect"), merchantOrigin)
+	if status == http.StatusSeeOther || hdr.Get("Location") != "" {
+		t.Fatalf("unknown imp code redirected to %s", hdr.Get("Location"))
+	}
+	if status != http.StatusBadRequest || !strings.Contains(page, "가맹점 식별코드(imp99999999)") ||
+		!strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") || hdr.Get("X-Frame-Options") != "DENY" {
+		t.Fatalf("error page %d %v\n%s", status, hdr, page)
+	}
+	for _, bad := range []string{"javascript:alert(1)", "data:text/html,x", "//evil.example/x", "ftp://evil.example/x"} {
+		p["m_redirect_url"] = bad
+		status, _, hdr := e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+		if loc := hdr.Get("Location"); status == http.StatusSeeOther || loc != "" {
+			t.Fatalf("m_redirect_url %q redirected to %q", bad, loc)
+		}
+	}
+	// A known merchant's refused request still goes back to its page.
+	p["m_redirect_url"] = "https://shop.example/done"
+	p["amount"] = -1
+	status, _, hdr = e.post(e.app.BaseURL+"/window/open", openForm(e.merchant.ImpCode, p, "mobile", "redirect"), merchantOrigin)
+	if loc, _ := url.Parse(hdr.Get("Location")); status != http.StatusSeeOther || loc.Host != "shop.example" || loc.Query().Get("imp_success") != "false" {
+		t.Fatalf("known merchant: %d %s", status, hdr.Get("Location"))
+	}
+	// Unknown attempt tokens get the error page too.
+	status, _, hdr = e.get(e.app.BaseURL + "/window/close/" + strings.Repeat("A", 43))
+	if status != http.StatusNotFound || !strings.Contains(hdr.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+		t.Fatalf("unknown token: %d %v", status, hdr)
+	}
+}
+
+// TestWindowByteLevelInput, on both databases: invalid UTF-8, control
+// characters and lone surrogates in window parameters (or in INICIS's return
+// post) are refused with a clear message in the rsp; nothing is written and
+// nothing reaches INICIS. A User-Agent with such bytes is cleaned, not fatal.
+func TestWindowByteLevelInput(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		ctx := context.Background()
+		refused := func(t *testing.T, form url.Values, want string) {
+			t.Helper()
+			status, page, _ := e.post(e.app.BaseURL+"/window/open", form, merchantOrigin)
+			if status >= 500 {
+				t.Fatalf("status %d\n%s", status, page)
+			}
+			m, _ := doneMessage(t, page)
+			msg, _ := m.Data["error_msg"].(string)
+			if m.Data["success"] != false || m.Data["imp_uid"] != nil || !strings.Contains(msg, want) {
+				t.Fatalf("rsp %v", m.Data)
+			}
+		}
+		rawParams := func(json string) url.Values {
+			f := openForm(e.merchant.ImpCode, issueParams("x"), "pc", "message")
+			f.Set("params", json)
+			return f
+		}
+		base := `"pg":"html5_inicis","customer_uid":"cust-b","merchant_uid":"order-b","buyer_email":"a@b.example","buyer_tel":"010"`
+		cases := map[string]struct {
+			form url.Values
+			want string
+		}{
+			"invalid UTF-8 in params": {rawParams(`{` + base + `,"name":"utf` + "\xff\xfe" + `"}`), "UTF-8"},
+			"NUL in name":             {rawParams(`{` + base + `,"name":"a\u0000b"}`), "name 파라미터에 허용되지 않는 문자"},
+			"newline in buyer_name":   {rawParams(`{` + base + `,"buyer_name":"홍\n길동"}`), "buyer_name 파라미터"},
+			"lone surrogate":          {rawParams(`{` + base + `,"buyer_addr":"\ud800"}`), "buyer_addr 파라미터"},
+			"C1 control in custom":    {rawParams(`{` + base + `,"custom_data":"a\u0085b"}`), "custom_data 파라미터"},
+			"escape in merchant_uid":  {rawParams(`{"pg":"html5_inicis","customer_uid":"cust-b","merchant_uid":"o\u001b[31m","buyer_email":"a@b.example","buyer_tel":"010"}`), "merchant_uid"},
+			"invalid UTF-8 imp_code":  {func() url.Values { f := rawParams(`{` + base + `}`); f.Set("imp_code", "imp\xff"); return f }(), "imp_code 파라미터"},
+			"control in notice_url":   {rawParams(`{` + base + `,"notice_url":["https://shop.example/a\u0007"]}`), "notice_url"},
+			"control in customer_uid": {rawParams(`{"pg":"html5_inicis","customer_uid":"c\u0001","merchant_uid":"order-b","buyer_email":"a@b.example","buyer_tel":"010"}`), "customer_uid"},
+			"DEL in m_redirect_url":   {rawParams(`{` + base + `,"m_redirect_url":"https://shop.example/\u007f"}`), "m_redirect_url"},
+		}
+		for name, c := range cases {
+			t.Run(name, func(t *testing.T) { refused(t, c.form, c.want) })
+		}
+		if ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order-b", "o\x1b[31m"}); err != nil || len(ps) != 0 {
+			t.Fatalf("refused windows wrote %v %v", ps, err)
+		}
+		// custom_data free text may hold line breaks.
+		p := issueParams("cust-ok")
+		p["custom_data"] = "줄1\n줄2"
+		w := e.openWindow(openForm(e.merchant.ImpCode, p, "pc", "message"))
+		// A return post with bytes INICIS never sends is not approved.
+		to, post := e.pay(w, "4242-4242-4242-4242")
+		bad := url.Values{}
+		for k, v := range post {
+			bad[k] = v
+		}
+		bad.Set("resultMsg", "ok\x00")
+		_, page, _ := e.post(to, bad, "")
+		m, _ := doneMessage(t, page)
+		if m.Data["success"] != false || !strings.Contains(m.Data["error_msg"].(string), "허용되지 않는 문자") {
+			t.Fatalf("rsp %v", m.Data)
+		}
+		if led := e.app.Simulator.Ledger(); len(led.Keys) != 0 {
+			t.Fatalf("INICIS approved a post with control bytes: %+v", led.Keys)
+		}
+		if _, err := e.app.Service.Customer(ctx, e.merchant.ID, "cust-ok"); err == nil {
+			t.Fatal("a key was stored")
+		}
+		// A broken User-Agent is cleaned and stored as valid UTF-8.
+		form := openForm(e.merchant.ImpCode, issueParams("cust-ua"), "pc", "message")
+		req, _ := http.NewRequest(http.MethodPost, e.app.BaseURL+"/window/open", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", merchantOrigin)
+		req.Header.Set("User-Agent", "Mozilla/5.0 \xff\xfe"+strings.Repeat("가", 100))
+		if status, page, _ := e.do(req); status != 200 || !strings.Contains(page, "SendPayForm_id") {
+			t.Fatalf("open with a broken User-Agent: %d\n%s", status, page)
+		}
+		ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_cust-ua"})
+		if err != nil || len(ps) != 1 || !utf8.ValidString(ps[0].UserAgent) || !strings.HasPrefix(ps[0].UserAgent, "Mozilla/5.0 가") || len(ps[0].UserAgent) > 256 {
+			t.Fatalf("stored user agent %v %v", ps, err)
+		}
+	})
+}
+
+// TestWindowTokensNotLogged: the attempt token in /window/return/{token}
+// and /window/close/{token} never appears in billkey's logs.
+func TestWindowTokensNotLogged(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, func(o *cli.AppOptions) { o.Logger = logger })
+	w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-log"), "pc", "message"))
+	to, post := e.pay(w, "4242-4242-4242-4242")
+	e.post(to, post, "")
+	e.post(to, post, "") // replayed
+	token := strings.TrimPrefix(to, e.app.BaseURL+"/window/return/")
+	e.get(e.app.BaseURL + "/window/close/" + token)
+	w2 := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-log2"), "pc", "message"))
+	closeURL := pageData(t, w2.openPage)["message"]
+	var opened message
+	_ = json.Unmarshal([]byte(closeURL), &opened)
+	token2 := strings.TrimPrefix(opened.Data["close_url"].(string), e.app.BaseURL+"/window/close/")
+	e.post(e.app.BaseURL+"/window/close/"+token2, nil, "")
+	out := logs.String()
+	if len(token) != 43 || len(token2) != 43 {
+		t.Fatalf("tokens %q %q", token, token2)
+	}
+	if strings.Contains(out, token) || strings.Contains(out, token2) {
+		t.Fatalf("attempt token in the logs:\n%s", out)
+	}
+	if !strings.Contains(out, "/window/return/{token}") || !strings.Contains(out, "/window/close/{token}") {
+		t.Fatalf("request log lines missing:\n%s", out)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -46,6 +46,9 @@ type AppOptions struct {
 	ReconcileInterval time.Duration
 	// AllowLive lets live channels charge (only with an explicit master key).
 	AllowLive bool
+	// Live declares live mode: the built-in simulator is not mounted at all
+	// (it is not mounted either once any live channel exists).
+	Live bool
 	// Jobs configures scheduled payments and webhook delivery.
 	Jobs JobOptions
 	// NoDemo leaves the demo shop (/demo) out.
@@ -66,11 +69,16 @@ type App struct {
 	Service   *gateway.Service
 	API       *api.Server
 	PG        *inicis.Connector
-	Simulator *inicissim.Simulator // nil with an external simulator
+	Simulator *inicissim.Simulator // nil with an external simulator or in live mode
 	Metrics   *api.Metrics
 	Jobs      *jobs.Runner // scheduled payments and webhook delivery
 	BaseURL   string       // how browsers reach billkey
 	SimURL    string       // how test channels reach INICIS
+
+	// SimIntrospection serves the built-in simulator's /_sim/ endpoints
+	// (ledger with raw test keys, faults, reset) for the private admin
+	// listener, under SimulatorPrefix; nil without a built-in simulator.
+	SimIntrospection http.Handler
 
 	server *http.Server
 	ln     net.Listener
@@ -93,9 +101,24 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		a.BaseURL = "http://" + ln.Addr().String()
 	}
 	a.SimURL = strings.TrimRight(o.SimulatorURL, "/")
+	live := o.Live
+	if !live {
+		if live, err = o.Store.HasLiveChannel(ctx); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
 	if a.SimURL == "" {
 		a.SimURL = a.BaseURL + SimulatorPrefix
-		a.Simulator = inicissim.New(inicissim.Config{Prefix: SimulatorPrefix, Logger: o.Logger.With("component", "inicis-sim")})
+		if live {
+			o.Logger.Warn("live mode: the built-in INICIS simulator is not mounted; test channels need --inicis-sim-url")
+		} else {
+			// Its introspection and fault endpoints reveal raw billing keys
+			// and change behaviour: never on the public listener.
+			a.Simulator = inicissim.New(inicissim.Config{Prefix: SimulatorPrefix, PrivateIntrospection: true,
+				Logger: o.Logger.With("component", "inicis-sim")})
+			a.SimIntrospection = http.StripPrefix(SimulatorPrefix, a.Simulator.IntrospectionHandler())
+		}
 	}
 	a.PG = inicis.New(inicis.Config{
 		Test:    inicis.SimulatorEndpoints(a.SimURL),
@@ -114,7 +137,7 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.Metrics = api.NewMetrics()
 	a.API = api.NewServer(a.Service, o.Logger, a.Metrics)
 	if a.Simulator != nil {
-		a.API.Mount(SimulatorPrefix+"/", http.StripPrefix(SimulatorPrefix, a.Simulator))
+		a.API.Mount(SimulatorPrefix+"/", liveGate(o.Store, o.Logger, http.StripPrefix(SimulatorPrefix, a.Simulator)))
 	}
 	win, err := window.New(window.Config{
 		Service: a.Service, BaseURL: a.BaseURL, Logger: o.Logger.With("component", "window"),
@@ -180,3 +203,33 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	return err
 }
+
+// liveGate serves h until a live channel exists: a live channel added while
+// billkey runs takes the built-in simulator off the listener within
+// liveCheckEvery, for good (a restart then does not mount it at all).
+func liveGate(st *sqlstore.Store, log *slog.Logger, h http.Handler) http.Handler {
+	var mu sync.Mutex
+	var checked time.Time
+	live := false
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		if !live && time.Since(checked) >= liveCheckEvery {
+			if l, err := st.HasLiveChannel(r.Context()); err == nil {
+				checked, live = time.Now(), l
+				if l {
+					log.Warn("a live channel exists: the built-in INICIS simulator is no longer served")
+				}
+			}
+		}
+		off := live
+		mu.Unlock()
+		if off {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// liveCheckEvery is how often liveGate looks for live channels.
+const liveCheckEvery = 2 * time.Second

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"time"
 
@@ -82,9 +83,10 @@ func keysGenerate(args []string, stdout, stderr io.Writer) error {
 // runSimulator implements "billkey inicis-sim": the KG INICIS simulator alone.
 func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("billkey inicis-sim", flag.ContinueOnError)
-	var addr, public, logLevel string
+	var addr, public, logLevel, token string
 	var hold time.Duration
 	fs.StringVar(&addr, "addr", env("BILLKEY_SIM_ADDR", "127.0.0.1:9090"), "listen address (env BILLKEY_SIM_ADDR)")
+	fs.StringVar(&token, "introspect-token", env("BILLKEY_SIM_INTROSPECT_TOKEN", ""), "require \"Authorization: Bearer TOKEN\" on /_sim/ (env BILLKEY_SIM_INTROSPECT_TOKEN; set it when --addr is not loopback)")
 	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (default http://ADDR)")
 	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level")
 	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply")
@@ -92,6 +94,26 @@ func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	c := config{LogLevel: logLevel}
-	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger)\n", addr)
-	return inicissim.ListenAndServe(ctx, addr, inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr)})
+	guard := "open to anyone who reaches it"
+	if token != "" {
+		guard = "needs its bearer token"
+	} else if !isLoopback(addr) {
+		fmt.Fprintf(stderr, "warning: --addr %s is not loopback and /_sim/ (the ledger shows raw billing keys) has no --introspect-token\n", addr)
+	}
+	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger, %s)\n", addr, guard)
+	return inicissim.ListenAndServe(ctx, addr, inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr),
+		IntrospectToken: token})
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

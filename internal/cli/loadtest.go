@@ -20,6 +20,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&c.ImpKey, "imp-key", env("BILLKEY_LOADTEST_IMP_KEY", ""), "REST API key of the merchant to charge with (required)")
 	fs.StringVar(&c.ImpSecret, "imp-secret", env("BILLKEY_LOADTEST_IMP_SECRET", ""), "its secret (required)")
 	fs.StringVar(&c.SimURL, "sim-url", "", "the INICIS simulator billkey's test channel uses (default URL/inicis-sim)")
+	fs.StringVar(&c.SimLedgerURL, "sim-ledger-url", "", "where the simulator's /_sim/ledger is (default: --sim-url; billkey serve's built-in one: http://ADMIN_ADDR/inicis-sim)")
 	fs.StringVar(&c.MetricsURL, "metrics-url", "", "billkey's Prometheus endpoint, for memory figures (default URL/metrics)")
 	fs.StringVar(&c.BaselineDB, "baseline-db", "", "database of the bare baseline: an SQLite file (default: a temporary one) or a postgres:// URL; use the same kind as billkey's")
 	fs.StringVar(&phases, "phases", "billkey,pg,baseline", "targets to drive, in order")

@@ -109,7 +109,7 @@ func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billkey channel add|list|check [flags]")
+		fmt.Fprintln(stderr, "usage: billkey channel add|list|check|mobile-window [flags]")
 		return errUsage
 	}
 	switch args[0] {
@@ -119,8 +119,10 @@ func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return channelList(ctx, args[1:], stdout, stderr)
 	case "check":
 		return channelCheck(ctx, args[1:], stdout, stderr)
+	case "mobile-window":
+		return channelMobileWindow(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "billkey channel: unknown subcommand %q (add, list, check)\n", args[0])
+	fmt.Fprintf(stderr, "billkey channel: unknown subcommand %q (add, list, check, mobile-window)\n", args[0])
 	return errUsage
 }
 
@@ -139,6 +141,7 @@ func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.StringVar(&ch.Credentials.APIKey, "iniapi-key", env("BILLKEY_INICIS_API_KEY", ""), "INIAPI key (env BILLKEY_INICIS_API_KEY)")
 	fs.StringVar(&ch.Credentials.APIIV, "iniapi-iv", env("BILLKEY_INICIS_API_IV", ""), "INIAPI IV (env BILLKEY_INICIS_API_IV)")
 	fs.StringVar(&ch.Credentials.LiteKey, "inilite-key", env("BILLKEY_INICIS_LITE_KEY", ""), "INILite key (env BILLKEY_INICIS_LITE_KEY)")
+	fs.StringVar(&ch.MobileWindow, "mobile-window", billkey.MobileWindowStdPay, "on phones: stdpay (INIStdPay window, verified server to server) or refuse")
 	svc, k, err := setup(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
@@ -174,12 +177,34 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPG\tMID\tMODE\tDEFAULT\tCREDENTIALS\tCHANNEL KEY")
+	fmt.Fprintln(tw, "ID\tPG\tMID\tMODE\tDEFAULT\tMOBILE\tCREDENTIALS\tCHANNEL KEY")
 	for _, ch := range chs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\t%s\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, credentialSummary(ch.Credentials),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, ch.MobileWindow, credentialSummary(ch.Credentials),
 			gateway.ChannelKey(ch))
 	}
 	return tw.Flush()
+}
+
+// channelMobileWindow implements "billkey channel mobile-window --merchant
+// impXXXXXXXX --mid MID --mode stdpay|refuse".
+func channelMobileWindow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("billkey channel mobile-window", flag.ContinueOnError)
+	var c config
+	commonFlags(fs, &c)
+	var impCode, mid, mode string
+	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
+	fs.StringVar(&mid, "mid", "", "the channel's INICIS MID (required)")
+	fs.StringVar(&mode, "mode", "", "stdpay (INIStdPay window on phones, verified server to server) or refuse (required)")
+	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	if err != nil {
+		return err
+	}
+	defer svc.Store.Close()
+	if err := svc.SetMobileWindow(ctx, impCode, mid, mode); err != nil {
+		return fmt.Errorf("mobile window: %s", billkey.ErrorMessage(err))
+	}
+	fmt.Fprintf(stdout, "channel %s of %s: mobile window %s\n", mid, impCode, mode)
+	return nil
 }
 
 func mode(live bool) string {

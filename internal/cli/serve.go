@@ -19,7 +19,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	commonFlags(fs, &c)
 	var o AppOptions
 	var adminAddr string
-	var noDemo bool
+	var noDemo, live bool
 	var publicMetrics bool
 	fs.StringVar(&o.Addr, "addr", env("BILLKEY_ADDR", "127.0.0.1:8080"), "listen address (env BILLKEY_ADDR)")
 	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics and /debug/pprof (env BILLKEY_ADMIN_ADDR; default: none, and no /metrics)")
@@ -28,6 +28,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
 	jobFlags(fs, &o.Jobs)
+	fs.BoolVar(&live, "live", env("BILLKEY_LIVE", "") == "true", "live mode: never mount the built-in INICIS simulator (env BILLKEY_LIVE=true; also implied by any live channel)")
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
 	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
 	svc, k, err := setup(ctx, fs, &c, args, stderr)
@@ -38,7 +39,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer store.Close()
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
-	o.NoDemo = noDemo
+	o.NoDemo, o.Live = noDemo, live
 
 	app, err := StartApp(ctx, o)
 	if err != nil {
@@ -50,6 +51,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
 		slog.Bool("live_channels_allowed", o.AllowLive), slog.Duration("pg_timeout", o.PGTimeout),
 		slog.String("admin_addr", adminAddr), slog.Bool("public_metrics", publicMetrics))
+	if app.SimIntrospection != nil {
+		where := "off (set --admin-addr)"
+		if adminAddr != "" {
+			where = "http://" + adminAddr + SimulatorPrefix + "/_sim/"
+		}
+		logger.Info("built-in INICIS simulator introspection (ledger, faults, reset) is on the admin listener only", slog.String("at", where))
+	}
 
 	logger.Info("background jobs (scheduled payments, webhooks)",
 		slog.Bool("enabled", !o.Jobs.Disabled), slog.String("lease_owner", app.Jobs.Owner()),
@@ -70,6 +78,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		if app.SimIntrospection != nil {
+			// The built-in simulator's ledger (raw test keys), faults and
+			// reset: only here, never on --addr.
+			mux.Handle(SimulatorPrefix+"/_sim/", app.SimIntrospection)
+		}
 		admin = &http.Server{Addr: adminAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := admin.ListenAndServe(); err != nil && err != http.ErrServerClosed {

@@ -126,7 +126,7 @@ func jobFlags(fs *flag.FlagSet, o *JobOptions) {
 }
 
 func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: billkey webhooks list|resend|secret|url --merchant IMPCODE [flags]"
+	const use = "usage: billkey webhooks list|resend|secret|url|notice-hosts --merchant IMPCODE [flags]"
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, use)
 		return errUsage
@@ -192,6 +192,35 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 				return fmt.Errorf("url: %s", billkey.ErrorMessage(err))
 			}
 			fmt.Fprintf(stdout, "webhook URL of %s set to %q\n", m.ImpCode, u)
+			return nil
+		}
+	case "notice-hosts":
+		var set string
+		var clear bool
+		fs.StringVar(&set, "set", "", "replace the list: comma-separated hosts (host, host:port or *.domain)")
+		fs.BoolVar(&clear, "clear", false, "empty the list (only the webhook URL's host stays allowed)")
+		run = func(svc *gateway.Service, m *billkey.Merchant) error {
+			hosts := m.NoticeHosts
+			if set != "" || clear {
+				if clear && set != "" {
+					return fmt.Errorf("notice-hosts: --set or --clear, not both")
+				}
+				var list []string
+				for _, h := range strings.Split(set, ",") {
+					if h = strings.TrimSpace(h); h != "" {
+						list = append(list, h)
+					}
+				}
+				var err error
+				if hosts, err = svc.SetNoticeHosts(ctx, m.ID, list); err != nil {
+					return fmt.Errorf("notice-hosts: %s", billkey.ErrorMessage(err))
+				}
+				m.NoticeHosts = hosts
+			}
+			fmt.Fprintf(stdout, "hosts a payment window's notice_url may name for %s:\n", m.ImpCode)
+			for _, h := range gateway.NoticeHosts(m) {
+				fmt.Fprintf(stdout, "  %s\n", h)
+			}
 			return nil
 		}
 	default:
