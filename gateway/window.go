@@ -329,6 +329,11 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	if in.Delivery != DeliverMessage && in.Delivery != DeliverRedirect {
 		return nil, rejectf("알 수 없는 결과 전달 방식입니다.")
 	}
+	// Bytes first: every text parameter, used or not, is refused when the
+	// databases could not hold it.
+	if err := in.Params.checkText(); err != nil {
+		return nil, err
+	}
 	if in.Delivery == DeliverRedirect && in.Params.MRedirectURL == "" {
 		return nil, rejectf("리디렉션 방식에는 m_redirect_url 파라미터가 필요합니다.")
 	}

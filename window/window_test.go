@@ -856,7 +856,8 @@ func TestWindowByteLevelInput(t *testing.T) {
 		if _, err := e.app.Service.Customer(ctx, e.merchant.ID, "cust-ok"); err == nil {
 			t.Fatal("a key was stored")
 		}
-		// A broken User-Agent is cleaned and stored as valid UTF-8.
+		// A broken User-Agent is cleaned (U+FFFD for what is not UTF-8, at most
+		// 256 characters) and stored as valid UTF-8, as on the REST paths.
 		form := openForm(e.merchant.ImpCode, issueParams("cust-ua"), "pc", "message")
 		req, _ := http.NewRequest(http.MethodPost, e.app.BaseURL+"/window/open", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -866,7 +867,7 @@ func TestWindowByteLevelInput(t *testing.T) {
 			t.Fatalf("open with a broken User-Agent: %d\n%s", status, page)
 		}
 		ps, err := e.store.PaymentsByUIDs(ctx, e.merchant.ID, nil, []string{"order_cust-ua"})
-		if err != nil || len(ps) != 1 || !utf8.ValidString(ps[0].UserAgent) || !strings.HasPrefix(ps[0].UserAgent, "Mozilla/5.0 가") || len(ps[0].UserAgent) > 256 {
+		if err != nil || len(ps) != 1 || !utf8.ValidString(ps[0].UserAgent) || !strings.HasPrefix(ps[0].UserAgent, "Mozilla/5.0 \uFFFD가") || utf8.RuneCountInString(ps[0].UserAgent) > 256 {
 			t.Fatalf("stored user agent %v %v", ps, err)
 		}
 	})
