@@ -50,8 +50,9 @@ func marshalV2(v any) ([]byte, error) {
 // "APPROVAL" or "PART_CANCEL" is approved (Approval.Amount is the original
 // price), "CANCEL" cancelled, "FAIL" declined (Reason "[failCode] failMsg");
 // a resultCode of Config.InquiryNotFoundCodes is not found. Any other
-// refusal is an EPG error, never a guess of "not found", so a reconciler
-// never fails an order INICIS might have approved; an unknown
+// refusal is InquiryNoApproval (the PG reports no approval state), which the
+// reconciler counts as not found only long after any call could have ended,
+// so it never fails an order INICIS might still approve; an unknown
 // transactionStatus is EUNCERTAIN.
 func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID string) (*billkey.Inquiry, error) {
 	e, err := c.endpoints(ch)
@@ -83,7 +84,12 @@ func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID s
 	case slices.Contains(c.cfg.InquiryNotFoundCodes, code):
 		return &billkey.Inquiry{State: billkey.InquiryNotFound}, nil
 	default:
-		return nil, pgRefusal(refusal("inquiry", reply))
+		// A well-formed refusal with another code: INICIS reports no
+		// approval state for the order (its own not-found code is not
+		// published). The reconciler treats this as not found only after a
+		// long grace; see billkey.InquiryNoApproval.
+		_, msg := resultOf(reply)
+		return &billkey.Inquiry{State: billkey.InquiryNoApproval, Reason: fmt.Sprintf("[%s] %s", code, msg)}, nil
 	}
 	a := approvalFromReply(reply, c.cfg.Now())
 	a.ReceiptURL = c.receiptURL(e, a.TID)
