@@ -25,6 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", envDuration("BILLKEY_DRAIN_TIMEOUT", 0), "on SIGTERM, how long in-flight requests may finish; at least --pg-timeout (env BILLKEY_DRAIN_TIMEOUT; default 2 x pg-timeout + 15s)")
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
 	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
@@ -38,6 +39,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
 	o.NoDemo = noDemo
 
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = DefaultDrainTimeout(o.PGTimeout)
+	}
 	app, err := StartApp(ctx, o)
 	if err != nil {
 		return err
@@ -48,6 +52,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
 		slog.Bool("live_channels_allowed", o.AllowLive), slog.Duration("pg_timeout", o.PGTimeout),
 		slog.String("admin_addr", adminAddr))
+	logger.Info("reconciliation timing",
+		slog.Duration("pg_timeout", app.Service.PGTimeout), slog.Duration("in_flight_window", app.Service.InFlightWindow()),
+		slog.Duration("stale_ready_after", o.Jobs.StaleReadyAfter), slog.Any("reconcile_delays", app.Service.ReconcileDelays),
+		slog.Duration("no_approval_grace", gateway.DefaultNoApprovalGrace),
+		slog.Duration("drain_timeout", o.DrainTimeout))
 
 	logger.Info("background jobs (scheduled payments, webhooks)",
 		slog.Bool("enabled", !o.Jobs.Disabled), slog.String("lease_owner", app.Jobs.Owner()),
@@ -85,8 +94,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "  iamport.js: %s/js/iamport.js\n  API:        %s/users/getToken\n", app.BaseURL, app.BaseURL)
 
 	<-ctx.Done()
-	logger.Info("billkey shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	logger.Info("billkey shutting down: not ready, draining in-flight requests", slog.Duration("drain_timeout", o.DrainTimeout))
+	sctx, cancel := context.WithCancel(context.Background()) // App.Close bounds the drain
 	defer cancel()
 	if admin != nil {
 		_ = admin.Shutdown(sctx)
