@@ -168,7 +168,7 @@ func (s *Service) recordApproval(ctx context.Context, p *billkey.Payment, a *bil
 	if paid.Status == billkey.StatusFailed {
 		// The PG approved a payment already recorded failed (a late
 		// approval): never lose it.
-		s.orphanApproval(ctx, paid, a)
+		paid = s.orphanApproval(ctx, paid, a)
 	}
 	return paid, nil
 }

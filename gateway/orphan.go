@@ -42,16 +42,24 @@ const orphanNote = " / 실패 처리 후 PG사 승인이 늦게 도착하여 자
 // orphanRetry is the wait between refund attempts of an orphan approval.
 var orphanRetry = []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute}
 
-// orphanApproval records the approval a of payment p (recorded failed), and
-// refunds it at the PG.
-func (s *Service) orphanApproval(ctx context.Context, p *billkey.Payment, a *billkey.Approval) {
+// orphanApproval records the approval a of payment p (recorded failed),
+// refunds it at the PG, and returns the payment as now stored.
+func (s *Service) orphanApproval(ctx context.Context, p *billkey.Payment, a *billkey.Approval) *billkey.Payment {
+	s.recordOrphanApproval(ctx, p, a)
+	if got, err := s.Store.PaymentByID(context.WithoutCancel(ctx), p.ID); err == nil {
+		return got
+	}
+	return p
+}
+
+func (s *Service) recordOrphanApproval(ctx context.Context, p *billkey.Payment, a *billkey.Approval) {
 	ctx = context.WithoutCancel(ctx)
 	amount := a.Amount
 	if amount <= 0 {
 		amount = p.Amount
 	}
 	o := &sqlstore.Orphan{MerchantID: p.MerchantID, PaymentID: p.ID, Kind: sqlstore.OrphanCharge, PGTID: a.TID,
-		Amount: amount, State: sqlstore.OrphanRefunding, NextAt: s.Now()}
+		Amount: amount, State: sqlstore.OrphanRefunding, NextAt: s.Now().Add(orphanRetry[0])}
 	ev := &billkey.Event{MerchantID: p.MerchantID, ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status, NoticeURL: p.NoticeURL}
 	added, err := s.Store.RecordOrphan(ctx, o, orphanNote, ev)
 	if err == nil && !added {
