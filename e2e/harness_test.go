@@ -111,7 +111,8 @@ func start(t *testing.T, dsn string, o options) *harness {
 	app, err := cli.StartApp(ctx, cli.AppOptions{
 		Store: st, Keys: keys, Logger: logger, Addr: "127.0.0.1:0", PGTimeout: o.pgTimeout, SimulatorURL: simURL,
 		ReconcileDelays: []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, time.Second}, ReconcileInterval: o.reconcileInterval,
-		Jobs: cli.JobOptions{StaleReadyAfter: o.staleReadyAfter},
+		InFlightMargin: 500 * time.Millisecond, // in-flight window 2 x pgTimeout + 0.5s
+		Jobs:           cli.JobOptions{StaleReadyAfter: o.staleReadyAfter},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -88,14 +88,14 @@ type App struct {
 	BaseURL   string       // how browsers reach billkey
 	SimURL    string       // how test channels reach INICIS
 
-	Ready     *api.Readiness // backs /readyz
+	Ready *api.Readiness // backs /readyz
 
 	server       *http.Server
 	drainTimeout time.Duration
 	workers      atomic.Int32 // reconciler and window sweeper running
-	ln     net.Listener
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ln           net.Listener
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 // StartApp listens, wires everything and serves until Close.

@@ -25,6 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
+	fs.DurationVar(&o.InFlightMargin, "in-flight-margin", envDuration("BILLKEY_IN_FLIGHT_MARGIN", gateway.DefaultInFlightMargin), "added to 2 x pg-timeout: how long after a payment started a PG call for it may still be in flight; nothing is declared failed before (env BILLKEY_IN_FLIGHT_MARGIN)")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", envDuration("BILLKEY_DRAIN_TIMEOUT", 0), "on SIGTERM, how long in-flight requests may finish; at least --pg-timeout (env BILLKEY_DRAIN_TIMEOUT; default 2 x pg-timeout + 15s)")
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
