@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/webhook"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,6 +27,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
 	fs.DurationVar(&o.InFlightMargin, "in-flight-margin", envDuration("BILLKEY_IN_FLIGHT_MARGIN", gateway.DefaultInFlightMargin), "added to 2 x pg-timeout: how long after a payment started a PG call for it may still be in flight; nothing is declared failed before (env BILLKEY_IN_FLIGHT_MARGIN)")
+	fs.Func("reconcile-delays", "when an unknown PG outcome is inquired, counted from the outcome becoming unknown, comma separated; the last repeats as the interval (env BILLKEY_RECONCILE_DELAYS; default 2s,5s,15s,30s,1m,5m)", func(v string) error {
+		ds, err := webhook.ParseDelays(v)
+		o.ReconcileDelays = ds
+		return err
+	})
+	if ds, err := webhook.ParseDelays(env("BILLKEY_RECONCILE_DELAYS", "")); err == nil && len(ds) > 0 {
+		o.ReconcileDelays = ds
+	}
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", envDuration("BILLKEY_DRAIN_TIMEOUT", 0), "on SIGTERM, how long in-flight requests may finish; at least --pg-timeout (env BILLKEY_DRAIN_TIMEOUT; default 2 x pg-timeout + 15s)")
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
