@@ -35,6 +35,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if ds, err := webhook.ParseDelays(env("BILLKEY_RECONCILE_DELAYS", "")); err == nil && len(ds) > 0 {
 		o.ReconcileDelays = ds
 	}
+	fs.DurationVar(&o.NoApprovalGrace, "no-approval-grace", envDuration("BILLKEY_NO_APPROVAL_GRACE", gateway.DefaultNoApprovalGrace), "how long after a payment started an inquiry reply with no approval state (an unrecognised INICIS code) counts as not found (env BILLKEY_NO_APPROVAL_GRACE)")
 	fs.DurationVar(&o.DrainTimeout, "drain-timeout", envDuration("BILLKEY_DRAIN_TIMEOUT", 0), "on SIGTERM, how long in-flight requests may finish; at least --pg-timeout (env BILLKEY_DRAIN_TIMEOUT; default 2 x pg-timeout + 15s)")
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
@@ -65,7 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger.Info("reconciliation timing",
 		slog.Duration("pg_timeout", app.Service.PGTimeout), slog.Duration("in_flight_window", app.Service.InFlightWindow()),
 		slog.Duration("stale_ready_after", o.Jobs.StaleReadyAfter), slog.Any("reconcile_delays", app.Service.ReconcileDelays),
-		slog.Duration("no_approval_grace", gateway.DefaultNoApprovalGrace),
+		slog.Duration("no_approval_grace", o.NoApprovalGrace),
 		slog.Duration("drain_timeout", o.DrainTimeout))
 
 	logger.Info("background jobs (scheduled payments, webhooks)",
