@@ -79,7 +79,52 @@ func TestReadyzFollowsWrites(t *testing.T) {
 			code, r := h.readyz()
 			return code == 200 && r.Ready
 		})
+		if !sqlstore.IsPostgres(dsn) {
+			return
+		}
+		// The database down altogether: no connection is accepted.
+		down, up := connectionBreaker(t, dsn)
+		down()
+		eventually(t, 20*time.Second, "/readyz to report the database down", func() bool {
+			code, r := h.readyz()
+			return code == 503 && !r.Ready
+		})
+		up()
+		eventually(t, 20*time.Second, "/readyz to recover once the database is back", func() bool {
+			code, r := h.readyz()
+			return code == 200 && r.Ready
+		})
 	})
+}
+
+// connectionBreaker makes a PostgreSQL database refuse every connection
+// (the existing ones are cut), and accept them again.
+func connectionBreaker(t *testing.T, dsn string) (down, up func()) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	admin, err := sql.Open("pgx", strings.Replace(dsn, "/"+name, "/postgres", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS true`)
+		admin.Close()
+	})
+	exec := func(q string) {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+			exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS false`)
+			exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + name + `' AND pid <> pg_backend_pid()`)
+		}, func() {
+			exec(`ALTER DATABASE ` + name + ` ALLOW_CONNECTIONS true`)
+		}
 }
 
 // writeBreaker returns functions that make the database refuse writes and

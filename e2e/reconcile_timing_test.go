@@ -389,3 +389,75 @@ func TestCrashLeftPaymentTimingRules(t *testing.T) {
 		}
 	})
 }
+
+// paidWriteBreaker makes the database refuse to record any payment as paid
+// (a failed write at the worst moment), and undoes it.
+func paidWriteBreaker(t *testing.T, h *harness) (breakWrites, restore func()) {
+	t.Helper()
+	exec := func(q string) {
+		if _, err := h.store.DB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h.store.Dialect == "postgres" {
+		return func() {
+				exec(`CREATE FUNCTION refuse_paid() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN RAISE EXCEPTION 'disk full (simulated)'; END $$`)
+				exec(`CREATE TRIGGER refuse_paid BEFORE UPDATE ON payments FOR EACH ROW WHEN (NEW.status = 'paid') EXECUTE FUNCTION refuse_paid()`)
+			}, func() {
+				exec(`DROP TRIGGER refuse_paid ON payments`)
+				exec(`DROP FUNCTION refuse_paid()`)
+			}
+	}
+	return func() {
+			exec(`CREATE TRIGGER refuse_paid BEFORE UPDATE ON payments WHEN NEW.status = 'paid' BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END`)
+		}, func() {
+			exec(`DROP TRIGGER refuse_paid`)
+		}
+}
+
+// TestReconciledPaidLoggedAfterTheWrite: "reconciled unknown outcome: paid"
+// is logged only once the payment is recorded paid; a failed write leaves
+// the payment ready (and is reported), and the next round records it.
+func TestReconciledPaidLoggedAfterTheWrite(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		h := start(t, dsn, options{reconcileInterval: time.Hour})
+		h.mustIssue("cust-logw", "4242-4242-4242-4242")
+		if err := h.sim.SetFaults(inicissim.Faults{Drop: true, Paths: []string{"/api/v1/billing"}, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if _, env := h.again("cust-logw", "order-logw", 9900); env.Code == 0 {
+			t.Fatalf("a dropped reply was answered: %s", env.raw)
+		}
+		p, err := h.store.FindPayment(context.Background(), h.merchant.Merchant.ID, "order-logw", "")
+		if err != nil || p.Status != billkey.StatusReady {
+			t.Fatalf("%+v %v", p, err)
+		}
+		other := h.otherNode(h.app.PG)
+		clk := &clock{t: time.Now().Add(time.Minute)}
+		other.Now = clk.Now
+		breakWrites, restore := paidWriteBreaker(t, h)
+		breakWrites()
+		ctx := context.Background()
+		if n, _ := other.ReconcileDue(ctx); n != 0 {
+			t.Fatalf("resolved %d while the write fails", n)
+		}
+		if got := h.storedPayment(p.ImpUID); got.Status != billkey.StatusReady {
+			t.Fatalf("status %s after a failed write", got.Status)
+		}
+		if strings.Contains(h.logs.String(), "reconciled unknown outcome: paid") {
+			t.Fatal(`"reconciled unknown outcome: paid" logged although the write failed`)
+		}
+		restore()
+		clk.Add(time.Hour)
+		if n, err := other.ReconcileDue(ctx); n != 1 || err != nil {
+			t.Fatalf("after the write works again: resolved %d, %v", n, err)
+		}
+		if got := h.storedPayment(p.ImpUID); got.Status != billkey.StatusPaid {
+			t.Fatalf("status %s", got.Status)
+		}
+		if n := strings.Count(h.logs.String(), "reconciled unknown outcome: paid"); n != 1 {
+			t.Fatalf("logged %d times", n)
+		}
+	})
+}
