@@ -48,7 +48,8 @@ type Service struct {
 	cache caches
 	// StaleReadyAfter is how long an API payment may stay ready without a
 	// recorded outcome before it is treated as left by a node that died
-	// mid-charge (default 3 minutes). It must exceed any PG call.
+	// mid-charge (default 3 minutes). It must exceed InFlightWindow
+	// (CheckTiming refuses it otherwise).
 	StaleReadyAfter time.Duration
 	// PGTimeout is the timeout of one PG call (the connector's). With
 	// InFlightMargin it bounds how long after a payment started a PG call

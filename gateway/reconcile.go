@@ -12,7 +12,7 @@ import (
 // staleReady is how long an API payment may stay ready without a recorded
 // outcome before the reconciler treats it as unknown (a node that crashed
 // between inserting the payment and recording the PG's answer). It must be
-// longer than any PG call.
+// longer than Service.InFlightWindow.
 const staleReady = 3 * time.Minute
 
 // reasonNoApproval is the fail_reason of a payment left ready for which the
@@ -56,9 +56,12 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 
 // ReconcileDue inquires every payment whose outcome is unknown and due, and
 // records what the PG says: approved → paid (with the PG's approval, and its
-// webhook); declined, or nothing found after notFoundGrace inquiries →
-// failed; no answer → asked again later on the published schedule. It never
-// charges. It returns how many payments it resolved.
+// webhook); declined → failed; not found → failed only after notFoundGrace
+// inquiries and once no PG call for it can still be in flight
+// (InFlightWindow), and a reply with no approval state only after
+// NoApprovalGrace; no answer → asked again later on the published schedule.
+// It never charges. It also retries unknown full refunds and the refunds of
+// orphan approvals. It returns how many payments it resolved.
 func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
 	now := s.Now()
 	ps, err := s.Store.UncertainPayments(ctx, now, now.Add(-s.staleReadyAfter()), 50)
