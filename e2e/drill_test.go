@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -530,5 +531,61 @@ func (c *throwawayCluster) restartImmediate() {
 	}
 	if out, err := c.start(); err != nil {
 		c.t.Fatalf("pg_ctl start after an immediate stop: %v\n%s", err, out)
+	}
+}
+
+// TestSIGTERMDrains: billkey serve, told to stop while INICIS is slow,
+// stops accepting at once but answers the charge in flight, and exits 0.
+func TestSIGTERMDrains(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs billkey and the simulator as processes")
+	}
+	bin := buildBillkey(t)
+	d := newDrill(t, bin, dbtest.DSN(t, "sqlite"))
+	c := d.client()
+	env := apiCall(t, c.base, c.token, "POST", "/subscribe/customers/term", map[string]string{
+		"card_number": "4242-4242-4242-4242", "expiry": "2030-12", "birth": "880101", "pwd_2digit": "12"})
+	if env.Code != 0 {
+		t.Fatalf("issue: %s", env.raw)
+	}
+	// INICIS answers after 1s (within the drill's 1.5s PG timeout).
+	simFaults(t, d.simURL, inicissim.Faults{Latency: time.Second, Paths: []string{"/api/v1/billing"}, Count: 1})
+	type result struct {
+		env envelope
+		ok  bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		env, ok := c.post("/subscribe/payments/again", map[string]any{"customer_uid": "term", "merchant_uid": "order-term", "amount": 4500, "name": "정기결제"})
+		done <- result{env, ok}
+	}()
+	store, err := sqlstore.Open(context.Background(), d.dsn, d.keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	eventually(t, 10*time.Second, "the charge to reach INICIS", func() bool {
+		p, err := store.FindPayment(context.Background(), d.merchant.Merchant.ID, "order-term", "")
+		return err == nil && p.Status == billkey.StatusReady
+	})
+	if err := d.node.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "the listener to close", func() bool {
+		conn, err := net.DialTimeout("tcp", d.addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return false
+		}
+		return true
+	})
+	r := <-done
+	var p payment
+	if !r.ok || r.env.Code != 0 || json.Unmarshal(r.env.Response, &p) != nil || p.Status != "paid" {
+		t.Fatalf("the charge in flight at shutdown: ok=%v %s", r.ok, r.env.raw)
+	}
+	<-d.node.done
+	if code := d.node.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("billkey exited %d after draining:\n%s", code, tail(d.node.stderr.String(), 2000))
 	}
 }
