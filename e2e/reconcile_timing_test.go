@@ -117,14 +117,14 @@ func TestNoLateApprovalBehindFailed(t *testing.T) {
 
 // TestOrphanApprovalRefunded provokes an approval for a payment already
 // recorded failed: another node believes the PG timeout is 100ms while INICIS
-// answers after 4s (a misconfigured node; a stalled process would look the
+// answers after 6s (a misconfigured node; a stalled process would look the
 // same). billkey must not lose that approval: it refunds it at INICIS, notes
 // it on the payment, queues a webhook event, logs at error and counts it.
 func TestOrphanApprovalRefunded(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		h := start(t, dsn, options{pgTimeout: 10 * time.Second, reconcileInterval: time.Hour})
 		h.mustIssue("cust-orphan", "4242-4242-4242-4242")
-		if err := h.sim.SetFaults(inicissim.Faults{Latency: 4 * time.Second, Paths: []string{"/api/v1/billing"}, Count: 1}); err != nil {
+		if err := h.sim.SetFaults(inicissim.Faults{Latency: 6 * time.Second, Paths: []string{"/api/v1/billing"}, Count: 1}); err != nil {
 			t.Fatal(err)
 		}
 		other := h.otherNode(h.app.PG)
