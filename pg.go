@@ -119,11 +119,19 @@ const (
 	InquiryCancelled InquiryState = "cancelled"
 	InquiryDeclined  InquiryState = "declined"
 	InquiryNotFound  InquiryState = "not_found"
+	// InquiryNoApproval is a well-formed answer that reports no approval
+	// state for the order: the PG refused the inquiry with a result code
+	// that is not a recognised "no such order" code. KG INICIS does not
+	// publish its not-found code, so this is what a live inquiry for an order
+	// that never arrived most likely returns. The reconciler counts it as
+	// not found only long after any call for the order could have ended
+	// (Service.NoApprovalGrace), never sooner.
+	InquiryNoApproval InquiryState = "no_approval"
 )
 
 // Inquiry is the answer to PG.Inquire.
 type Inquiry struct {
 	State    InquiryState
 	Approval *Approval // set when State is approved or cancelled
-	Reason   string    // PG's "[code] message" for declined
+	Reason   string    // PG's "[code] message" for declined and no_approval
 }

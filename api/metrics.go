@@ -15,6 +15,15 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	orphans  *prometheus.CounterVec
+}
+
+// OrphanApproval counts one orphan approval of the kind ("charge" or
+// "refund").
+func (m *Metrics) OrphanApproval(kind string) {
+	if m != nil {
+		m.orphans.WithLabelValues(kind).Inc()
+	}
 }
 
 // NewMetrics registers the HTTP metrics and the Go runtime collectors.
@@ -30,7 +39,13 @@ func NewMetrics() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.orphans = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "billkey_orphan_approvals_total",
+		Help: "PG approvals (kind charge) or refunds (kind refund) that reached billkey for a payment whose outcome was already recorded otherwise. Any increase needs an operator's look.",
+	}, []string{"kind"})
+	m.orphans.WithLabelValues("charge")
+	m.orphans.WithLabelValues("refund")
+	m.Registry.MustRegister(m.requests, m.latency, m.orphans, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -21,6 +21,8 @@ type Server struct {
 	Service *gateway.Service
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Ready backs /readyz; nil checks the database and migrations only.
+	Ready *Readiness
 
 	public   *http.ServeMux // routes that need no token
 	private  *http.ServeMux // i'mport API routes, behind token authentication
@@ -45,6 +47,7 @@ func (s *Server) Mount(pattern string, h http.Handler) { s.public.Handle(pattern
 func (s *Server) routes() {
 	s.public.HandleFunc("POST /users/getToken", s.handleGetToken)
 	s.public.HandleFunc("GET /healthz", s.handleHealthz)
+	s.public.HandleFunc("GET /readyz", s.handleReadyz)
 	s.docsRoutes()
 
 	s.private.HandleFunc("GET /payments/{imp_uid}", s.handlePayment)

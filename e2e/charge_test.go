@@ -424,7 +424,8 @@ func TestUnknownRefundReconciled(t *testing.T) {
 // reconciler as a full refund and recorded once.
 func TestStalePendingRefundSettled(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		h := start(t, dsn, options{staleReadyAfter: time.Second})
+		// Stale after 4s: longer than the in-flight window (2 x 1.5s + 0.5s).
+		h := start(t, dsn, options{staleReadyAfter: 4 * time.Second})
 		h.mustIssue("cust-s", "4242-4242-4242-4242")
 		_, env := h.again("cust-s", "order-s", 7000)
 		p := env.payment(t)

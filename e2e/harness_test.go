@@ -70,6 +70,9 @@ type options struct {
 	// staleReadyAfter shortens when work left by a "dead node" is taken
 	// over (default: the gateway's).
 	staleReadyAfter time.Duration
+	// reconcileInterval overrides the gateway's reconciler interval
+	// (default 100ms); an hour leaves reconciliation to the test.
+	reconcileInterval time.Duration
 }
 
 // externalSim is a standalone simulator on its own port.
@@ -96,6 +99,9 @@ func start(t *testing.T, dsn string, o options) *harness {
 	if o.pgTimeout == 0 {
 		o.pgTimeout = 1500 * time.Millisecond
 	}
+	if o.reconcileInterval == 0 {
+		o.reconcileInterval = 100 * time.Millisecond
+	}
 	st, err := sqlstore.Open(ctx, dsn, keys)
 	if err != nil {
 		t.Fatal(err)
@@ -108,8 +114,9 @@ func start(t *testing.T, dsn string, o options) *harness {
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	app, err := cli.StartApp(ctx, cli.AppOptions{
 		Store: st, Keys: keys, Logger: logger, Addr: "127.0.0.1:0", PGTimeout: o.pgTimeout, SimulatorURL: simURL,
-		ReconcileDelays: []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, time.Second}, ReconcileInterval: 100 * time.Millisecond,
-		Jobs: cli.JobOptions{StaleReadyAfter: o.staleReadyAfter},
+		ReconcileDelays: []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, time.Second}, ReconcileInterval: o.reconcileInterval,
+		InFlightMargin: 500 * time.Millisecond, // in-flight window 2 x pgTimeout + 0.5s
+		Jobs:           cli.JobOptions{StaleReadyAfter: o.staleReadyAfter},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -153,7 +153,7 @@ func TestMultiNodeSchedules(t *testing.T) {
 
 	env := []string{"BILLKEY_KEK=" + kek, "BILLKEY_MAC_KEY=" + mac}
 	args := []string{"--db", dsn, "--addr", "127.0.0.1:0", "--inicis-sim-url", sim.url, "--no-demo", "--data-dir", t.TempDir(),
-		"--log-level", "warn", "--pg-timeout", "3s", "--jobs-poll-interval", "200ms", "--schedule-lease", "4s",
+		"--log-level", "warn", "--pg-timeout", "1500ms", "--in-flight-margin", "500ms", "--jobs-poll-interval", "200ms", "--schedule-lease", "4s",
 		"--stale-ready-after", "4s", "--schedule-retry", "1s,2s", "--webhook-retry", "500ms",
 		"--webhook-allow-cidr", "127.0.0.1/32"}
 	var nodes []*node

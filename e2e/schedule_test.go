@@ -417,7 +417,7 @@ func TestScheduleAPI(t *testing.T) {
 func TestScheduleRecoversUnknownOutcomes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		h := start(t, dsn, options{})
-		restartWithJobs(h, cli.JobOptions{PollInterval: 100 * time.Millisecond, StaleReadyAfter: time.Second,
+		restartWithJobs(h, cli.JobOptions{PollInterval: 100 * time.Millisecond, StaleReadyAfter: 4 * time.Second,
 			ScheduleRetryDelays: []time.Duration{300 * time.Millisecond}})
 		ctx := context.Background()
 		h.mustIssue("cust-hang", "4000-0000-0000-0119") // approved, reply never sent

@@ -135,7 +135,7 @@ func restartWithJobs(h *harness, j cli.JobOptions) {
 	app, err := cli.StartApp(ctx, cli.AppOptions{
 		Store: h.store, Keys: h.keys, Logger: logger, Addr: "127.0.0.1:0", PGTimeout: 1500 * time.Millisecond,
 		SimulatorURL: simURL, ReconcileDelays: []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, time.Second},
-		ReconcileInterval: 100 * time.Millisecond, Jobs: j,
+		ReconcileInterval: 100 * time.Millisecond, InFlightMargin: 500 * time.Millisecond, Jobs: j,
 	})
 	if err != nil {
 		h.t.Fatal(err)

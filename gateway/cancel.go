@@ -112,6 +112,11 @@ func (s *Service) Cancel(ctx context.Context, merchantID int64, in CancelInput) 
 		c.CancelledAt = s.Now()
 	}
 	done, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL})
+	if errors.Is(err, sqlstore.ErrCancelReleased) {
+		s.orphanRefund(ctx, p, c, res.TID)
+		return nil, billkey.WrapError(billkey.EUNCERTAIN,
+			"PG사 취소가 완료되었으나 이미 취소 실패로 기록된 요청입니다. 운영자가 확인 후 반영합니다. 다시 취소하지 마세요.", err)
+	}
 	if err != nil {
 		// INICIS refunded but recording failed: keep the reservation as an
 		// unknown outcome (the reconciler settles a full refund), and never

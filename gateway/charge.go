@@ -182,6 +182,11 @@ func (s *Service) recordApproval(ctx context.Context, p *billkey.Payment, a *bil
 			"PG사 승인은 완료되었으나 기록에 실패했습니다. 결과는 자동으로 확인되어 결제정보(GET /payments/%s)와 웹훅으로 전달됩니다. 다시 결제하지 마세요. (imp_uid: %s)",
 			p.ImpUID, p.ImpUID), err)
 	}
+	if paid.Status == billkey.StatusFailed {
+		// The PG approved a payment already recorded failed (a late
+		// approval): never lose it.
+		paid = s.orphanApproval(ctx, paid, a)
+	}
 	return paid, nil
 }
 

@@ -6,6 +6,7 @@ package gateway
 
 import (
 	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"time"
@@ -49,8 +50,25 @@ type Service struct {
 	maintLast atomicTime
 	// StaleReadyAfter is how long an API payment may stay ready without a
 	// recorded outcome before it is treated as left by a node that died
-	// mid-charge (default 3 minutes). It must exceed any PG call.
+	// mid-charge (default 3 minutes). It must exceed InFlightWindow
+	// (CheckTiming refuses it otherwise).
 	StaleReadyAfter time.Duration
+	// PGTimeout is the timeout of one PG call (the connector's). With
+	// InFlightMargin it bounds how long after a payment started a PG call
+	// for it may still be in flight; the reconciler never declares a
+	// payment failed before that (default 30s).
+	PGTimeout time.Duration
+	// InFlightMargin is added to the longest a payment's PG calls can take
+	// (default DefaultInFlightMargin): it covers the work between the
+	// payment's start and its PG call, and clock skew between nodes.
+	InFlightMargin time.Duration
+	// NoApprovalGrace is how long after a payment started an inquiry that
+	// reports no approval state (billkey.InquiryNoApproval) counts as not
+	// found (default DefaultNoApprovalGrace).
+	NoApprovalGrace time.Duration
+	// OnOrphan, when set, is told of every orphan approval (kind "charge" or
+	// "refund"); billkey serve counts them in a metric.
+	OnOrphan func(kind string)
 	// Schedules configures the execution of scheduled payments.
 	Schedules ScheduleConfig
 	// Webhooks configures webhook delivery.
@@ -72,6 +90,53 @@ func (s *Service) staleReadyAfter() time.Duration {
 		return s.StaleReadyAfter
 	}
 	return staleReady
+}
+
+// Defaults of the reconciliation timing rules.
+const (
+	DefaultPGTimeout       = 30 * time.Second
+	DefaultInFlightMargin  = 10 * time.Second
+	DefaultNoApprovalGrace = 30 * time.Minute
+)
+
+func (s *Service) pgTimeout() time.Duration {
+	if s.PGTimeout > 0 {
+		return s.PGTimeout
+	}
+	return DefaultPGTimeout
+}
+
+// InFlightWindow is how long after a payment started a PG call for it may
+// still be in flight: a onetime charge makes two calls in a row (the key
+// issuance, then the approval), each bounded by the PG timeout, plus the
+// margin.
+func (s *Service) InFlightWindow() time.Duration {
+	m := s.InFlightMargin
+	if m <= 0 {
+		m = DefaultInFlightMargin
+	}
+	return 2*s.pgTimeout() + m
+}
+
+func (s *Service) noApprovalGrace() time.Duration {
+	if s.NoApprovalGrace > 0 {
+		return s.NoApprovalGrace
+	}
+	return DefaultNoApprovalGrace
+}
+
+// CheckTiming refuses settings under which the reconciler could declare a
+// payment failed while a PG call for it may still be in flight.
+func (s *Service) CheckTiming() error {
+	w := s.InFlightWindow()
+	if st := s.staleReadyAfter(); st <= w {
+		return fmt.Errorf("stale-ready-after (%s) must be longer than the longest a payment's PG calls can take "+
+			"(2 x pg-timeout %s + margin %s = %s): a payment still being charged would be reconciled", st, s.pgTimeout(), w-2*s.pgTimeout(), w)
+	}
+	if g := s.noApprovalGrace(); g <= w {
+		return fmt.Errorf("the no-approval grace (%s) must be longer than the in-flight window (%s)", g, w)
+	}
+	return nil
 }
 
 // DefaultReconcileDelays is the published reconciliation schedule.

@@ -2,15 +2,17 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/sqlstore"
 )
 
 // staleReady is how long an API payment may stay ready without a recorded
 // outcome before the reconciler treats it as unknown (a node that crashed
 // between inserting the payment and recording the PG's answer). It must be
-// longer than any PG call.
+// longer than Service.InFlightWindow.
 const staleReady = 3 * time.Minute
 
 // reasonNoApproval is the fail_reason of a payment left ready for which the
@@ -54,9 +56,12 @@ func (s *Service) RunReconciler(ctx context.Context, interval time.Duration) {
 
 // ReconcileDue inquires every payment whose outcome is unknown and due, and
 // records what the PG says: approved → paid (with the PG's approval, and its
-// webhook); declined, or nothing found after notFoundGrace inquiries →
-// failed; no answer → asked again later on the published schedule. It never
-// charges. It returns how many payments it resolved.
+// webhook); declined → failed; not found → failed only after notFoundGrace
+// inquiries and once no PG call for it can still be in flight
+// (InFlightWindow), and a reply with no approval state only after
+// NoApprovalGrace; no answer → asked again later on the published schedule.
+// It never charges. It also retries unknown full refunds and the refunds of
+// orphan approvals. It returns how many payments it resolved.
 func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
 	now := s.Now()
 	ps, err := s.Store.UncertainPayments(ctx, now, now.Add(-s.staleReadyAfter()), 50)
@@ -64,6 +69,7 @@ func (s *Service) ReconcileDue(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	resolved := s.reconcileRefunds(ctx)
+	s.refundDueOrphans(ctx)
 	for _, p := range ps {
 		if ctx.Err() != nil {
 			break
@@ -98,19 +104,36 @@ func (s *Service) reconcile(ctx context.Context, p *billkey.Payment) (bool, erro
 			s.Logger.Warn("reconcile: the PG approved then cancelled this payment; recorded as paid, cancel it to match",
 				"imp_uid", p.ImpUID)
 		}
-		_, err := s.recordApproval(ctx, p, inq.Approval)
-		s.Logger.Info("reconciled unknown outcome: paid", "imp_uid", p.ImpUID, "tid", inq.Approval.TID)
-		return err == nil, err
+		got, err := s.recordApproval(ctx, p, inq.Approval)
+		if err != nil {
+			return false, err
+		}
+		// Logged only once the write succeeded.
+		s.Logger.Info("reconciled unknown outcome: "+string(got.Status), "imp_uid", p.ImpUID, "tid", inq.Approval.TID)
+		return true, nil
 	case billkey.InquiryDeclined:
 		_, err := s.fail(ctx, p, inq.Reason)
 		return err == nil, err
-	case billkey.InquiryNotFound:
-		if attempts < notFoundGrace {
+	case billkey.InquiryNotFound, billkey.InquiryNoApproval:
+		// Not found counts only after several inquiries and once no PG call
+		// for the payment can still be in flight: a charge still on its way
+		// is not found yet. A reply with no approval state at all (INICIS's
+		// not-found code is unpublished) needs a much longer grace.
+		wait := s.InFlightWindow()
+		if inq.State == billkey.InquiryNoApproval {
+			wait = s.noApprovalGrace()
+			s.Logger.Warn("reconcile: the PG reports no approval state for this payment", "imp_uid", p.ImpUID,
+				"reply", inq.Reason, "attempt", attempts, "counts_as_not_found_after", p.StartedAt.Add(wait))
+		}
+		if attempts < notFoundGrace || s.Now().Before(p.StartedAt.Add(wait)) {
 			return false, s.deferReconcile(ctx, p, attempts, nil)
 		}
-		_, err := s.fail(ctx, p, reasonNoApproval)
-		s.Logger.Info("reconciled unknown outcome: failed (no approval at the PG)", "imp_uid", p.ImpUID)
-		return err == nil, err
+		got, err := s.fail(ctx, p, reasonNoApproval)
+		if err != nil {
+			return false, err
+		}
+		s.Logger.Info("reconciled unknown outcome: "+string(got.Status)+" (no approval at the PG)", "imp_uid", p.ImpUID)
+		return true, nil
 	}
 	return false, s.deferReconcile(ctx, p, attempts, nil)
 }
@@ -131,7 +154,10 @@ func (s *Service) reconcileRefunds(ctx context.Context) int {
 	} else if n > 0 {
 		s.Logger.Warn("refund reservations left pending are now of unknown outcome", "count", n)
 	}
-	cs, err := s.Store.UncertainFullRefunds(ctx, s.Now().Add(-refundRetryAfter), 20)
+	// Retry only once the first call can no longer be in flight: a retry
+	// refused while INICIS still works on the first would release a
+	// reservation the first then uses.
+	cs, err := s.Store.UncertainFullRefunds(ctx, s.Now().Add(-max(refundRetryAfter, s.InFlightWindow())), 20)
 	if err != nil {
 		s.Logger.Error("reconcile refunds", "error", err)
 		return 0
@@ -160,7 +186,10 @@ func (s *Service) reconcileRefunds(ctx context.Context) int {
 			if c.CancelledAt.IsZero() {
 				c.CancelledAt = s.Now()
 			}
-			if _, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL}); err != nil {
+			if _, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL}); errors.Is(err, sqlstore.ErrCancelReleased) {
+				s.orphanRefund(ctx, p, c, res.TID)
+				continue
+			} else if err != nil {
 				s.Logger.Error("reconcile refund: record", "imp_uid", p.ImpUID, "error", err)
 				continue
 			}
@@ -181,11 +210,13 @@ func (s *Service) reconcileRefunds(ctx context.Context) int {
 
 func (s *Service) deferReconcile(ctx context.Context, p *billkey.Payment, attempts int, cause error) error {
 	// Ask again after the next published delay, counted from the outcome
-	// becoming unknown.
-	next := s.Now().Add(s.reconcileDelay(attempts) - s.reconcileDelay(attempts-1))
-	if next.Before(s.Now().Add(time.Second)) {
-		next = s.Now().Add(time.Second)
+	// becoming unknown; past the schedule's end, the last delay repeats as
+	// the interval.
+	gap := s.reconcileDelay(attempts) - s.reconcileDelay(attempts-1)
+	if gap <= 0 {
+		gap = s.reconcileDelay(attempts)
 	}
+	next := s.Now().Add(max(gap, time.Second))
 	if err := s.Store.DeferReconcile(ctx, p.ID, attempts, next); err != nil {
 		return err
 	}

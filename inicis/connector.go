@@ -245,6 +245,16 @@ func (c *Connector) post(ctx context.Context, op, rawURL, contentType string, bo
 			Message: fmt.Sprintf("PG사가 요청을 거절했습니다. (HTTP %d)", resp.StatusCode),
 			Err:     fmt.Errorf("%s: HTTP %d: %w", op, resp.StatusCode, perr),
 		}
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		// 503 is a server (or its load balancer) declining to process the
+		// request: nothing was approved, the caller may fail the order.
+		// Other 5xx without a reply (500, 502, 504) may come after the
+		// request was handled, so their outcome stays unknown.
+		return nil, &billkey.Error{
+			Code:    billkey.EPG,
+			Message: "PG사가 요청을 처리하지 않았습니다 (HTTP 503 서비스 불가). 승인·취소된 내용이 없으니 다시 시도할 수 있습니다. (PG refused to process the request; nothing was done)",
+			Err:     fmt.Errorf("%s: %w: HTTP 503: %w", op, ErrRefused, perr),
+		}
 	default:
 		return nil, noReply(op, fmt.Errorf("HTTP %d: %w", resp.StatusCode, perr))
 	}

@@ -38,11 +38,15 @@
 //     before the request was written — detected with httptrace) is EPG
 //     wrapping ErrNotSent: nothing was charged.
 //   - A request that was written but got no usable reply (timeout, reset,
-//     HTTP 5xx or 3xx without an INICIS JSON body, an unparsable body, a
-//     success without tid, or an approved price different from the one
-//     asked) is EUNCERTAIN wrapping ErrNoReply: reconcile with Inquire, never
-//     resend. Choice: HTTP 5xx counts as uncertain because a gateway error
-//     does not prove INICIS did nothing.
+//     HTTP 500, 502, 504 or 3xx without an INICIS JSON body, an unparsable
+//     body, a success without tid, or an approved price different from the
+//     one asked) is EUNCERTAIN wrapping ErrNoReply: reconcile with Inquire,
+//     never resend. Choice: those 5xx count as uncertain because a gateway
+//     error after the request was forwarded does not prove INICIS did
+//     nothing (504 says an upstream timed out).
+//   - HTTP 503 without an INICIS body is EPG wrapping ErrRefused: the server
+//     (or its load balancer) declined to process the request, so nothing
+//     was approved and the order may fail at once.
 //   - An HTTP 4xx without an INICIS body is EPG (refused before processing).
 //   - Bad card data given to IssueBillingKey is EREJECTED; a channel without
 //     usable credentials is a plain error.
@@ -85,8 +89,10 @@
 //     (approvedNumber, and card fields when present); a reply about another
 //     oid or MID is EUNCERTAIN. "Not found" is recognised only by
 //     Config.InquiryNotFoundCodes (default InquiryNotFoundCode "R404", the
-//     simulator's code); any other refusal is an error, so a reconciler
-//     never fails an order on a guess.
+//     simulator's code; INICIS's own is unpublished). Any other well-formed
+//     refusal is billkey.InquiryNoApproval with Reason "[code] message": the
+//     reconciler counts it as not found only long after any call for the
+//     order could have ended, never on a first answer.
 //   - Receipt URLs: INICIS's well-known card receipt page for live channels
 //     (not in the spec), the simulator's /receipt page for test channels.
 //

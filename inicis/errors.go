@@ -15,9 +15,14 @@ var (
 	// nothing, so nothing was charged. Wrapped in an EPG error.
 	ErrNotSent = errors.New("inicis: request not sent")
 	// ErrNoReply: the request was written but no usable reply came back
-	// (timeout, connection reset, 5xx without an INICIS body, unparsable
-	// body). INICIS may or may not have acted. Wrapped in an EUNCERTAIN error.
+	// (timeout, connection reset, 500/502/504 without an INICIS body,
+	// unparsable body). INICIS may or may not have acted. Wrapped in an
+	// EUNCERTAIN error.
 	ErrNoReply = errors.New("inicis: no usable reply")
+	// ErrRefused: INICIS (or its load balancer) answered 503 without an
+	// INICIS body: it declined to process the request, so nothing was
+	// approved or refunded. Wrapped in an EPG error.
+	ErrRefused = errors.New("inicis: refused to process")
 	// ErrTampered: a reply failed its integrity checks (authSignature, MID,
 	// order id or amount mismatch).
 	ErrTampered = errors.New("inicis: reply failed integrity check")

@@ -45,7 +45,13 @@ func TestReplyClassification(t *testing.T) {
 		code   string
 		sent   error
 	}{
-		{"503 plain", 503, "Service Unavailable", billkey.EUNCERTAIN, inicis.ErrNoReply},
+		// 503: INICIS (or its load balancer) declined to process: nothing
+		// was approved, so the charge fails at once.
+		{"503 plain", 503, "Service Unavailable", billkey.EPG, inicis.ErrRefused},
+		// 500, 502, 504 may come after the request was handled: unknown.
+		{"500 plain", 500, "Internal Server Error", billkey.EUNCERTAIN, inicis.ErrNoReply},
+		{"502 plain", 502, "Bad Gateway", billkey.EUNCERTAIN, inicis.ErrNoReply},
+		{"504 plain", 504, "Gateway Timeout", billkey.EUNCERTAIN, inicis.ErrNoReply},
 		{"200 garbage", 200, "<html>oops</html>", billkey.EUNCERTAIN, inicis.ErrNoReply},
 		{"200 json without resultCode", 200, `{"foo":"bar"}`, billkey.EUNCERTAIN, inicis.ErrNoReply},
 		{"302", 302, "", billkey.EUNCERTAIN, inicis.ErrNoReply},
@@ -124,7 +130,9 @@ func TestInquiryMapping(t *testing.T) {
 		{`{"resultCode":"SUCCESS","transactionStatus":"APPROVAL","tid":"T","price":"100"}`, billkey.InquiryApproved, ""},
 		{`{"resultCode":"00","transactionStatus":"CANCEL","tid":"T","price":"100"}`, billkey.InquiryCancelled, ""},
 		{`{"resultCode":"00","transactionStatus":"FAIL","failCode":"01","failMsg":"[1254][실시간빌링실패|잔액부족]"}`, billkey.InquiryDeclined, ""},
-		{`{"resultCode":"01","resultMsg":"조회 불가"}`, "", billkey.EPG},
+		// A refusal with a code that is not a known not-found code: no
+		// approval state (INICIS's own not-found code is unpublished).
+		{`{"resultCode":"01","resultMsg":"조회 불가"}`, billkey.InquiryNoApproval, ""},
 		{`{"resultCode":"00","transactionStatus":"WHAT"}`, "", billkey.EUNCERTAIN},
 	}
 	for _, tc := range cases {
@@ -138,6 +146,9 @@ func TestInquiryMapping(t *testing.T) {
 		}
 		if err != nil || inq.State != tc.state {
 			t.Errorf("%s: %+v %v, want %s", tc.body, inq, err, tc.state)
+		}
+		if tc.state == billkey.InquiryNoApproval && inq.Reason != "[01] 조회 불가" {
+			t.Errorf("reason %q", inq.Reason)
 		}
 		if tc.state == billkey.InquiryDeclined && inq.Reason != "[01] [1254][실시간빌링실패|잔액부족]" {
 			t.Errorf("reason %q", inq.Reason)

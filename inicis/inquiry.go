@@ -57,9 +57,10 @@ func marshalV2(v any) ([]byte, error) {
 // "FAIL" declined (Reason "[failCode] failMsg"); a resultCode of
 // Config.InquiryNotFoundCodes is not found. The approval fields are read by
 // inquiryApproval. A reply about another order or MID is EUNCERTAIN, as is
-// an unknown transactionStatus. Any other refusal is an EPG error, never a
-// guess of "not found", so a reconciler never fails an order INICIS might
-// have approved.
+// an unknown transactionStatus. Any other refusal is InquiryNoApproval (the
+// PG reports no approval state), which the reconciler counts as not found
+// only long after any call could have ended, so it never fails an order
+// INICIS might still approve.
 func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID string) (*billkey.Inquiry, error) {
 	e, err := c.endpoints(ch)
 	if err != nil {
@@ -90,7 +91,12 @@ func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID s
 	case slices.Contains(c.cfg.InquiryNotFoundCodes, code):
 		return &billkey.Inquiry{State: billkey.InquiryNotFound}, nil
 	default:
-		return nil, pgRefusal(refusal("inquiry", reply))
+		// A well-formed refusal with another code: INICIS reports no
+		// approval state for the order (its own not-found code is not
+		// published). The reconciler treats this as not found only after a
+		// long grace; see billkey.InquiryNoApproval.
+		_, msg := resultOf(reply)
+		return &billkey.Inquiry{State: billkey.InquiryNoApproval, Reason: fmt.Sprintf("[%s] %s", code, msg)}, nil
 	}
 	if oid, mid := reply.Get("oid", "moid", "MOID"), reply.Get("mid"); (oid != "" && oid != orderID) || (mid != "" && mid != ch.MID) {
 		return nil, noReply("inquiry", fmt.Errorf("%w: inquiry for %s answered for oid %s mid %s", ErrTampered, strconv.Quote(orderID), strconv.Quote(oid), strconv.Quote(mid)))

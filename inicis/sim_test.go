@@ -270,8 +270,8 @@ func TestFaultSwitches(t *testing.T) {
 		before := len(e.sim.Ledger().Approvals)
 		_, moid, err := e.charge(ctx, bk.Key, 1000)
 		e.sim.ClearFaults()
-		if errCode(err) != billkey.EUNCERTAIN {
-			t.Fatalf("503: %v", err)
+		if errCode(err) != billkey.EPG || !errors.Is(err, inicis.ErrRefused) {
+			t.Fatalf("503: %v, want an EPG refusal (nothing processed)", err)
 		}
 		if len(e.sim.Ledger().Approvals) != before {
 			t.Error("a 503 fault approved anyway")

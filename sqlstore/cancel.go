@@ -23,6 +23,11 @@ const (
 // payment is in flight; refunds of one payment go to the PG one at a time.
 var ErrCancelBusy = errors.New("sqlstore: another cancel of this payment is in flight")
 
+// ErrCancelReleased is returned by CompleteCancel for a cancel whose
+// reservation was already released (the PG's refusal of it was recorded):
+// a refund the PG made for it is an orphan.
+var ErrCancelReleased = errors.New("sqlstore: the cancel's reservation was already released")
+
 // CancelRequest is a merchant's refund request, already validated.
 type CancelRequest struct {
 	Amount    int64 // 0 means everything that is left
@@ -121,8 +126,23 @@ func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billk
 		if err != nil {
 			return fmt.Errorf("sqlstore: complete cancel: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return fmt.Errorf("sqlstore: complete cancel %d: not pending (%v)", c.ID, err)
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: complete cancel %d: %w", c.ID, err)
+		} else if n == 0 {
+			var state string
+			if err := tx.QueryRowContext(ctx, `SELECT state FROM payment_cancels WHERE id = $1`, c.ID).Scan(&state); err != nil {
+				return fmt.Errorf("sqlstore: complete cancel %d: %w", c.ID, err)
+			}
+			if state == cancelFailed {
+				return fmt.Errorf("sqlstore: complete cancel %d: %w", c.ID, ErrCancelReleased)
+			}
+			// Already recorded (done) by another caller: return the payment.
+			ps, err := s.queryPayments(ctx, tx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, c.PaymentID)
+			if err != nil {
+				return err
+			}
+			p = ps[0]
+			return nil
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE payments SET cancel_amount = cancel_amount + $1, cancel_pending = cancel_pending - $1,
 				cancelled_at = $2, cancel_reason = $3, updated_at = $4,

@@ -175,9 +175,12 @@ func (s *Store) MarkUncertain(ctx context.Context, paymentID int64, reconcileAft
 	return nil
 }
 
-// DeferReconcile records one more unanswered inquiry and the next time to ask.
+// DeferReconcile records one more inquiry that settled nothing and the next
+// time to ask. The payment's outcome is unknown from then on, so a payment
+// left ready by a crash (found by its age) follows the same published
+// schedule as one whose PG call timed out, not every reconciler tick.
 func (s *Store) DeferReconcile(ctx context.Context, paymentID int64, attempts int, next time.Time) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE payments SET reconcile_attempts = $1, reconcile_after = $2
+	_, err := s.DB.ExecContext(ctx, `UPDATE payments SET outcome_unknown = TRUE, reconcile_attempts = $1, reconcile_after = $2
 		WHERE id = $3 AND status = 'ready'`, attempts, unix(next), paymentID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: defer reconcile: %w", err)

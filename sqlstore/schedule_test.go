@@ -172,7 +172,13 @@ func TestStoreScheduleClaims(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				owner := fmt.Sprintf("node-%d", w)
-				for {
+				// Bounded: if leased rows could be claimed again, this
+				// loop would never see an empty claim.
+				for round := 0; ; round++ {
+					if round > n {
+						t.Errorf("%s still claiming after %d rounds: leased schedules are claimed again", owner, round)
+						return
+					}
 					got, err := b.store.ClaimDueSchedules(ctx, owner, b.now, lease, 3)
 					if err != nil {
 						t.Error(err)
@@ -213,7 +219,10 @@ func TestStoreScheduleClaims(t *testing.T) {
 		owner0 := claimedBy["due-00"][0]
 		b.now = b.now.Add(2 * time.Minute)
 		var due00 *sqlstore.Schedule
-		for {
+		for round := 0; ; round++ {
+			if round > 3 {
+				t.Fatal("still claiming: leased schedules are claimed again")
+			}
 			got, err := b.store.ClaimDueSchedules(ctx, "node-new", b.now, b.now.Add(time.Minute), 100)
 			if err != nil {
 				t.Fatal(err)
@@ -455,6 +464,32 @@ func TestStoreWebhookSecrets(t *testing.T) {
 		}
 		if _, _, err := b.store.WebhookSecrets(ctx, b.merchant.ID, b.now); err == nil {
 			t.Fatal("a secret moved to another row still opened")
+		}
+	})
+}
+
+// TestStoreLeasedScheduleNotClaimedAgain: a schedule whose lease is still
+// valid is never claimed by another node, and is claimable once it expired.
+// It fails at once (rather than hanging a claim loop) if a claim ignores the
+// lease.
+func TestStoreLeasedScheduleNotClaimedAgain(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		b := setup(t, dsn)
+		ctx := context.Background()
+		mustCreateSchedules(t, b, b.schedule("leased", "cust-a", b.now.Add(-time.Hour)))
+		first, err := b.store.ClaimDueSchedules(ctx, "node-a", b.now, b.now.Add(time.Minute), 10)
+		if err != nil || len(first) != 1 {
+			t.Fatalf("first claim: %v %v", uidsOf(first), err)
+		}
+		for _, at := range []time.Duration{0, 30 * time.Second, time.Minute - time.Millisecond} {
+			again, err := b.store.ClaimDueSchedules(ctx, "node-b", b.now.Add(at), b.now.Add(at+time.Minute), 10)
+			if err != nil || len(again) != 0 {
+				t.Fatalf("claimed while leased (+%s): %v %v", at, uidsOf(again), err)
+			}
+		}
+		after, err := b.store.ClaimDueSchedules(ctx, "node-b", b.now.Add(time.Minute), b.now.Add(2*time.Minute), 10)
+		if err != nil || len(after) != 1 || after[0].LeaseOwner != "node-b" || after[0].Attempts != 2 {
+			t.Fatalf("claim after the lease expired: %+v %v", after, err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/billkey/billkey/api"
@@ -61,6 +62,21 @@ type AppOptions struct {
 	// WindowSweepInterval is how often expired window attempts are settled
 	// (default 1 min).
 	WindowSweepInterval time.Duration
+	// InFlightMargin and NoApprovalGrace tune the reconciler's timing
+	// rules (defaults gateway.DefaultInFlightMargin and
+	// gateway.DefaultNoApprovalGrace).
+	InFlightMargin  time.Duration
+	NoApprovalGrace time.Duration
+	// DrainTimeout is how long Close waits for in-flight requests at most
+	// when its context has no earlier deadline; it must be at least the PG
+	// timeout (default DefaultDrainTimeout).
+	DrainTimeout time.Duration
+}
+
+// DefaultDrainTimeout is the drain timeout for a PG timeout: long enough for
+// a onetime charge's two PG calls in a row, plus a margin.
+func DefaultDrainTimeout(pgTimeout time.Duration) time.Duration {
+	return 2*pgTimeout + 15*time.Second
 }
 
 // App is a running gateway: HTTP server, built-in simulator, workers.
@@ -80,16 +96,29 @@ type App struct {
 	// listener, under SimulatorPrefix; nil without a built-in simulator.
 	SimIntrospection http.Handler
 
-	server *http.Server
-	ln     net.Listener
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	Ready *api.Readiness // backs /readyz
+
+	server       *http.Server
+	drainTimeout time.Duration
+	workers      atomic.Int32 // reconciler and window sweeper running
+	ln           net.Listener
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
 }
 
 // StartApp listens, wires everything and serves until Close.
 func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.PGTimeout <= 0 {
+		o.PGTimeout = gateway.DefaultPGTimeout
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = DefaultDrainTimeout(o.PGTimeout)
+	}
+	if o.DrainTimeout < o.PGTimeout {
+		return nil, fmt.Errorf("drain-timeout (%s) must be at least pg-timeout (%s): a shutdown would cut charges still waiting for INICIS", o.DrainTimeout, o.PGTimeout)
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
@@ -134,8 +163,17 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		a.Service.ReconcileDelays = o.ReconcileDelays
 	}
 	o.Jobs.apply(a.Service, o.AllowLive)
+	a.Service.PGTimeout, a.Service.InFlightMargin, a.Service.NoApprovalGrace = o.PGTimeout, o.InFlightMargin, o.NoApprovalGrace
+	if err := a.Service.CheckTiming(); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("refusing to start: %w", err)
+	}
+	a.drainTimeout = o.DrainTimeout
 	a.Metrics = api.NewMetrics()
+	a.Service.OnOrphan = a.Metrics.OrphanApproval
 	a.API = api.NewServer(a.Service, o.Logger, a.Metrics)
+	a.Ready = &api.Readiness{JobsRunning: func() bool { return a.workers.Load() == 2 }}
+	a.API.Ready = a.Ready
 	if a.Simulator != nil {
 		a.API.Mount(SimulatorPrefix+"/", liveGate(o.Store, o.Logger, http.StripPrefix(SimulatorPrefix, a.Simulator)))
 	}
@@ -152,7 +190,7 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		Handler:           a.API,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      90 * time.Second, // above the PG timeout: a charge may wait for INICIS
+		WriteTimeout:      max(90*time.Second, DefaultDrainTimeout(o.PGTimeout)+15*time.Second), // a charge may wait for INICIS twice
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn),
 	}
@@ -173,25 +211,34 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 			o.Logger.Error("http server stopped", slog.Any("error", err))
 		}
 	}()
+	a.workers.Store(2)
 	go func() {
 		defer a.wg.Done()
+		defer a.workers.Add(-1)
 		a.Service.RunReconciler(wctx, interval)
 	}()
 	go func() {
 		defer a.wg.Done()
+		defer a.workers.Add(-1)
 		a.Service.RunWindowSweeper(wctx, sweep)
 	}()
 	a.Jobs = o.Jobs.runner(a.Service, o.Logger, a.Metrics)
 	a.Jobs.Start(wctx)
+	a.Ready.Node = a.Jobs.Owner()
 	return a, nil
 }
 
 // Addr is the address the gateway listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
-// Close shuts the server down gracefully (in-flight requests finish, within
-// the context's deadline) and stops the workers.
+// Close shuts the server down gracefully: readiness goes false first, the
+// listener closes at once (no new requests), and every in-flight request is
+// answered, waiting up to the drain timeout (or the context's earlier
+// deadline); then the workers stop.
 func (a *App) Close(ctx context.Context) error {
+	a.Ready.Drain()
+	ctx, cancel := context.WithTimeout(ctx, a.drainTimeout)
+	defer cancel()
 	if a.Simulator != nil {
 		a.Simulator.Close() // releases replies it holds on purpose
 	}

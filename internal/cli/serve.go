@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/webhook"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,6 +28,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
+	fs.DurationVar(&o.InFlightMargin, "in-flight-margin", envDuration("BILLKEY_IN_FLIGHT_MARGIN", gateway.DefaultInFlightMargin), "added to 2 x pg-timeout: how long after a payment started a PG call for it may still be in flight; nothing is declared failed before (env BILLKEY_IN_FLIGHT_MARGIN)")
+	fs.Func("reconcile-delays", "when an unknown PG outcome is inquired, counted from the outcome becoming unknown, comma separated; the last repeats as the interval (env BILLKEY_RECONCILE_DELAYS; default 2s,5s,15s,30s,1m,5m)", func(v string) error {
+		ds, err := webhook.ParseDelays(v)
+		o.ReconcileDelays = ds
+		return err
+	})
+	if ds, err := webhook.ParseDelays(env("BILLKEY_RECONCILE_DELAYS", "")); err == nil && len(ds) > 0 {
+		o.ReconcileDelays = ds
+	}
+	fs.DurationVar(&o.NoApprovalGrace, "no-approval-grace", envDuration("BILLKEY_NO_APPROVAL_GRACE", gateway.DefaultNoApprovalGrace), "how long after a payment started an inquiry reply with no approval state (an unrecognised INICIS code) counts as not found (env BILLKEY_NO_APPROVAL_GRACE)")
+	fs.DurationVar(&o.DrainTimeout, "drain-timeout", envDuration("BILLKEY_DRAIN_TIMEOUT", 0), "on SIGTERM, how long in-flight requests may finish; at least --pg-timeout (env BILLKEY_DRAIN_TIMEOUT; default 2 x pg-timeout + 15s)")
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&live, "live", env("BILLKEY_LIVE", "") == "true", "live mode: never mount the built-in INICIS simulator (env BILLKEY_LIVE=true; also implied by any live channel)")
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
@@ -41,6 +53,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
 	o.NoDemo, o.Live = noDemo, live
 
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = DefaultDrainTimeout(o.PGTimeout)
+	}
 	app, err := StartApp(ctx, o)
 	if err != nil {
 		return err
@@ -58,6 +73,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		logger.Info("built-in INICIS simulator introspection (ledger, faults, reset) is on the admin listener only", slog.String("at", where))
 	}
+	logger.Info("reconciliation timing",
+		slog.Duration("pg_timeout", app.Service.PGTimeout), slog.Duration("in_flight_window", app.Service.InFlightWindow()),
+		slog.Duration("stale_ready_after", o.Jobs.StaleReadyAfter), slog.Any("reconcile_delays", app.Service.ReconcileDelays),
+		slog.Duration("no_approval_grace", o.NoApprovalGrace),
+		slog.Duration("drain_timeout", o.DrainTimeout))
 
 	logger.Info("background jobs (scheduled payments, webhooks)",
 		slog.Bool("enabled", !o.Jobs.Disabled), slog.String("lease_owner", app.Jobs.Owner()),
@@ -103,8 +123,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "  iamport.js: %s/js/iamport.js\n  API:        %s/users/getToken\n", app.BaseURL, app.BaseURL)
 
 	<-ctx.Done()
-	logger.Info("billkey shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	logger.Info("billkey shutting down: not ready, draining in-flight requests", slog.Duration("drain_timeout", o.DrainTimeout))
+	sctx, cancel := context.WithCancel(context.Background()) // App.Close bounds the drain
 	defer cancel()
 	if admin != nil {
 		_ = admin.Shutdown(sctx)
