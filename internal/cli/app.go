@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,9 @@ type AppOptions struct {
 	// WindowSweepInterval is how often expired window attempts are settled
 	// (default 1 min).
 	WindowSweepInterval time.Duration
+	// TLS, when set, makes the listener serve HTTPS (the default public URL
+	// becomes https://ADDR).
+	TLS *tls.Config
 }
 
 // App is a running gateway: HTTP server, built-in simulator, workers.
@@ -91,6 +95,9 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.BaseURL = strings.TrimRight(o.PublicURL, "/")
 	if a.BaseURL == "" {
 		a.BaseURL = "http://" + ln.Addr().String()
+		if o.TLS != nil {
+			a.BaseURL = "https://" + ln.Addr().String()
+		}
 	}
 	a.SimURL = strings.TrimRight(o.SimulatorURL, "/")
 	if a.SimURL == "" {
@@ -146,7 +153,12 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
-		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return a.server.Serve(ln) }
+		if o.TLS != nil {
+			a.server.TLSConfig = o.TLS
+			serve = func() error { return a.server.ServeTLS(ln, "", "") }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			o.Logger.Error("http server stopped", slog.Any("error", err))
 		}
 	}()

@@ -28,6 +28,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
 	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
+	var tlsCert, tlsKey string
+	var insecurePublic bool
+	fs.StringVar(&tlsCert, "tls-cert", env("BILLKEY_TLS_CERT", ""), "serve HTTPS with this PEM certificate chain (env BILLKEY_TLS_CERT; with --tls-key; reloaded when the file changes)")
+	fs.StringVar(&tlsKey, "tls-key", env("BILLKEY_TLS_KEY", ""), "the certificate's PEM private key (env BILLKEY_TLS_KEY)")
+	fs.BoolVar(&insecurePublic, "insecure-public-url", env("BILLKEY_INSECURE_PUBLIC_URL", "") == "true", "allow live mode with a public URL that is not https (env BILLKEY_INSECURE_PUBLIC_URL=true; testing only)")
 	svc, k, err := setup(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
@@ -37,6 +42,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
 	o.NoDemo = noDemo
+	if tlsCert != "" || tlsKey != "" {
+		if o.TLS, err = tlsConfig(tlsCert, tlsKey); err != nil {
+			return err
+		}
+	}
+	if warning, err := checkPublicURL(ctx, store, &o, o.TLS != nil, insecurePublic); err != nil {
+		return err
+	} else if warning != "" {
+		logger.Warn(warning)
+	}
 
 	app, err := StartApp(ctx, o)
 	if err != nil {
