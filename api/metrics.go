@@ -15,6 +15,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	ops      opsMetrics
 }
 
 // NewMetrics registers the HTTP metrics and the Go runtime collectors.
@@ -31,6 +32,7 @@ func NewMetrics() *Metrics {
 		}, []string{"route"}),
 	}
 	m.Registry.MustRegister(m.requests, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.ops = newOpsMetrics(m.Registry)
 	return m
 }
 

@@ -110,7 +110,10 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		Timeout: o.PGTimeout,
 		Logger:  o.Logger.With("component", "inicis"),
 	})
-	a.Service = gateway.New(o.Store, o.Keys, a.PG, o.Logger)
+	a.Metrics = api.NewMetrics()
+	a.Service = gateway.New(o.Store, o.Keys, a.Metrics.ObservePG(a.PG), o.Logger)
+	a.Service.OnWindowResult = a.Metrics.WindowResult
+	a.Metrics.WatchStore(o.Store)
 	a.Service.AllowLive = o.AllowLive
 	a.Service.Window = a.PG
 	a.Service.WindowTTL = o.WindowTTL
@@ -118,7 +121,6 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		a.Service.ReconcileDelays = o.ReconcileDelays
 	}
 	o.Jobs.apply(a.Service, o.AllowLive)
-	a.Metrics = api.NewMetrics()
 	a.API = api.NewServer(a.Service, o.Logger, a.Metrics)
 	if a.Simulator != nil {
 		a.API.Mount(SimulatorPrefix+"/", http.StripPrefix(SimulatorPrefix, a.Simulator))
