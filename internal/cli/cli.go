@@ -36,6 +36,7 @@ Usage:
   billkey loadtest [flags]           measure a running billkey against the PG alone and a bare baseline
   billkey backup --out FILE          online, consistent copy of the SQLite database (PostgreSQL: pg_dump)
   billkey restore --from FILE        restore an SQLite backup into a new, empty data folder
+  billkey probe [--url URL]          exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200
   billkey version                    print version, commit and build date
 
 Every flag has an environment equivalent (BILLKEY_ADDR, BILLKEY_DB, ...);
@@ -73,6 +74,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runBackup(ctx, rest, stdout, stderr)
 	case "restore":
 		err = runRestore(ctx, rest, stdout, stderr)
+	case "probe":
+		err = runProbe(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:

@@ -87,3 +87,20 @@ func TestConfigFileErrors(t *testing.T) {
 		t.Errorf("missing file: exit %d %s", code, stderr)
 	}
 }
+
+// TestExampleConfigIsValid: deploy/billkey.conf.example names only real
+// settings with valid values (serve starts with it, its public URL and
+// timeout in force), so the file operators copy does not rot.
+func TestExampleConfigIsValid(t *testing.T) {
+	example := filepath.Join("..", "..", "deploy", "billkey.conf.example")
+	s := serve(t, "--config", example, "--data-dir", t.TempDir(), "--admin-addr", "127.0.0.1:0")
+	logs := s.errs.String()
+	for _, want := range []string{`"public_url":"https://pay.example.com"`, `"msg":"billkey starting"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs lack %s:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(s.out.String(), "demo merchant") {
+		t.Error("no-demo = true was not applied")
+	}
+}
