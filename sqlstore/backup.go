@@ -66,13 +66,14 @@ func OpenReadOnly(path string) (*sql.DB, error) {
 // opened with the keys.
 type BackupSummary struct {
 	Merchants, Payments, Customers int
-	// BillingKeys and Channels are the sealed billing keys (current and
-	// retired) and channel credentials that opened.
-	BillingKeys, Channels int
+	// BillingKeys, Channels and WebhookSecrets are the sealed billing keys
+	// (current and retired), channel credentials and webhook signing
+	// secrets that opened.
+	BillingKeys, Channels, WebhookSecrets int
 }
 
-// VerifySealed counts a database's rows and opens every sealed billing key
-// and channel credential with sealer: a database whose secrets do not open
+// VerifySealed counts a database's rows and opens every sealed billing key,
+// channel credential and webhook secret with sealer: a database whose secrets do not open
 // with the configured master key is useless, and this is the moment to find
 // out. It works on any billkey database handle (a read-only backup too).
 func VerifySealed(ctx context.Context, db *sql.DB, sealer Sealer) (BackupSummary, error) {
@@ -102,6 +103,16 @@ func VerifySealed(ctx context.Context, db *sql.DB, sealer Sealer) (BackupSummary
 			return fmt.Errorf("channel %s credentials do not open with the configured master key: %w", subject, err)
 		}
 		s.Channels++
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	err = eachBlob(ctx, db, `SELECT merchant_id, id, secret_cipher FROM webhook_secrets ORDER BY id`, func(mid int64, subject string, blob []byte) error {
+		if _, err := sealer.Open(blob, PurposeWebhookSecret, mid, subject); err != nil {
+			return fmt.Errorf("webhook secret %s does not open with the configured master key: %w", subject, err)
+		}
+		s.WebhookSecrets++
 		return nil
 	})
 	return s, err

@@ -59,6 +59,9 @@ type AppOptions struct {
 	// WindowSweepInterval is how often expired window attempts are settled
 	// (default 1 min).
 	WindowSweepInterval time.Duration
+	// NoLiveCharges refuses live channels on this node even with AllowLive
+	// (its public URL is not https); the SSRF guard still follows AllowLive.
+	NoLiveCharges bool
 	// TLS, when set, makes the listener serve HTTPS (the default public URL
 	// becomes https://ADDR).
 	TLS *tls.Config
@@ -114,7 +117,7 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.Service = gateway.New(o.Store, o.Keys, a.Metrics.ObservePG(a.PG), o.Logger)
 	a.Service.OnWindowResult = a.Metrics.WindowResult
 	a.Metrics.WatchStore(o.Store)
-	a.Service.AllowLive = o.AllowLive
+	a.Service.AllowLive = o.AllowLive && !o.NoLiveCharges
 	a.Service.Window = a.PG
 	a.Service.WindowTTL = o.WindowTTL
 	if o.ReconcileDelays != nil {

@@ -69,8 +69,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := os.Link(tmp, out); err != nil { // fails rather than overwrite
 		return fmt.Errorf("backup: %w", err)
 	}
-	fmt.Fprintf(stdout, "backup of %s written to %s: %d merchants, %d payments, %d customers; %d billing keys and %d channel secrets open with master key %s\n",
-		c.DB, out, sum.Merchants, sum.Payments, sum.Customers, sum.BillingKeys, sum.Channels, k.PrimaryID())
+	fmt.Fprintf(stdout, "backup of %s written to %s: %d merchants, %d payments, %d customers; %d billing keys, %d channel secrets and %d webhook secrets open with master key %s\n",
+		c.DB, out, sum.Merchants, sum.Payments, sum.Customers, sum.BillingKeys, sum.Channels, sum.WebhookSecrets, k.PrimaryID())
 	fmt.Fprintf(stdout, masterKeyReminder, k.Source)
 	return nil
 }
@@ -145,8 +145,8 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := os.Link(tmp, c.DB); err != nil { // fails rather than overwrite
 		return fmt.Errorf("restore: %w", err)
 	}
-	fmt.Fprintf(stdout, "restored %s into %s: %d merchants, %d payments, %d customers; %d billing keys and %d channel secrets open with master key %s\n",
-		from, c.DB, sum.Merchants, sum.Payments, sum.Customers, sum.BillingKeys, sum.Channels, k.PrimaryID())
+	fmt.Fprintf(stdout, "restored %s into %s: %d merchants, %d payments, %d customers; %d billing keys, %d channel secrets and %d webhook secrets open with master key %s\n",
+		from, c.DB, sum.Merchants, sum.Payments, sum.Customers, sum.BillingKeys, sum.Channels, sum.WebhookSecrets, k.PrimaryID())
 	fmt.Fprintf(stdout, masterKeyReminder, k.Source)
 	return nil
 }

@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("version", Version), slog.String("addr", app.Addr()), slog.String("public_url", app.BaseURL),
 		slog.String("db", maskDSN(c.DB)), slog.String("dialect", store.Dialect), slog.String("master_key", k.Source),
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
-		slog.Bool("live_channels_allowed", o.AllowLive), slog.Duration("pg_timeout", o.PGTimeout),
+		slog.Bool("live_channels_allowed", o.AllowLive && !o.NoLiveCharges), slog.Duration("pg_timeout", o.PGTimeout),
 		slog.String("admin_addr", adminAddr))
 
 	logger.Info("background jobs (scheduled payments, webhooks)",

@@ -114,7 +114,7 @@ func checkPublicURL(ctx context.Context, store *sqlstore.Store, o *AppOptions, t
 	if live {
 		return "", fmt.Errorf("%s", advice)
 	}
-	o.AllowLive = false
+	o.NoLiveCharges = true
 	return "live channels are disabled on this node until it restarts with an https public URL: " + advice, nil
 }
 

@@ -109,13 +109,21 @@ func TestLivePublicURLMustBeHTTPS(t *testing.T) {
 	if !strings.Contains(s.errs.String(), "live channels are disabled on this node") {
 		t.Errorf("no warning that live channels are disabled:\n%s", s.errs)
 	}
-	s.stop()
+	// A live channel added while it runs is refused by this node, before
+	// any PG call.
 	code, _, stderr := run(t, append([]string{"channel", "add", "--merchant", m[1], "--mid", "MYMID00001", "--live",
 		"--sign-key", "SU5JTElURV9UUklQTEVERVNfS0VZU1RS", "--iniapi-key", "ItEQKi3rY7uvDS8l", "--iniapi-iv", "HYb3yQ4f65QL89==",
 		"--inilite-key", "b09LVzhuTGZVaEY1WmJoQnZzdXpRdz09"}, common...)...)
 	if code != 0 {
 		t.Fatalf("channel add --live: %s", stderr)
 	}
+	api := newAPIClient(t, s.url, m[2], m[3])
+	env := api.call("POST", "/subscribe/customers/live_cust", map[string][]string{"pg": {"html5_inicis.MYMID00001"},
+		"card_number": {"4242-4242-4242-4242"}, "expiry": {"2030-12"}, "birth": {"880101"}, "pwd_2digit": {"12"}})
+	if env.Code == 0 || env.Message == nil || !strings.Contains(*env.Message, "실결제(live)") {
+		t.Errorf("a live channel was usable on a node with an http public URL: %+v", env)
+	}
+	s.stop()
 	for _, public := range []string{"http://pay.example", ""} {
 		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--no-demo"}, common...)
 		if public != "" {
