@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,11 @@ func TestLivePublicURLMustBeHTTPS(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("channel add --live: %s", stderr)
 	}
-	api := newAPIClient(t, s.url, m[2], m[3])
+	addr := regexp.MustCompile(` addr=(127\.0\.0\.1:\d+)`).FindStringSubmatch(s.errs.String())
+	if addr == nil {
+		t.Fatalf("no listen address logged:\n%s", s.errs)
+	}
+	api := newAPIClient(t, "http://"+addr[1], m[2], m[3])
 	env := api.call("POST", "/subscribe/customers/live_cust", map[string][]string{"pg": {"html5_inicis.MYMID00001"},
 		"card_number": {"4242-4242-4242-4242"}, "expiry": {"2030-12"}, "birth": {"880101"}, "pwd_2digit": {"12"}})
 	if env.Code == 0 || env.Message == nil || !strings.Contains(*env.Message, "실결제(live)") {
