@@ -16,6 +16,7 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	orphans  *prometheus.CounterVec
+	ops      opsMetrics
 }
 
 // OrphanApproval counts one orphan approval of the kind ("charge" or
@@ -46,6 +47,7 @@ func NewMetrics() *Metrics {
 	m.orphans.WithLabelValues("charge")
 	m.orphans.WithLabelValues("refund")
 	m.Registry.MustRegister(m.requests, m.latency, m.orphans, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.ops = newOpsMetrics(m.Registry)
 	return m
 }
 

@@ -699,6 +699,7 @@ func (s *Service) failWindow(ctx context.Context, a *sqlstore.WindowAttempt, fro
 		return nil, err
 	}
 	a.State, a.Result, a.FinishedAt = sqlstore.WindowFailed, out, now
+	s.windowResult(windowFailure(code, msg))
 	if _, err := s.Store.FinishPayment(ctx, pay, nil); err != nil {
 		// The attempt is failed; the sweep cannot see this payment again,
 		// so say it loudly. The rsp still reaches the buyer.
@@ -729,6 +730,7 @@ func (s *Service) succeedWindow(ctx context.Context, a *sqlstore.WindowAttempt, 
 		s.Logger.Error("payment window: key stored but the attempt could not be finished", "imp_uid", a.ImpUID, "error", err)
 	}
 	a.State, a.Result, a.FinishedAt = sqlstore.WindowDone, out, now
+	s.windowResult("issued")
 	s.recordIssued(ctx, pay)
 	s.Logger.Info("payment window: billing key issued and stored", "imp_uid", a.ImpUID, "merchant_id", a.MerchantID,
 		"customer_uid", a.CustomerUID, "pg_tid", key.PGTID)

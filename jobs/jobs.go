@@ -138,6 +138,7 @@ func New(owner string, logger *slog.Logger, metrics *Metrics, queues ...Queue) *
 			q.Interval = time.Second
 		}
 		r.queues = append(r.queues, &queueState{Queue: q, wake: make(chan struct{}, 1), slot: make(chan struct{}, q.Concurrency)})
+		metrics.queue(q.Name)
 	}
 	return r
 }

@@ -53,3 +53,14 @@ func (m *Metrics) ran(queue string, d time.Duration) {
 	}
 	m.duration.WithLabelValues(queue).Observe(d.Seconds())
 }
+
+// queue exports a queue's series at zero before its first claim, so
+// dashboards and alert rules see them from the start.
+func (m *Metrics) queue(name string) {
+	if m == nil {
+		return
+	}
+	m.claims.WithLabelValues(name)
+	m.claimErrors.WithLabelValues(name)
+	m.duration.WithLabelValues(name)
+}

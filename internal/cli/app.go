@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,6 +72,12 @@ type AppOptions struct {
 	// when its context has no earlier deadline; it must be at least the PG
 	// timeout (default DefaultDrainTimeout).
 	DrainTimeout time.Duration
+	// NoLiveCharges refuses live channels on this node even with AllowLive
+	// (its public URL is not https); the SSRF guard still follows AllowLive.
+	NoLiveCharges bool
+	// TLS, when set, makes the listener serve HTTPS (the default public URL
+	// becomes https://ADDR).
+	TLS *tls.Config
 }
 
 // DefaultDrainTimeout is the drain timeout for a PG timeout: long enough for
@@ -128,6 +135,9 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.BaseURL = strings.TrimRight(o.PublicURL, "/")
 	if a.BaseURL == "" {
 		a.BaseURL = "http://" + ln.Addr().String()
+		if o.TLS != nil {
+			a.BaseURL = "https://" + ln.Addr().String()
+		}
 	}
 	a.SimURL = strings.TrimRight(o.SimulatorURL, "/")
 	live := o.Live
@@ -155,8 +165,11 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		Timeout: o.PGTimeout,
 		Logger:  o.Logger.With("component", "inicis"),
 	})
-	a.Service = gateway.New(o.Store, o.Keys, a.PG, o.Logger)
-	a.Service.AllowLive = o.AllowLive
+	a.Metrics = api.NewMetrics()
+	a.Service = gateway.New(o.Store, o.Keys, a.Metrics.ObservePG(a.PG), o.Logger)
+	a.Service.OnWindowResult = a.Metrics.WindowResult
+	a.Metrics.WatchStore(o.Store)
+	a.Service.AllowLive = o.AllowLive && !o.NoLiveCharges
 	a.Service.Window = a.PG
 	a.Service.WindowTTL = o.WindowTTL
 	if o.ReconcileDelays != nil {
@@ -169,7 +182,6 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	a.drainTimeout = o.DrainTimeout
-	a.Metrics = api.NewMetrics()
 	a.Service.OnOrphan = a.Metrics.OrphanApproval
 	a.API = api.NewServer(a.Service, o.Logger, a.Metrics)
 	a.Ready = &api.Readiness{JobsRunning: func() bool { return a.workers.Load() == 2 }}
@@ -207,7 +219,12 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
-		if err := a.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return a.server.Serve(ln) }
+		if o.TLS != nil {
+			a.server.TLSConfig = o.TLS
+			serve = func() error { return a.server.ServeTLS(ln, "", "") }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			o.Logger.Error("http server stopped", slog.Any("error", err))
 		}
 	}()

@@ -35,7 +35,10 @@ Usage:
   billkey keys rotate [flags]        add a new master key and re-wrap every sealed secret
   billkey inicis-sim [flags]         run the KG INICIS simulator alone
   billkey loadtest [flags]           measure a running billkey against the PG alone and a bare baseline
-  billkey version                    print the version
+  billkey backup --out FILE          online, consistent copy of the SQLite database (PostgreSQL: pg_dump)
+  billkey restore --from FILE        restore an SQLite backup into a new, empty data folder
+  billkey probe [--url URL]          exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200
+  billkey version                    print version, commit and build date
 
 Every flag has an environment equivalent (BILLKEY_ADDR, BILLKEY_DB, ...);
 run "billkey <command> -h" for a command's flags.
@@ -67,14 +70,20 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "loadtest":
 		err = runLoadtest(ctx, rest, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "billkey", Version)
+		runVersion(stdout)
+	case "backup":
+		err = runBackup(ctx, rest, stdout, stderr)
+	case "restore":
+		err = runRestore(ctx, rest, stdout, stderr)
+	case "probe":
+		err = runProbe(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "billkey: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	if errors.Is(err, flag.ErrHelp) || errors.Is(err, errListFlags) {
 		return 0
 	}
 	if errors.Is(err, errUsage) {
@@ -105,6 +114,7 @@ func commonFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.KeyFile, "key-file", env("BILLKEY_KEY_FILE", ""), "master key file (env BILLKEY_KEY_FILE; default DATA_DIR/master-key.json; BILLKEY_KEK and BILLKEY_MAC_KEY override it)")
 	fs.StringVar(&c.LogLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env BILLKEY_LOG_LEVEL)")
 	fs.BoolVar(&c.LogJSON, "log-json", env("BILLKEY_LOG_JSON", "") == "true", "log as JSON (env BILLKEY_LOG_JSON=true)")
+	configFlag(fs)
 }
 
 // resolve fills the defaults that depend on other flags.
@@ -139,8 +149,11 @@ func env(name, def string) string {
 // parse parses a flag set, printing usage on -h.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
+	if listFlags(fs, args) {
+		return errListFlags
+	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errListFlags) {
 			return err
 		}
 		return errUsage
@@ -149,7 +162,7 @@ func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
 		return errUsage
 	}
-	return nil
+	return applyConfig(fs)
 }
 
 // maskDSN hides a password in a database URL.

@@ -41,7 +41,7 @@ type serving struct {
 	stop      func() int
 }
 
-var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var listenRE = regexp.MustCompile(`listening on (https?://\S+)`)
 
 func serve(t *testing.T, args ...string) *serving {
 	t.Helper()

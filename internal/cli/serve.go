@@ -43,6 +43,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&live, "live", env("BILLKEY_LIVE", "") == "true", "live mode: never mount the built-in INICIS simulator (env BILLKEY_LIVE=true; also implied by any live channel)")
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
 	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
+	var tlsCert, tlsKey string
+	var insecurePublic bool
+	fs.StringVar(&tlsCert, "tls-cert", env("BILLKEY_TLS_CERT", ""), "serve HTTPS with this PEM certificate chain (env BILLKEY_TLS_CERT; with --tls-key; reloaded when the file changes)")
+	fs.StringVar(&tlsKey, "tls-key", env("BILLKEY_TLS_KEY", ""), "the certificate's PEM private key (env BILLKEY_TLS_KEY)")
+	fs.BoolVar(&insecurePublic, "insecure-public-url", env("BILLKEY_INSECURE_PUBLIC_URL", "") == "true", "allow live mode with a public URL that is not https (env BILLKEY_INSECURE_PUBLIC_URL=true; testing only)")
 	svc, k, err := setup(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
@@ -52,6 +57,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
 	o.NoDemo, o.Live = noDemo, live
+	if tlsCert != "" || tlsKey != "" {
+		if o.TLS, err = tlsConfig(tlsCert, tlsKey); err != nil {
+			return err
+		}
+	}
+	if warning, err := checkPublicURL(ctx, store, &o, o.TLS != nil, insecurePublic); err != nil {
+		return err
+	} else if warning != "" {
+		logger.Warn(warning)
+	}
 
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = DefaultDrainTimeout(o.PGTimeout)
@@ -64,7 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("version", Version), slog.String("addr", app.Addr()), slog.String("public_url", app.BaseURL),
 		slog.String("db", maskDSN(c.DB)), slog.String("dialect", store.Dialect), slog.String("master_key", k.Source),
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
-		slog.Bool("live_channels_allowed", o.AllowLive), slog.Duration("pg_timeout", o.PGTimeout),
+		slog.Bool("live_channels_allowed", o.AllowLive && !o.NoLiveCharges), slog.Duration("pg_timeout", o.PGTimeout),
 		slog.String("admin_addr", adminAddr), slog.Bool("public_metrics", publicMetrics))
 	if app.SimIntrospection != nil {
 		where := "off (set --admin-addr)"
