@@ -23,7 +23,7 @@
 //     rotation...) is written to an audit log shown at /console/audit.
 //   - Pages carry a strict Content-Security-Policy with no script at all
 //     (charts are server-drawn SVG), frame-ancestors 'none', no-store
-//     caching and no referrer. No page shows a billing key, a full card
+//     caching and a same-origin referrer policy. No page shows a billing key, a full card
 //     number or a stored secret; a rotated secret is shown once, when made.
 //
 // Every change goes through the gateway's use cases (gateway.Service): a
@@ -163,7 +163,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Referrer-Policy", "same-origin") // "no-referrer" would make Chromium send "Origin: null" on form posts
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	if !strings.HasPrefix(r.URL.Path, Prefix+"/assets/") {
 		h.Set("Cache-Control", "no-store")
