@@ -57,7 +57,7 @@ func trimZero(f float64) string {
 
 // barChart draws vertical bars with a y axis of three gridlines.
 func barChart(title string, pts []barPoint, color string, format func(int64) string) template.HTML {
-	const w, h, left, bottom, top = 640, 220, 52, 28, 12
+	const w, h, left, bottom, top = 640, 240, 56, 30, 14
 	var max int64
 	for _, p := range pts {
 		max = maxI(max, p.Value)
@@ -70,14 +70,14 @@ func barChart(title string, pts []barPoint, color string, format func(int64) str
 		v := max * int64(i) / 2
 		y := float64(top) + plotH - plotH*float64(i)/2
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#e2e8f0"/>`, left, y, w, y)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="11" fill="#64748b">%s</text>`, left-6, y+4, esc(compact(v)))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="13" fill="#64748b">%s</text>`, left-6, y+4, esc(compact(v)))
 	}
 	n := len(pts)
 	if n > 0 {
 		slot := float64(w-left) / float64(n)
 		bw := slot * 0.7
 		every := 1
-		for n/every > 14 {
+		for n/every > 8 {
 			every++
 		}
 		for i, p := range pts {
@@ -94,7 +94,7 @@ func barChart(title string, pts []barPoint, color string, format func(int64) str
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="2" fill="%s"><title>%s</title></rect>`,
 				x, float64(top)+plotH-bh, bw, bh, c, esc(tip))
 			if i%every == 0 {
-				fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#64748b">%s</text>`,
+				fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="13" fill="#64748b">%s</text>`,
 					x+bw/2, h-bottom+16, esc(p.Label))
 			}
 		}
@@ -108,7 +108,7 @@ func hbarChart(title string, pts []barPoint, color string) template.HTML {
 	if len(pts) == 0 {
 		return template.HTML(`<p class="empty">거절된 결제가 없습니다.</p>`)
 	}
-	const w, row = 640, 30
+	const w, row = 640, 32
 	h := row*len(pts) + 6
 	var max int64
 	for _, p := range pts {
@@ -121,8 +121,8 @@ func hbarChart(title string, pts []barPoint, color string) template.HTML {
 		bw := float64(w-60) * float64(p.Value) / float64(max)
 		fmt.Fprintf(&b, `<rect x="0" y="%d" width="%.1f" height="%d" rx="3" fill="%s" fill-opacity="0.18"><title>%s</title></rect>`,
 			y, bw, row-6, color, esc(p.Label))
-		fmt.Fprintf(&b, `<text x="8" y="%d" font-size="13" fill="#0f172a">%s</text>`, y+17, esc(truncate(p.Label, 70)))
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="13" font-weight="600" fill="%s">%d건</text>`, w-4, y+17, color, p.Value)
+		fmt.Fprintf(&b, `<text x="8" y="%d" font-size="14" fill="#0f172a">%s</text>`, y+18, esc(truncate(p.Label, 70)))
+		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end" font-size="14" font-weight="600" fill="%s">%d건</text>`, w-4, y+18, color, p.Value)
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -136,7 +136,7 @@ func stackChart(title string, pts []barPoint) template.HTML {
 	}
 	const w = 640
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d 64" role="img" aria-label="%s">`, w, esc(title))
+	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d 66" role="img" aria-label="%s">`, w, esc(title))
 	if total == 0 {
 		fmt.Fprintf(&b, `<rect x="0" y="4" width="%d" height="22" rx="4" fill="#e2e8f0"><title>없음</title></rect>`, w)
 	}
@@ -151,9 +151,9 @@ func stackChart(title string, pts []barPoint) template.HTML {
 	}
 	lx := 0
 	for _, p := range pts {
-		fmt.Fprintf(&b, `<rect x="%d" y="40" width="12" height="12" rx="2" fill="%s"/><text x="%d" y="51" font-size="12" fill="#334155">%s %d</text>`,
+		fmt.Fprintf(&b, `<rect x="%d" y="40" width="14" height="14" rx="2" fill="%s"/><text x="%d" y="52" font-size="14" fill="#334155">%s %d</text>`,
 			lx, p.Color, lx+17, esc(p.Label), p.Value)
-		lx += 150
+		lx += 160
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
