@@ -47,7 +47,11 @@ func (f PaymentSearch) where() (string, []any) {
 	if f.Buyer != "" {
 		args = append(args, f.Buyer)
 		n := len(args)
-		where = append(where, fmt.Sprintf("(buyer_name = $%d OR buyer_email = $%d OR buyer_tel = $%d)", n, n, n))
+		// A union of three index lookups: planners without statistics
+		// would otherwise scan all the merchant's payments for the OR.
+		where = append(where, fmt.Sprintf(`id IN (SELECT id FROM payments WHERE merchant_id = $1 AND buyer_name = $%d
+			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_email = $%d
+			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_tel = $%d)`, n, n, n))
 	}
 	if f.Status != "" {
 		add("status = ?", string(f.Status))
