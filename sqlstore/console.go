@@ -27,8 +27,32 @@ type PaymentSearch struct {
 	Limit       int
 }
 
+// modeCondition is the condition "payment of one of the merchant's live
+// (or test) channels", resolved to channel ids: none when every channel of
+// the merchant has that mode (the common case), so the condition never
+// forces a read of every matching row.
+func (s *Store) modeCondition(ctx context.Context, merchantID int64, live bool) (string, error) {
+	chs, err := s.Channels(ctx, merchantID)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, ch := range chs {
+		if ch.Live == live {
+			ids = append(ids, fmt.Sprint(ch.ID))
+		}
+	}
+	switch len(ids) {
+	case len(chs):
+		return "1 = 1", nil
+	case 0:
+		return "1 = 0", nil
+	}
+	return "channel_id IN (" + strings.Join(ids, ", ") + ")", nil
+}
+
 // where builds the search's condition and arguments.
-func (f PaymentSearch) where() (string, []any) {
+func (s *Store) where(ctx context.Context, f PaymentSearch) (string, []any, error) {
 	where := []string{"merchant_id = $1"}
 	args := []any{f.MerchantID}
 	add := func(cond string, v any) {
@@ -60,7 +84,11 @@ func (f PaymentSearch) where() (string, []any) {
 		add("channel = ?", f.Channel)
 	}
 	if f.Mode != "" {
-		add("channel_id IN (SELECT id FROM channels WHERE merchant_id = $1 AND live = ?)", f.Mode == "live")
+		cond, err := s.modeCondition(ctx, f.MerchantID, f.Mode == "live")
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, cond)
 	}
 	if !f.From.IsZero() {
 		add("started_at >= ?", unix(f.From))
@@ -68,13 +96,16 @@ func (f PaymentSearch) where() (string, []any) {
 	if !f.To.IsZero() {
 		add("started_at < ?", unix(f.To))
 	}
-	return strings.Join(where, " AND "), args
+	return strings.Join(where, " AND "), args, nil
 }
 
 // SearchPayments returns one page of the merchant's payments matching f,
 // newest first, and how many match.
 func (s *Store) SearchPayments(ctx context.Context, f PaymentSearch) ([]*billkey.Payment, int, error) {
-	cond, args := f.where()
+	cond, args, err := s.where(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
 	var total int
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
@@ -95,7 +126,10 @@ func (s *Store) SearchPayments(ctx context.Context, f PaymentSearch) ([]*billkey
 // ignored), newest first, reading in pages by keyset so an export of any
 // size uses bounded memory.
 func (s *Store) EachPayment(ctx context.Context, f PaymentSearch, fn func(*billkey.Payment) error) error {
-	cond, args := f.where()
+	cond, args, err := s.where(ctx, f)
+	if err != nil {
+		return err
+	}
 	const page = 1000
 	afterStarted, afterID := int64(1<<62), int64(1<<62)
 	for {
@@ -273,12 +307,16 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 	}
 	_, off := q.From.In(q.Loc).Zone()
 	from, to := unix(q.From), unix(q.To)
-	mode := `channel_id IN (SELECT id FROM channels WHERE merchant_id = $1 AND live = $2)`
+	mode, err := s.modeCondition(ctx, q.MerchantID, q.Live)
+	if err != nil {
+		return nil, err
+	}
+	pmode := strings.ReplaceAll(mode, "channel_id", "p.channel_id")
 	d := &Dashboard{Webhooks: map[DeliveryState]int{}}
 	byDay := map[int64]*DailyFigure{}
-	rows, err := s.read.QueryContext(ctx, `SELECT (paid_at + $5) / 86400, COUNT(*), COALESCE(SUM(amount), 0) FROM payments
-		WHERE merchant_id = $1 AND `+mode+` AND paid_at >= $3 AND paid_at < $4 AND customer_uid_usage <> 'issue'
-		GROUP BY (paid_at + $5) / 86400`, q.MerchantID, q.Live, from, to, off)
+	rows, err := s.read.QueryContext(ctx, `SELECT (paid_at + $4) / 86400, COUNT(*), COALESCE(SUM(amount), 0) FROM payments
+		WHERE merchant_id = $1 AND `+mode+` AND paid_at >= $2 AND paid_at < $3 AND customer_uid_usage <> 'issue'
+		GROUP BY (paid_at + $4) / 86400`, q.MerchantID, from, to, off)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard approvals: %w", err)
 	}
@@ -310,20 +348,20 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 		var x Reason
 		return x, r.Scan(&x.Reason, &x.Count)
 	}, `SELECT fail_reason, COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
-		AND failed_at >= $3 AND failed_at < $4 AND customer_uid_usage <> 'issue'
-		GROUP BY fail_reason ORDER BY COUNT(*) DESC, fail_reason LIMIT 8`, q.MerchantID, q.Live, from, to)
+		AND failed_at >= $2 AND failed_at < $3 AND customer_uid_usage <> 'issue'
+		GROUP BY fail_reason ORDER BY COUNT(*) DESC, fail_reason LIMIT 8`, q.MerchantID, from, to)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
-		AND failed_at >= $3 AND failed_at < $4 AND customer_uid_usage <> 'issue'`, q.MerchantID, q.Live, from, to).Scan(&d.DeclinedCount); err != nil {
+		AND failed_at >= $2 AND failed_at < $3 AND customer_uid_usage <> 'issue'`, q.MerchantID, from, to).Scan(&d.DeclinedCount); err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard declines: %w", err)
 	}
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.amount), 0) FROM payment_cancels c
 		JOIN payments p ON p.id = c.payment_id
-		WHERE c.state = 'done' AND c.cancelled_at >= $3 AND c.cancelled_at < $4 AND p.merchant_id = $1
-		AND p.channel_id IN (SELECT id FROM channels WHERE merchant_id = $1 AND live = $2)`,
-		q.MerchantID, q.Live, from, to).Scan(&d.RefundCount, &d.RefundAmount); err != nil {
+		WHERE c.state = 'done' AND c.cancelled_at >= $2 AND c.cancelled_at < $3 AND p.merchant_id = $1
+		AND `+pmode+``,
+		q.MerchantID, from, to).Scan(&d.RefundCount, &d.RefundAmount); err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard refunds: %w", err)
 	}
 	if q.SchedulesLive == q.Live {
@@ -335,20 +373,20 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 		}
 	}
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
-		AND status = 'ready' AND outcome_unknown`, q.MerchantID, q.Live).Scan(&d.UnknownPayments); err != nil {
+		AND status = 'ready' AND outcome_unknown`, q.MerchantID).Scan(&d.UnknownPayments); err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard unknown outcomes: %w", err)
 	}
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_cancels c JOIN payments p ON p.id = c.payment_id
 		WHERE c.state IN ('pending', 'uncertain') AND p.merchant_id = $1
-		AND p.channel_id IN (SELECT id FROM channels WHERE merchant_id = $1 AND live = $2)`,
-		q.MerchantID, q.Live).Scan(&d.UncertainRefunds); err != nil {
+		AND `+pmode+``,
+		q.MerchantID).Scan(&d.UncertainRefunds); err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard uncertain refunds: %w", err)
 	}
 	rows, err = s.read.QueryContext(ctx, `SELECT d.state, COUNT(*) FROM webhook_deliveries d
 		JOIN payments p ON p.imp_uid = d.imp_uid
-		WHERE d.merchant_id = $1 AND d.created_at >= $3 AND d.created_at < $4
-		AND p.channel_id IN (SELECT id FROM channels WHERE merchant_id = $1 AND live = $2)
-		GROUP BY d.state`, q.MerchantID, q.Live, from, to)
+		WHERE d.merchant_id = $1 AND d.created_at >= $2 AND d.created_at < $3
+		AND `+pmode+`
+		GROUP BY d.state`, q.MerchantID, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
 	}
@@ -367,9 +405,9 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 	}
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_attempts a
 		JOIN webhook_deliveries d ON d.id = a.delivery_id JOIN payments p ON p.imp_uid = d.imp_uid
-		WHERE d.merchant_id = $1 AND a.attempted_ms >= $3 AND a.attempted_ms < $4 AND (a.status_code < 200 OR a.status_code > 299)
-		AND p.channel_id IN (SELECT id FROM channels WHERE merchant_id = $1 AND live = $2)`,
-		q.MerchantID, q.Live, from*1000, to*1000).Scan(&d.WebhookFailures); err != nil {
+		WHERE d.merchant_id = $1 AND a.attempted_ms >= $2 AND a.attempted_ms < $3 AND (a.status_code < 200 OR a.status_code > 299)
+		AND `+pmode+``,
+		q.MerchantID, from*1000, to*1000).Scan(&d.WebhookFailures); err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard webhook failures: %w", err)
 	}
 	return d, nil
