@@ -23,7 +23,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var adminAddr string
 	var noDemo bool
 	fs.StringVar(&o.Addr, "addr", env("BILLKEY_ADDR", "127.0.0.1:8080"), "listen address (env BILLKEY_ADDR)")
-	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics, /debug/pprof and the admin console /console/ (env BILLKEY_ADMIN_ADDR; default: /metrics and /console/ on --addr)")
+	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics and /debug/pprof (env BILLKEY_ADMIN_ADDR; default: only /metrics, on --addr)")
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
@@ -65,10 +65,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if adminAddr == "" {
+		cons.Register(app.API.Mount)
+	}
 	var admin *http.Server
 	if adminAddr == "" {
 		app.API.Mount("GET /metrics", app.Metrics.Handler())
-		cons.Register(app.API.Mount)
 	} else {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", app.Metrics.Handler())
