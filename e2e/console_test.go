@@ -484,3 +484,59 @@ func TestConsoleScreenshots(t *testing.T) {
 	phone.do("dashboard", chromedp.WaitVisible(chromedp.CSS("#approved-amount")))
 	shot(phone, "console-phone.png")
 }
+
+// TestConsoleRotateAPISecret: the settings page rotates the REST API
+// secret; the old secret and the token issued under it stop working.
+func TestConsoleRotateAPISecret(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := startConsole(t, dsn)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+		get := func(path string) string {
+			t.Helper()
+			res, err := c.Get(e.url(path))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			return string(b)
+		}
+		tok := between(get("/console/login"), `name="csrf" value="`, `"`)
+		res, err := c.PostForm(e.url("/console/login"), url.Values{"csrf": {tok}, "login": {"ops"}, "password": {operatorPassword}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		settings := "/console/m/" + e.merchant.Merchant.ImpCode + "/settings"
+		page := get(settings)
+		if !strings.Contains(page, e.merchant.Merchant.APIKey) || strings.Contains(page, e.merchant.ImpSecret) {
+			t.Fatalf("settings page: API key shown %v, secret shown %v", strings.Contains(page, e.merchant.Merchant.APIKey), strings.Contains(page, e.merchant.ImpSecret))
+		}
+		csrf := between(page, `name="csrf" value="`, `"`)
+		res, err = c.PostForm(e.url(settings+"/api-secret"), url.Values{"csrf": {csrf}, "confirm": {"yes"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		secret := between(string(body), `<div class="secret" id="secret">`, `<`)
+		if res.StatusCode != 200 || len(secret) != 80 {
+			t.Fatalf("rotation: HTTP %d, secret %q", res.StatusCode, secret)
+		}
+		if status, _ := e.call("GET", "/payments/imps_000000000000", nil); status != http.StatusUnauthorized {
+			t.Fatalf("the token issued under the old secret still works: HTTP %d", status)
+		}
+		e.token = ""
+		if status, _ := e.call("POST", "/users/getToken", map[string]string{"imp_key": e.merchant.Merchant.APIKey, "imp_secret": e.merchant.ImpSecret}); status != http.StatusUnauthorized {
+			t.Fatalf("the old secret still works: HTTP %d", status)
+		}
+		if status, env := e.call("POST", "/users/getToken", map[string]string{"imp_key": e.merchant.Merchant.APIKey, "imp_secret": secret}); status != 200 || env.Code != 0 {
+			t.Fatalf("the new secret does not work: %d %s", status, env.raw)
+		}
+		entries, _, _ := e.store.ListAudit(context.Background(), sqlstore.AuditFilter{})
+		if len(entries) == 0 || entries[0].Action != "api_secret.rotate" || entries[0].OperatorLogin != "ops" {
+			t.Fatalf("audit: %+v", entries)
+		}
+	})
+}
