@@ -31,6 +31,8 @@ Usage:
   billkey migrate [flags]            apply database migrations
   billkey webhooks list|resend|secret|url [flags]
                                      webhook deliveries (with every attempt), resend, rotate the signing secret, URL
+  billkey operator create|list|disable|enable|reset-password [flags]
+                                     admin console operators (argon2id passwords, merchant grants)
   billkey keys generate [flags]      create a master key file (for --key-file)
   billkey keys rotate [flags]        add a new master key and re-wrap every sealed secret
   billkey inicis-sim [flags]         run the KG INICIS simulator alone
@@ -63,6 +65,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runMigrate(ctx, rest, stdout, stderr)
 	case "webhooks":
 		err = runWebhooks(ctx, rest, stdout, stderr)
+	case "operator":
+		err = runOperator(ctx, rest, stdout, stderr)
 	case "keys":
 		err = runKeys(ctx, rest, stdout, stderr)
 	case "inicis-sim":

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
+	"github.com/billkey/billkey/console"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/webhook"
 )
@@ -100,6 +102,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.Duration("webhook_timeout", o.Jobs.WebhookTimeout), slog.Duration("webhook_give_up_after", o.Jobs.WebhookGiveUpAfter),
 		slog.Any("webhook_allow_cidr", o.Jobs.WebhookAllowCIDRs), slog.Bool("webhook_loopback_allowed", !o.AllowLive))
 
+	// The admin console (/console): on the admin listener when there is
+	// one, else on the main listener (then with Secure cookies under an
+	// https --public-url).
+	cons, err := console.New(console.Config{Service: app.Service, Logger: logger.With("component", "console"),
+		SecureCookies: adminAddr == "" && strings.HasPrefix(app.BaseURL, "https://")})
+	if err != nil {
+		return err
+	}
+	if adminAddr == "" {
+		cons.Register(app.API.Mount)
+	}
 	var admin *http.Server
 	// Metrics describe traffic by route and status: they are served on the
 	// admin listener, and on the public one only when asked for.
@@ -109,6 +122,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if adminAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", app.Metrics.Handler())
+		cons.Register(mux.Handle)
 		// Profiling is served only on the private admin listener.
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -134,6 +148,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "billkey %s listening on %s\n", Version, app.BaseURL)
 	if !noDemo {
 		fmt.Fprintf(stdout, "  demo shop:  %s/demo   (open it in a browser; test card 4242-4242-4242-4242)\n", app.BaseURL)
+	}
+	if adminAddr == "" {
+		fmt.Fprintf(stdout, "  console:    %s/console/   (billkey operator create)\n", app.BaseURL)
+	} else {
+		fmt.Fprintf(stdout, "  console:    http://%s/console/   (admin listener; billkey operator create)\n", adminAddr)
 	}
 	fmt.Fprintf(stdout, "  iamport.js: %s/js/iamport.js\n  API:        %s/users/getToken\n", app.BaseURL, app.BaseURL)
 

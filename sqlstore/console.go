@@ -1,0 +1,433 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/billkey/billkey"
+)
+
+// PaymentSearch is the admin console's payment search. Every condition is
+// an exact match served by an index (migration 00012); zero values mean
+// "any".
+type PaymentSearch struct {
+	MerchantID  int64
+	ImpUID      string
+	MerchantUID string
+	CustomerUID string
+	Buyer       string // buyer name, email or phone, exactly
+	Status      billkey.PaymentStatus
+	Channel     string // api, pc or mobile
+	Mode        string // "test" or "live": payments of the merchant's test or live channels
+	From, To    time.Time
+	Offset      int
+	Limit       int
+}
+
+// modeCondition is the condition "payment of one of the merchant's live
+// (or test) channels", resolved to channel ids: none when every channel of
+// the merchant has that mode (the common case), so the condition never
+// forces a read of every matching row.
+func (s *Store) modeCondition(ctx context.Context, merchantID int64, live bool) (string, error) {
+	chs, err := s.Channels(ctx, merchantID)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, ch := range chs {
+		if ch.Live == live {
+			ids = append(ids, fmt.Sprint(ch.ID))
+		}
+	}
+	switch len(ids) {
+	case len(chs):
+		return "1 = 1", nil
+	case 0:
+		return "1 = 0", nil
+	}
+	return "channel_id IN (" + strings.Join(ids, ", ") + ")", nil
+}
+
+// where builds the search's condition and arguments.
+func (s *Store) where(ctx context.Context, f PaymentSearch) (string, []any, error) {
+	where := []string{"merchant_id = $1"}
+	args := []any{f.MerchantID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.ImpUID != "" {
+		add("imp_uid = ?", f.ImpUID)
+	}
+	if f.MerchantUID != "" {
+		add("merchant_uid = ?", f.MerchantUID)
+	}
+	if f.CustomerUID != "" {
+		add("customer_uid = ?", f.CustomerUID)
+	}
+	if f.Buyer != "" {
+		args = append(args, f.Buyer)
+		n := len(args)
+		// A union of three index lookups: planners without statistics
+		// would otherwise scan all the merchant's payments for the OR.
+		where = append(where, fmt.Sprintf(`id IN (SELECT id FROM payments WHERE merchant_id = $1 AND buyer_name = $%d
+			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_email = $%d
+			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_tel = $%d)`, n, n, n))
+	}
+	if f.Status != "" {
+		add("status = ?", string(f.Status))
+	}
+	if f.Channel != "" {
+		add("channel = ?", f.Channel)
+	}
+	if f.Mode != "" {
+		cond, err := s.modeCondition(ctx, f.MerchantID, f.Mode == "live")
+		if err != nil {
+			return "", nil, err
+		}
+		where = append(where, cond)
+	}
+	if !f.From.IsZero() {
+		add("started_at >= ?", unix(f.From))
+	}
+	if !f.To.IsZero() {
+		add("started_at < ?", unix(f.To))
+	}
+	return strings.Join(where, " AND "), args, nil
+}
+
+// SearchPayments returns one page of the merchant's payments matching f,
+// newest first, and how many match.
+func (s *Store) SearchPayments(ctx context.Context, f PaymentSearch) ([]*billkey.Payment, int, error) {
+	cond, args, err := s.where(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var total int
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	args = append(args, f.Limit, f.Offset)
+	ps, err := queryAll(ctx, s.read, "payments", scanPayment, fmt.Sprintf(`SELECT %s FROM payments WHERE %s
+		ORDER BY started_at DESC, id DESC LIMIT $%d OFFSET $%d`, paymentColumns, cond, len(args)-1, len(args)), args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ps, total, nil
+}
+
+// EachPayment calls fn for every payment matching f (Offset and Limit
+// ignored), newest first, reading in pages by keyset so an export of any
+// size uses bounded memory.
+func (s *Store) EachPayment(ctx context.Context, f PaymentSearch, fn func(*billkey.Payment) error) error {
+	cond, args, err := s.where(ctx, f)
+	if err != nil {
+		return err
+	}
+	const page = 1000
+	afterStarted, afterID := int64(1<<62), int64(1<<62)
+	for {
+		a := append(append([]any(nil), args...), afterStarted, afterID, page)
+		n := len(args)
+		ps, err := queryAll(ctx, s.read, "payments", scanPayment, fmt.Sprintf(`SELECT %s FROM payments WHERE %s
+			AND (started_at < $%d OR started_at = $%d AND id < $%d) ORDER BY started_at DESC, id DESC LIMIT $%d`,
+			paymentColumns, cond, n+1, n+1, n+2, n+3), a...)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if len(ps) < page {
+			return nil
+		}
+		last := ps[len(ps)-1]
+		afterStarted, afterID = unix(last.StartedAt), last.ID
+	}
+}
+
+// CancelRecord is one refund of a payment in any state (pending, done,
+// failed, uncertain), for the payment's timeline.
+type CancelRecord struct {
+	billkey.Cancel
+	State     string
+	CreatedAt time.Time
+}
+
+// PaymentCancelRecords returns every refund attempt of a payment, oldest
+// first.
+func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]CancelRecord, error) {
+	return queryAll(ctx, s.DB, "cancels", func(r rowScanner) (CancelRecord, error) {
+		var c CancelRecord
+		var vat sql.NullInt64
+		var created, cancelled int64
+		err := r.Scan(&c.ID, &c.PaymentID, &c.State, &c.PGTID, &c.Amount, &c.TaxFree, &vat, &c.Reason, &c.ReceiptURL,
+			&created, &cancelled)
+		if vat.Valid {
+			c.VatAmount = &vat.Int64
+		}
+		c.CreatedAt, c.CancelledAt = fromUnix(created), fromUnix(cancelled)
+		return c, err
+	}, `SELECT id, payment_id, state, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, created_at, cancelled_at
+		FROM payment_cancels WHERE payment_id = $1 ORDER BY id`, paymentID)
+}
+
+// DeliveriesOfPayment returns the webhook deliveries of a payment with their
+// attempts, oldest first.
+func (s *Store) DeliveriesOfPayment(ctx context.Context, merchantID int64, impUID string) ([]*WebhookDelivery, error) {
+	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+		WHERE merchant_id = $1 AND imp_uid = $2 ORDER BY id`, merchantID, impUID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if d.Log, err = s.webhookAttempts(ctx, d.ID); err != nil {
+			return nil, err
+		}
+	}
+	return ds, nil
+}
+
+// CustomerSummary is a billing key as the console lists it: never the key.
+type CustomerSummary struct {
+	billkey.Customer
+	// IssuedBy is how the key was issued: "pc" or "mobile" (payment
+	// window) or "api" (REST), from the newest issuance record.
+	IssuedBy string
+	Payments int
+}
+
+// ListCustomers returns one page of the merchant's billing keys (newest
+// first, optionally one customer_uid) and how many there are.
+func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*CustomerSummary, int, error) {
+	cond := "c.merchant_id = $1"
+	args := []any{merchantID}
+	if customerUID != "" {
+		cond += " AND c.customer_uid = $2"
+		args = append(args, customerUID)
+	}
+	var total int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers c WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: count customers: %w", err)
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit, offset)
+	out, err := queryAll(ctx, s.DB, "customers", func(r rowScanner) (*CustomerSummary, error) {
+		var c CustomerSummary
+		var cardType sql.NullInt64
+		var inserted, updated int64
+		err := r.Scan(&c.ID, &c.MerchantID, &c.ChannelID, &c.CustomerUID, &c.PGProvider, &c.PGID, &c.CardCode,
+			&c.CardName, &c.CardNumber, &cardType, &c.Name, &c.Tel, &c.Email, &inserted, &updated, &c.IssuedBy, &c.Payments)
+		if cardType.Valid {
+			v := int(cardType.Int64)
+			c.CardType = &v
+		}
+		c.Inserted, c.Updated = fromUnix(inserted), fromUnix(updated)
+		if c.IssuedBy == "" {
+			c.IssuedBy = billkey.ChannelAPI
+		}
+		return &c, err
+	}, fmt.Sprintf(`SELECT c.id, c.merchant_id, c.channel_id, c.customer_uid, c.pg_provider, c.pg_id, c.card_code,
+			c.card_name, c.card_number, c.card_type, c.name, c.tel, c.email, c.inserted, c.updated,
+			COALESCE((SELECT p.channel FROM payments p WHERE p.merchant_id = c.merchant_id AND p.customer_uid = c.customer_uid
+				AND p.customer_uid_usage = 'issue' AND p.status = 'paid' ORDER BY p.id DESC LIMIT 1), ''),
+			(SELECT COUNT(*) FROM payments p WHERE p.merchant_id = c.merchant_id AND p.customer_uid = c.customer_uid
+				AND p.customer_uid_usage <> 'issue')
+		FROM customers c WHERE %s ORDER BY c.updated DESC, c.id DESC LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+	return out, total, err
+}
+
+// DailyFigure is one day of approvals.
+type DailyFigure struct {
+	Day    time.Time // midnight, in the dashboard's location
+	Count  int
+	Amount int64
+}
+
+// Reason is a decline reason and how often it happened.
+type Reason struct {
+	Reason string
+	Count  int
+}
+
+// Dashboard is a merchant's figures for a period, of test or live channels.
+type Dashboard struct {
+	Daily            []DailyFigure // every day of the period, zeros included
+	ApprovedCount    int
+	ApprovedAmount   int64
+	DeclinedCount    int
+	DeclineReasons   []Reason // the most frequent first, at most 8
+	RefundCount      int
+	RefundAmount     int64
+	UpcomingCount    int // scheduled in the next 30 days
+	UpcomingAmount   int64
+	UnknownPayments  int // charges of unknown outcome awaiting reconciliation
+	UncertainRefunds int // refunds of unknown outcome
+	Webhooks         map[DeliveryState]int
+	WebhookFailures  int // attempts of the period that got no 2xx
+}
+
+// ApprovalRate is approved / (approved + declined), in percent; -1 when
+// there was no attempt.
+func (d *Dashboard) ApprovalRate() float64 {
+	n := d.ApprovedCount + d.DeclinedCount
+	if n == 0 {
+		return -1
+	}
+	return float64(d.ApprovedCount) * 100 / float64(n)
+}
+
+// DashboardQuery selects the merchant, period [From, To) and mode.
+type DashboardQuery struct {
+	MerchantID int64
+	Live       bool
+	From, To   time.Time
+	Loc        *time.Location // days are cut in this location
+	// SchedulesLive is the mode of the merchant's default channel, which
+	// scheduled payments charge: upcoming schedules are counted only in it.
+	SchedulesLive bool
+	Now           time.Time
+}
+
+// Dashboard computes a merchant's figures. Issuance records (amount 0) are
+// left out of approvals.
+func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, error) {
+	if q.Loc == nil {
+		q.Loc = time.UTC
+	}
+	_, off := q.From.In(q.Loc).Zone()
+	from, to := unix(q.From), unix(q.To)
+	mode, err := s.modeCondition(ctx, q.MerchantID, q.Live)
+	if err != nil {
+		return nil, err
+	}
+	pmode := strings.ReplaceAll(mode, "channel_id", "p.channel_id")
+	d := &Dashboard{Webhooks: map[DeliveryState]int{}}
+	byDay := map[int64]*DailyFigure{}
+	rows, err := s.read.QueryContext(ctx, `SELECT (paid_at + $4) / 86400, COUNT(*), COALESCE(SUM(amount), 0) FROM payments
+		WHERE merchant_id = $1 AND `+mode+` AND paid_at >= $2 AND paid_at < $3 AND customer_uid_usage <> 'issue'
+		GROUP BY (paid_at + $4) / 86400`, q.MerchantID, from, to, off)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard approvals: %w", err)
+	}
+	for rows.Next() {
+		var day int64
+		f := &DailyFigure{}
+		if err := rows.Scan(&day, &f.Count, &f.Amount); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlstore: dashboard approvals: %w", err)
+		}
+		byDay[day] = f
+		d.ApprovedCount += f.Count
+		d.ApprovedAmount += f.Amount
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard approvals: %w", err)
+	}
+	for t := q.From.In(q.Loc); t.Before(q.To); t = t.AddDate(0, 0, 1) {
+		_, o := t.Zone()
+		day := (t.Unix() + int64(o)) / 86400
+		f := DailyFigure{Day: t}
+		if got := byDay[day]; got != nil {
+			f.Count, f.Amount = got.Count, got.Amount
+		}
+		d.Daily = append(d.Daily, f)
+	}
+	d.DeclineReasons, err = queryAll(ctx, s.read, "decline reasons", func(r rowScanner) (Reason, error) {
+		var x Reason
+		return x, r.Scan(&x.Reason, &x.Count)
+	}, `SELECT fail_reason, COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
+		AND failed_at >= $2 AND failed_at < $3 AND customer_uid_usage <> 'issue'
+		GROUP BY fail_reason ORDER BY COUNT(*) DESC, fail_reason LIMIT 8`, q.MerchantID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
+		AND failed_at >= $2 AND failed_at < $3 AND customer_uid_usage <> 'issue'`, q.MerchantID, from, to).Scan(&d.DeclinedCount); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard declines: %w", err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(c.amount), 0) FROM payment_cancels c
+		JOIN payments p ON p.id = c.payment_id
+		WHERE c.state = 'done' AND c.cancelled_at >= $2 AND c.cancelled_at < $3 AND p.merchant_id = $1
+		AND `+pmode+``,
+		q.MerchantID, from, to).Scan(&d.RefundCount, &d.RefundAmount); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard refunds: %w", err)
+	}
+	if q.SchedulesLive == q.Live {
+		now := unix(q.Now)
+		if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM schedules
+			WHERE merchant_id = $1 AND status = 'scheduled' AND schedule_at >= $2 AND schedule_at < $3`,
+			q.MerchantID, now, now+30*86400).Scan(&d.UpcomingCount, &d.UpcomingAmount); err != nil {
+			return nil, fmt.Errorf("sqlstore: dashboard schedules: %w", err)
+		}
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
+		AND status = 'ready' AND outcome_unknown`, q.MerchantID).Scan(&d.UnknownPayments); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard unknown outcomes: %w", err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payment_cancels c JOIN payments p ON p.id = c.payment_id
+		WHERE c.state IN ('pending', 'uncertain') AND p.merchant_id = $1
+		AND `+pmode+``,
+		q.MerchantID).Scan(&d.UncertainRefunds); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard uncertain refunds: %w", err)
+	}
+	rows, err = s.read.QueryContext(ctx, `SELECT d.state, COUNT(*) FROM webhook_deliveries d
+		JOIN payments p ON p.imp_uid = d.imp_uid
+		WHERE d.merchant_id = $1 AND d.created_at >= $2 AND d.created_at < $3
+		AND `+pmode+`
+		GROUP BY d.state`, q.MerchantID, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
+	}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
+		}
+		d.Webhooks[DeliveryState(st)] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
+	}
+	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_attempts a
+		JOIN webhook_deliveries d ON d.id = a.delivery_id JOIN payments p ON p.imp_uid = d.imp_uid
+		WHERE d.merchant_id = $1 AND a.attempted_ms >= $2 AND a.attempted_ms < $3 AND (a.status_code < 200 OR a.status_code > 299)
+		AND `+pmode+``,
+		q.MerchantID, from*1000, to*1000).Scan(&d.WebhookFailures); err != nil {
+		return nil, fmt.Errorf("sqlstore: dashboard webhook failures: %w", err)
+	}
+	return d, nil
+}
+
+// SetMerchantSecretMAC replaces a merchant's REST API secret (stored only as
+// its MAC) and revokes its access token, so the old secret and tokens
+// issued under it stop working.
+func (s *Store) SetMerchantSecretMAC(ctx context.Context, merchantID int64, mac []byte) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE merchants SET secret_mac = $1 WHERE id = $2`, mac, merchantID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: set secret: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("merchant %d not found", merchantID)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_tokens WHERE merchant_id = $1`, merchantID); err != nil {
+			return fmt.Errorf("sqlstore: revoke token: %w", err)
+		}
+		return nil
+	})
+}
