@@ -96,6 +96,7 @@ func docOps() []docOp {
 		{Method: "GET", Path: "/users/pg", Tag: "codes", Summary: "The merchant's PG channels", Response: []pgSetting{}},
 		{Method: "GET", Path: "/webhooks", Tag: "webhooks (billkey)", Summary: "Webhook URL and signing secrets", Response: webhookSettingsView{}},
 		{Method: "PUT", Path: "/webhooks/url", Tag: "webhooks (billkey)", Summary: "Set the webhook URL", Response: webhookSettingsView{}, Idempotent: true},
+		{Method: "PUT", Path: "/webhooks/notice-hosts", Tag: "webhooks (billkey)", Summary: "Hosts, besides the webhook URL's, a payment window's notice_url may name", Response: webhookSettingsView{}, Idempotent: true},
 		{Method: "POST", Path: "/webhooks/secret/rotate", Tag: "webhooks (billkey)", Summary: "Rotate the signing secret (shown once)", Response: rotatedSecretView{}},
 		{Method: "GET", Path: "/webhooks/deliveries", Tag: "webhooks (billkey)", Summary: "Webhook deliveries", Response: pageView[deliveryView]{}},
 		{Method: "GET", Path: "/webhooks/deliveries/{id}", Tag: "webhooks (billkey)", Summary: "One delivery with its attempts", Response: deliveryView{}},
@@ -225,6 +226,7 @@ func buildDocument() []byte {
 			responses["401"] = errResp("missing, invalid or expired access token")
 		} else {
 			responses["401"] = errResp("wrong imp_key or imp_secret")
+			responses["429"] = errResp("too many failed attempts for this imp_key or client address; see Retry-After")
 		}
 		if op.Idempotent {
 			responses["409"] = errResp("a request with the same Idempotency-Key is in flight")
@@ -266,6 +268,13 @@ func buildDocument() []byte {
 		"responses": map[string]any{
 			"200": map[string]any{"description": "ok", "content": map[string]any{"application/json": map[string]any{"schema": b.schemaOf(reflect.TypeOf(healthView{}))}}},
 			"503": map[string]any{"description": "database unreachable", "content": map[string]any{"application/json": map[string]any{"schema": b.schemaOf(reflect.TypeOf(healthView{}))}}},
+		},
+	}}
+	paths["/readyz"] = map[string]any{"get": map[string]any{
+		"tags": []string{"operations"}, "summary": "Readiness: a durable write succeeds, migrations current, master key loaded, jobs running, not draining", "operationId": "get_readyz", "security": []any{},
+		"responses": map[string]any{
+			"200": map[string]any{"description": "ready", "content": map[string]any{"application/json": map[string]any{"schema": b.schemaOf(reflect.TypeOf(readyCheck{}))}}},
+			"503": map[string]any{"description": "not ready: the failing checks", "content": map[string]any{"application/json": map[string]any{"schema": b.schemaOf(reflect.TypeOf(readyCheck{}))}}},
 		},
 	}}
 	doc := map[string]any{

@@ -513,6 +513,10 @@ func TestSDKStrictCSP(t *testing.T) {
 			}
 		}
 	}()
+	// A window's notice_url must be on a host the merchant allowed.
+	if _, env := h.call("PUT", "/webhooks/notice-hosts", map[string]any{"hosts": []string{"a.example", "b.example"}}); env.Code != 0 {
+		t.Fatalf("notice hosts: %s", env.raw)
+	}
 	p := sampleParams("cust-csp")
 	p["notice_url"] = []string{"https://a.example/notice", "https://b.example/notice?x=1"}
 	b.call(p, true)
