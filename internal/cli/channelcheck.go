@@ -106,26 +106,34 @@ func runChannelCheck(ctx context.Context, c *inicis.Connector, ch billkey.PGChan
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	orderID := "billkey-check-" + hex.EncodeToString(b)
-	_, err := c.Inquire(ctx, ch, orderID)
+	inq, err := c.Inquire(ctx, ch, orderID)
 	var re *inicis.ResultError
+	// A refusal the connector does not know reaches the reconciler as "no
+	// approval state" with INICIS's "[code] message" as the reason: here it
+	// is a refusal to read like any other.
+	refused, text := false, ""
+	if err == nil && inq.State == billkey.InquiryNoApproval {
+		refused, text = true, inq.Reason
+	} else if errors.As(err, &re) {
+		refused, text = true, fmt.Sprintf("[%s] %s", re.Code, re.Message)
+	}
 	switch {
-	case err == nil:
+	case refused:
 		r.add("network", "ok (INICIS answered)")
-		r.add("MID", "ok")
-		r.add("INIAPI key", "ok (hashData accepted)")
-	case errors.As(err, &re):
-		r.add("network", "ok (INICIS answered)")
-		text := fmt.Sprintf("[%s] %s", re.Code, re.Message)
-		low := strings.ToLower(re.Message)
+		low := strings.ToLower(text)
 		switch {
-		case strings.Contains(low, "hash") || strings.Contains(re.Message, "위변조"):
+		case strings.Contains(low, "hash") || strings.Contains(text, "위변조"):
 			r.add("MID", "ok")
 			r.fail("INIAPI key", "INICIS refused the hashData "+text+": the INIAPI key does not belong to this MID (상점관리자 > 상점정보 > 계약정보 > 부가정보 > INIAPI key)")
-		case strings.Contains(re.Message, "상점아이디") || strings.Contains(low, "mid"):
+		case strings.Contains(text, "상점아이디") || strings.Contains(low, "mid"):
 			r.fail("MID", "INICIS does not know this MID "+text)
 		default:
 			r.fail("answer", "INICIS refused the inquiry "+text+"; if this is INICIS's answer for an unknown order, the channel works: compare with the merchant admin")
 		}
+	case err == nil:
+		r.add("network", "ok (INICIS answered)")
+		r.add("MID", "ok")
+		r.add("INIAPI key", "ok (hashData accepted)")
 	case errors.Is(err, inicis.ErrNotSent):
 		r.fail("network", "INICIS could not be reached (DNS, firewall or TLS): "+err.Error())
 	default:

@@ -80,7 +80,7 @@ func metricsIn(expr string) []string {
 // a running billkey's /metrics; charges move billkey_charges_total and the
 // PG metrics by outcome.
 func TestAlertRulesAndDashboard(t *testing.T) {
-	s := serve(t, "--data-dir", t.TempDir())
+	s := serve(t, "--data-dir", t.TempDir(), "--public-metrics")
 	m := credRE.FindStringSubmatch(s.out.String())
 	if m == nil {
 		t.Fatalf("no demo merchant:\n%s", s.out)
