@@ -83,7 +83,7 @@ type AccessToken struct {
 	ExpiresAt  time.Time
 }
 
-// Token lifetime rules of i'mport (spec §1.1).
+// Token lifetime rules of i'mport (README, "Behaviour worth knowing").
 const (
 	TokenLifetime  = 30 * time.Minute
 	TokenExtendIn  = time.Minute     // a getToken in the last minute...

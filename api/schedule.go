@@ -9,7 +9,7 @@ import (
 	"github.com/billkey/billkey/sqlstore"
 )
 
-// scheduleRoutes registers the scheduled-payment routes (spec §3.5–§3.7).
+// scheduleRoutes registers the scheduled-payment routes (i'mport's subscribe/payments/schedule family).
 func (s *Server) scheduleRoutes() {
 	s.private.HandleFunc("POST /subscribe/payments/schedule", s.idempotent(s.handleSchedule))
 	s.private.HandleFunc("POST /subscribe/payments/unschedule", s.idempotent(s.handleUnschedule))

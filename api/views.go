@@ -6,7 +6,7 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// paymentView is the Payment object exactly as i'mport sends it (spec §4.4),
+// paymentView is the Payment object exactly as i'mport sends it (the legacy 46-field set),
 // keys in alphabetical order. It carries the legacy field set: PortOne-era
 // additions (emb_pg_provider, sandbox, card_issuer_*...) are left out because
 // go-iamport decodes strictly and fails on unknown fields (client-compat §3).

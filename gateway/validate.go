@@ -9,7 +9,8 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// Field limits (spec §3, §4.4). merchant_uid is 40 in the spec and 80 in a
+// Field limits of i'mport's request parameters and Payment object.
+// merchant_uid is 40 in i'mport's OpenAPI document and 80 in a
 // 2018 client; billkey accepts 80 so no existing order id is refused.
 const (
 	maxCustomerUID = 80

@@ -65,7 +65,7 @@ func (c *WebhookConfig) sender() *webhook.Sender {
 // and resends, so receivers can deduplicate.
 func WebhookID(eventID int64) string { return "evt_" + strconv.FormatInt(eventID, 10) }
 
-// webhookBody is the body i'mport posts (spec §5), keys in its order.
+// webhookBody is the body i'mport posts ({imp_uid, merchant_uid, status}, docs/webhooks.md), keys in its order.
 type webhookBody struct {
 	ImpUID      *string `json:"imp_uid"`
 	MerchantUID string  `json:"merchant_uid"`

@@ -19,7 +19,7 @@ import (
 	"github.com/billkey/billkey/sqlstore"
 )
 
-// The payment window (flow 1 of DESIGN.md): IMP.request_pay reaches
+// The payment window (window issuance): IMP.request_pay reaches
 // OpenWindow, which records an attempt and returns the INICIS billing form;
 // INICIS's return post reaches CompleteWindow, which approves server to
 // server, stores the key and returns the rsp for the SDK. Nothing here ever
@@ -153,7 +153,8 @@ type OpenedWindow struct {
 }
 
 // WindowRsp is the rsp of IMP.request_pay as i'mport's SDK delivers it
-// (spec §6.3). It never carries a billing key.
+// (the rsp fields are listed in README's "Payment window and iamport.js").
+// It never carries a billing key.
 type WindowRsp struct {
 	Success       bool            `json:"success"`
 	ErrorCode     *string         `json:"error_code"`

@@ -58,7 +58,7 @@ func ProductionEndpoints() Endpoints {
 }
 
 // StagingEndpoints returns INICIS's staging hosts (stginiapi, stgstdpay).
-// Which test MIDs are live there is unknown (spec §1); the official samples
+// Which test MIDs are live there is unknown; the official samples
 // use ProductionEndpoints with the public test MIDs.
 func StagingEndpoints() Endpoints {
 	e := ProductionEndpoints()

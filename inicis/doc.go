@@ -60,7 +60,7 @@
 //     card_code and Korean card_name (LookupCardCompany). 외환 (01) maps to
 //     374 and 한미 (15) to 370; foreign brands and e-money have no KFTC
 //     code, so CardCode is "" and CardName is e.g. "해외비자". Codes beyond
-//     spec §3.7 come from INICIS's table as integrators reproduce it and are
+//     the documented set come from INICIS's table as integrators reproduce it and are
 //     unverified; an unknown code keeps the cardName INICIS sent.
 //   - Key-in issuance: cardExpire is YYMM; regNo is the birth date as
 //     YYMMDD (an 8-digit date loses its century) or a 10-digit business

@@ -3,7 +3,7 @@ package inicissim
 import "strings"
 
 // Issuer is one row of the simulator's BIN table: card numbers starting with
-// BIN belong to the card company with INICIS code Code (spec §3.7), KFTC code
+// BIN belong to the card company with INICIS code Code (docs/inicis.md), KFTC code
 // KFTC (iamport-api.md §4.6; "" for foreign brands) and name Name.
 //
 // The Korean BINs are illustrative, chosen by the simulator; they are not a

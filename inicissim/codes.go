@@ -54,7 +54,7 @@ var (
 	refBadType     = &refusal{"9006", "[요청오류|지원하지 않는 type입니다.]"}
 	refPriceZero   = &refusal{"1113", "[실시간빌링실패|요청금액 0원 이하]"}     // observed
 	refUnknownKey  = &refusal{"1195", "[실시간빌링실패|빌링 미등록 거래]"}      // observed
-	refDuplicate   = &refusal{"1196", "[실시간빌링실패|중복된 주문번호(moid)]"} // choice: spec §12 unknown
+	refDuplicate   = &refusal{"1196", "[실시간빌링실패|중복된 주문번호(moid)]"} // choice: INICIS's code is unpublished
 	refNoTx        = &refusal{"9101", "[취소실패|원거래가 존재하지 않습니다.]"}
 	refOverRefund  = &refusal{"9102", "[취소실패|취소요청금액이 취소가능금액을 초과합니다.]"}
 	refConfirm     = &refusal{"9103", "[취소실패|취소 후 잔액(confirmPrice)이 일치하지 않습니다.]"}

@@ -44,7 +44,7 @@
 // unrevoked billKey of the same MID, refunds within the remaining amount,
 // confirmPrice = remaining - price).
 //
-// # Choices where INICIS is unknown (spec §11, §12, §16)
+// # Choices where INICIS's behaviour is unpublished
 //
 //   - Result codes the spec does not give are the simulator's own, all in
 //     codes.go: 9001 unknown MID, 9002 hash mismatch, 9003 AES failure,

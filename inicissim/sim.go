@@ -27,7 +27,7 @@ type Account struct {
 	LiteKey string `json:"lite_key"` // INILite key; "" = no INILite contract
 }
 
-// TestAccounts returns INICIS's public test accounts (spec §2): INIBillTst
+// TestAccounts returns INICIS's public test accounts (docs/inicis.md): INIBillTst
 // (billing) and INIpayTest (general payments), which every Simulator knows.
 func TestAccounts() []Account {
 	return []Account{

@@ -70,7 +70,7 @@ type Schedule struct {
 // Messages of schedule creation.
 const (
 	// DuplicateScheduleMessage is the refusal of a merchant_uid that is
-	// already scheduled (i'mport's exact text is not recorded; spec §9.6).
+	// already scheduled (i'mport's exact text is not recorded).
 	DuplicateScheduleMessage = "이미 예약결제가 등록된 merchant_uid입니다."
 )
 
