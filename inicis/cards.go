@@ -11,9 +11,9 @@ type CardCompany struct {
 
 // cardCompanies maps INICIS card codes to KFTC codes and names.
 //
-// The INICIS codes 01–25 and 93–98 are those of the spec (§3.7). The rest
+// The INICIS codes 01–25 and 93–98 are those INICIS publishes in its card code table. The rest
 // are from INICIS's card-code table as commonly reproduced by integrators,
-// not from the spec, and are unverified. KFTC codes are those i'mport uses
+// not from INICIS's published table, and are unverified. KFTC codes are those i'mport uses
 // (iamport-api.md §4.6); 외환 (01) has been part of 하나카드 since 2014 and
 // 한미 (15) of 한국씨티, so they map to 374 and 370.
 var cardCompanies = map[string]CardCompany{

@@ -42,7 +42,7 @@ type Endpoints struct {
 }
 
 // ProductionEndpoints returns INICIS's production hosts. The receipt URL is
-// INICIS's well-known card receipt page (not in the spec).
+// INICIS's well-known card receipt page (not in INICIS's API documents).
 func ProductionEndpoints() Endpoints {
 	return Endpoints{
 		INIAPI:   "https://iniapi.inicis.com",

@@ -18,7 +18,7 @@
 //     billkey's gateway does not use it.
 //
 // Every hash follows spec/inicis.md exactly; the tests check each recipe
-// against hand-built concatenations and the spec's computed vectors. All
+// against hand-built concatenations and the published test vectors. All
 // INIAPI timestamps are YYYYMMDDhhmmss in KST, StdPay timestamps epoch
 // milliseconds; amounts are integer KRW; everything is UTF-8.
 //
@@ -54,7 +54,7 @@
 // Refund maps "기 취소 거래" (and detailResultCode 500626 / 512626) to
 // RefundResult.AlreadyDone, not an error.
 //
-// # Choices where the spec is silent or conflicting
+// # Choices where INICIS's documents are silent or conflicting
 //
 //   - Card companies: INICIS 2-digit codes become i'mport's KFTC 3-digit
 //     card_code and Korean card_name (LookupCardCompany). 외환 (01) maps to
@@ -94,7 +94,7 @@
 //     reconciler counts it as not found only long after any call for the
 //     order could have ended, never on a first answer.
 //   - Receipt URLs: INICIS's well-known card receipt page for live channels
-//     (not in the spec), the simulator's /receipt page for test channels.
+//     (not in INICIS's API documents), the simulator's /receipt page for test channels.
 //
 // # INIStdPay (PC window)
 //

@@ -46,7 +46,7 @@
 //
 // # Choices where INICIS's behaviour is unpublished
 //
-//   - Result codes the spec does not give are the simulator's own, all in
+//   - Result codes INICIS does not publish are the simulator's own, all in
 //     codes.go: 9001 unknown MID, 9002 hash mismatch, 9003 AES failure,
 //     9004 timestamp skew (only with Config.MaxSkew), 9005 no INILite
 //     contract, 9006 unknown type, 1196 duplicate moid, 9101 unknown tid,
