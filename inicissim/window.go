@@ -126,9 +126,11 @@ func (s *Simulator) openWindow(win *window) {
 	for id, old := range s.st.windows { // prune
 		if now.After(old.expires) {
 			delete(s.st.windows, id)
+			s.st.forgetWindow(id)
 		}
 	}
 	s.st.windows[win.id] = win
+	s.st.persistWindow(win)
 }
 
 // findWindow returns the live window of a session and kind.
@@ -151,6 +153,7 @@ func (s *Simulator) closeWindow(id string) bool {
 		return false
 	}
 	delete(s.st.windows, id)
+	s.st.forgetWindow(id)
 	return true
 }
 

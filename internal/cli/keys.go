@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"time"
 
@@ -82,16 +83,32 @@ func keysGenerate(args []string, stdout, stderr io.Writer) error {
 // runSimulator implements "billkey inicis-sim": the KG INICIS simulator alone.
 func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("billkey inicis-sim", flag.ContinueOnError)
-	var addr, public, logLevel string
+	var addr, public, logLevel, state string
 	var hold time.Duration
 	fs.StringVar(&addr, "addr", env("BILLKEY_SIM_ADDR", "127.0.0.1:9090"), "listen address (env BILLKEY_SIM_ADDR)")
 	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (default http://ADDR)")
 	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level")
+	fs.StringVar(&state, "state", env("BILLKEY_SIM_STATE", ""), "SQLite file keeping the ledger (keys, approvals, refunds, open windows) across restarts (env BILLKEY_SIM_STATE; default: in memory)")
 	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
 	c := config{LogLevel: logLevel}
-	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger)\n", addr)
-	return inicissim.ListenAndServe(ctx, addr, inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr)})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("inicis-sim: %w", err)
+	}
+	sim, err := inicissim.Open(inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr), StateFile: state})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sim.CloseState()
+	where := "in memory"
+	if state != "" {
+		where = state
+	}
+	// Printed only now that the port is bound and the state loaded.
+	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger, state: %s)\n", ln.Addr(), where)
+	return inicissim.ServeSimulator(ctx, ln, sim)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"time"
 
 	"github.com/billkey/billkey/gateway"
@@ -24,6 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics and /debug/pprof (env BILLKEY_ADMIN_ADDR; default: only /metrics, on --addr)")
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
+	fs.StringVar(&o.SimulatorState, "inicis-sim-state", env("BILLKEY_INICIS_SIM_STATE", ""), "state file of the built-in INICIS simulator, whose test billing keys survive restarts (env BILLKEY_INICIS_SIM_STATE; default DATA_DIR/inicis-sim.db)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
@@ -37,6 +39,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
 	o.NoDemo = noDemo
+	if o.SimulatorState == "" && o.SimulatorURL == "" {
+		o.SimulatorState = filepath.Join(c.DataDir, "inicis-sim.db")
+	}
 
 	app, err := StartApp(ctx, o)
 	if err != nil {
