@@ -567,11 +567,13 @@ func cancelled(code string) error {
 	return billkey.WrapError(billkey.EPG, msgUserCancel, &inicis.ResultError{Op: "window", Code: code, Message: msgUserCancel})
 }
 
-// resultCodeOf returns INICIS's result code inside err, if any.
+// resultCodeOf returns INICIS's effective result code inside err, if any:
+// the card refusal's own code, the same on PC and mobile.
 func resultCodeOf(err error) string {
 	var re *inicis.ResultError
 	if errors.As(err, &re) {
-		return re.Code
+		code, _ := re.Reason()
+		return code
 	}
 	return ""
 }
