@@ -11,6 +11,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -530,5 +531,28 @@ func TestDemoGuards(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if status, page, _ := e.do(req); status != 400 || !strings.Contains(page, "확인할 수 없습니다") {
 		t.Errorf("subscribe with a foreign issuance: %d", status)
+	}
+}
+
+// TestLandingAndFavicon: / is a page pointing to the demo, the API and the
+// docs (not the API's 401), with or without the demo; the favicon exists.
+func TestLandingAndFavicon(t *testing.T) {
+	for _, demo := range []bool{true, false} {
+		e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, func(o *cli.AppOptions) { o.NoDemo = !demo })
+		status, page, hdr := e.get(e.app.BaseURL + "/")
+		if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") ||
+			!strings.Contains(page, "/users/getToken") || !strings.Contains(page, "docs/") || !strings.Contains(page, "/js/iamport.js") ||
+			strings.Contains(page, `href="/demo"`) != demo {
+			t.Fatalf("demo %v: GET / %d %s\n%s", demo, status, hdr.Get("Content-Type"), page)
+		}
+		for _, p := range []string{"/favicon.ico", "/favicon.svg", "/billkey.css"} {
+			if status, body, hdr := e.get(e.app.BaseURL + p); status != 200 || body == "" || hdr.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("GET %s: %d %s", p, status, hdr.Get("Content-Type"))
+			}
+		}
+		// Other unknown paths still need a token.
+		if status, _, _ := e.get(e.app.BaseURL + "/nope"); status != 401 {
+			t.Errorf("GET /nope: %d, want 401", status)
+		}
 	}
 }
