@@ -22,8 +22,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return keysGenerate(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprintln(stderr, "usage: billkey keys generate|rotate [flags]")
-		return errUsage
+		return groupUsage("keys", args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("billkey keys rotate", flag.ContinueOnError)
 	var c config
@@ -86,10 +85,10 @@ func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var addr, public, logLevel, state string
 	var hold time.Duration
 	fs.StringVar(&addr, "addr", env("BILLKEY_SIM_ADDR", "127.0.0.1:9090"), "listen address (env BILLKEY_SIM_ADDR)")
-	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (default http://ADDR)")
-	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level")
+	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (env BILLKEY_SIM_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level (env BILLKEY_LOG_LEVEL)")
 	fs.StringVar(&state, "state", env("BILLKEY_SIM_STATE", ""), "SQLite file keeping the ledger (keys, approvals, refunds, open windows) across restarts (env BILLKEY_SIM_STATE; default: in memory)")
-	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply")
+	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply (env BILLKEY_SIM_HOLD_MAX)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}

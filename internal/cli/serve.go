@@ -30,7 +30,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	jobFlags(fs, &o.Jobs)
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
 	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
-	svc, k, err := setup(ctx, fs, &c, args, stderr)
+	svc, k, err := setupChecked(ctx, fs, &c, args, stderr, func() error {
+		return checkPublicAddr(o.Addr, o.PublicURL, "BILLKEY_PUBLIC_URL")
+	}, false)
 	if err != nil {
 		return err
 	}
