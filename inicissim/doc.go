@@ -133,4 +133,13 @@
 //
 // The ledger (Ledger, GET /_sim/ledger) includes billing keys, for tests that
 // check billkey never leaks them; it never holds a full card number.
+//
+// # State
+//
+// New keeps the ledger in memory. Open with Config.StateFile keeps it in an
+// SQLite file of its own (mode 0600), written through on every change: keys,
+// approvals, declines, refunds, net cancels, open windows and StdPay auth
+// tokens survive a restart, as they do at INICIS. The file is locked by the
+// simulator using it; Reset (POST /_sim/reset) clears it too; faults are
+// never kept. Call CloseState once the server has stopped.
 package inicissim

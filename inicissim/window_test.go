@@ -125,7 +125,8 @@ func TestStdPayRefusalsAndCancel(t *testing.T) {
 		if ret.OK() || ret.ResultCode != tc.code || ret.ResultMsg != tc.msg || ret.OrderNumber != oid {
 			t.Errorf("%s: %+v", tc.number, ret)
 		}
-		if got := billkey.ErrorMessage(ret.Err()); got != "["+tc.code+"] "+tc.msg {
+		// billkey's message: the buyer's sentence, then the code and message.
+		if got := billkey.ErrorMessage(ret.Err()); !strings.HasSuffix(got, " (["+tc.code+"] "+tc.msg+")") || strings.HasPrefix(got, "[") {
 			t.Errorf("%s: message %q", tc.number, got)
 		}
 	}
@@ -271,7 +272,7 @@ func TestLiteRoundTrip(t *testing.T) {
 	_, page = e.post(t, action, cardFields(sid, "4000000000000002"))
 	_, fields = autoPost(t, page)
 	ret, _ = inicis.ParseLiteReturn(fields)
-	if ret.OK() || ret.ResultCode != "01" || billkey.ErrorMessage(ret.Err()) != "[01] [1103][빌링키발급실패|카드사 승인거절]" {
+	if ret.OK() || ret.ResultCode != "01" || billkey.ErrorMessage(ret.Err()) != "카드사에서 승인을 거절했습니다. 다른 카드로 결제하시거나 카드사에 문의해 주세요. ([1103] [빌링키발급실패|카드사 승인거절])" {
 		t.Errorf("refusal %+v", ret)
 	}
 	_, sid = cardPage(t, e.openLite(t, "imp_lite_3", nil))
