@@ -295,3 +295,29 @@ func TestLiteRoundTrip(t *testing.T) {
 		t.Errorf("no INILite contract: %v", fields)
 	}
 }
+
+// TestValidationKeepsWhatIsNotSecret: after a bad expiry the window keeps
+// the expiry as typed and shows the card masked, but never writes the card
+// number, PIN digits or birth date back into the page; PC and mobile.
+func TestValidationKeepsWhatIsNotSecret(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, inicissim.Config{})
+	pc, pcSID := e.openStdPay(t, "imp_kept_pc", nil)
+	mobile, mobileSID := cardPage(t, e.openLite(t, "imp_kept_m", nil))
+	for _, w := range []struct{ action, sid string }{{pc, pcSID}, {mobile, mobileSID}} {
+		_, page := e.post(t, w.action, url.Values{"sid": {w.sid}, "cardNumber": {"4518-4212-3456-7894"}, "expiry": {"13/31"}, "birth": {"850309"}, "pwd2digit": {"47"}})
+		if !strings.Contains(page, `id="error"`) || !strings.Contains(page, `value="13/31"`) || !strings.Contains(page, "451842*********4") {
+			t.Fatalf("%s: the page does not keep the expiry and the masked card:\n%s", w.action, page)
+		}
+		for _, secret := range []string{"4518421234567894", "4518-4212-3456-7894", "850309", `value="47"`} {
+			if strings.Contains(page, secret) {
+				t.Errorf("%s: %q written back into the page", w.action, secret)
+			}
+		}
+		// The kept window still works once corrected.
+		_, page = e.post(t, w.action, cardFields(w.sid, "4242424242424242"))
+		if _, fields := autoPost(t, page); fields.Get("resultCode")+fields.Get("resultcode") == "" {
+			t.Fatalf("%s: no result after correcting", w.action)
+		}
+	}
+}
