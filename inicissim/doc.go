@@ -129,7 +129,7 @@
 //
 // The card forms use sid (hidden), cardNumber, expiry (MM/YY) or
 // expiryMonth + expiryYear, birth, pwd2digit; buttons have ids submit, cancel
-// and close. Pages are Korean, responsive down to 375px, and frameable.
+// and close. Pages are Korean, responsive down to 360px, and frameable.
 //
 // The ledger (Ledger, GET /_sim/ledger) includes billing keys, for tests that
 // check billkey never leaks them; it never holds a full card number.
