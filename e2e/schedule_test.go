@@ -249,7 +249,7 @@ func TestScheduleAPI(t *testing.T) {
 			t.Fatalf("key not issued: %s", env.raw)
 		}
 		card["card_number"] = "4000-0000-0000-0002"
-		if _, env := sched("cust-bad", card, item("s-bad", now+3600)); env.Code != 1 || !strings.HasPrefix(env.msg(), "카드정보 확인에 실패하였습니다. [") {
+		if _, env := sched("cust-bad", card, item("s-bad", now+3600)); env.Code != 1 || !strings.HasPrefix(env.msg(), "카드정보 확인에 실패하였습니다. 카드사에서 승인을 거절했습니다.") || !strings.Contains(env.msg(), "([1103] ") {
 			t.Fatalf("bad card: %s", env.raw)
 		}
 		if _, env := h.call("GET", "/subscribe/customers/cust-bad", nil); env.Code == 0 {

@@ -508,17 +508,61 @@ func TestBrowserDemoShop(t *testing.T) {
 	if env.Code != 0 || p.Status != "paid" || p.Amount != 9900 || p.Usage != "payment" || !strings.HasPrefix(p.MerchantUID, "demo_first_") {
 		t.Fatalf("GET /payments/%s: %s", imp, env.raw)
 	}
-	// The payment page, then a full refund.
+	// The page says the next payment is scheduled, and it is: one month
+	// after the first, for the plan's price, in Korean words.
+	text := func(b *browser, sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return v
+	}
+	nextUID := text(b, "#next-merchant-uid")
+	if st, next, amt := text(b, "#result-status"), text(b, "#next-status"), text(b, "#next-amount"); st != "결제 완료" || next != "예약됨" || amt != "9,900원" ||
+		nextUID != "demo_next_"+strings.TrimPrefix(p.MerchantUID, "demo_first_") {
+		t.Fatalf("order page: status %q, next %q %q %q", st, next, amt, nextUID)
+	}
+	schedule := func(uid string) map[string]any {
+		t.Helper()
+		_, env := h.call("GET", "/subscribe/payments/schedule/"+uid, nil)
+		var sc map[string]any
+		if env.Code != 0 || json.Unmarshal(env.Response, &sc) != nil {
+			t.Fatalf("GET schedule %s: %s", uid, env.raw)
+		}
+		return sc
+	}
+	sc := schedule(nextUID)
+	at, _ := sc["schedule_at"].(float64)
+	if sc["schedule_status"] != "scheduled" || sc["amount"] != float64(9900) ||
+		time.Unix(int64(at), 0).Sub(time.Unix(p.PaidAt, 0)) < 27*24*time.Hour || !strings.Contains(text(b, "#next-at"), time.Unix(int64(at), 0).In(time.FixedZone("KST", 9*3600)).Format("2006-01-02")) {
+		t.Fatalf("the scheduled next payment: %v (paid at %d)", sc, p.PaidAt)
+	}
+	// The payment page, then a full refund, asked for first: declined, the
+	// payment stays paid; accepted, it is refunded and the schedule revoked.
 	b.do("payment JSON", chromedp.Click(chromedp.CSS("#view-payment")), chromedp.WaitVisible(chromedp.CSS("#payment-json")))
 	js, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("#payment-json")))
 	if !strings.Contains(js, `"imp_uid": "`+imp+`"`) || !strings.Contains(js, `"status": "paid"`) {
 		t.Fatalf("payment page: %s", js)
 	}
-	b.do("refund", chromedp.Navigate(h.app.BaseURL+"/demo/orders/"+imp), chromedp.WaitVisible(chromedp.CSS("#cancel")), chromedp.Click(chromedp.CSS("#cancel")),
-		chromedp.WaitVisible(chromedp.CSS("#result-cancel-amount")))
+	answer := func(yes bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`window.confirm = function (m) { sessionStorage.setItem("asked", m); return %t; }`, yes))
+	}
+	b.do("refund declined", chromedp.Navigate(h.app.BaseURL+"/demo/orders/"+imp), chromedp.WaitVisible(chromedp.CSS("#cancel")), answer(false),
+		chromedp.Click(chromedp.CSS("#cancel")))
+	if asked, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`sessionStorage.getItem("asked") || ""`)); !strings.Contains(asked, "환불") {
+		t.Fatalf("no confirmation before the refund: %q", asked)
+	}
+	if _, env := h.call("GET", "/payments/"+imp, nil); env.payment(t).Status != "paid" {
+		t.Fatalf("refunded although the buyer said no: %s", env.raw)
+	}
+	b.do("refund", answer(true), chromedp.Click(chromedp.CSS("#cancel")), chromedp.WaitVisible(chromedp.CSS("#result-cancel-amount")))
 	_, env = h.call("GET", "/payments/"+imp, nil)
 	if p := env.payment(t); p.Status != "cancelled" || p.CancelAmount != 9900 {
 		t.Fatalf("after refund: %s", env.raw)
+	}
+	if st, next := text(b, "#result-status"), text(b, "#next-status"); st != "환불됨" || next != "예약 취소됨" || schedule(nextUID)["schedule_status"] != "revoked" {
+		t.Fatalf("after refund: status %q, next %q, schedule %v", st, next, schedule(nextUID))
 	}
 
 	// On a phone: the redirect flow, ending on the order page, and nothing
@@ -538,6 +582,15 @@ func TestBrowserDemoShop(t *testing.T) {
 	_, env = h.call("GET", "/payments/"+imp2, nil)
 	if p := env.payment(t); p.Status != "paid" || p.Amount != 9900 || imp2 == imp {
 		t.Fatalf("phone: GET /payments/%s: %s", imp2, env.raw)
+	}
+	// Revoking the next payment alone keeps the first month paid.
+	next2 := text(ph, "#next-merchant-uid")
+	ph.do("unschedule", answer(true), chromedp.Click(chromedp.CSS("#unschedule")), chromedp.WaitNotPresent(chromedp.CSS("#unschedule")))
+	if next := text(ph, "#next-status"); next != "예약 취소됨" || schedule(next2)["schedule_status"] != "revoked" {
+		t.Fatalf("after unschedule: %q %v", next, schedule(next2))
+	}
+	if _, env := h.call("GET", "/payments/"+imp2, nil); env.payment(t).Status != "paid" {
+		t.Fatalf("unschedule touched the paid month: %s", env.raw)
 	}
 }
 

@@ -624,11 +624,13 @@ func pgErrorCode(err error) string {
 	return ErrCodeServer
 }
 
-// resultCodeOf returns INICIS's result code inside err, if any.
+// resultCodeOf returns INICIS's effective result code inside err, if any:
+// the card refusal's own code, the same on PC and mobile.
 func resultCodeOf(err error) string {
 	var re *inicis.ResultError
 	if errors.As(err, &re) {
-		return re.Code
+		code, _ := re.Reason()
+		return code
 	}
 	return ""
 }

@@ -30,7 +30,7 @@ var (
 
 // ResultError is a refusal by INICIS or the card company: a well-formed reply
 // whose result code is not a success code. It is wrapped in a *billkey.Error
-// with code EPG whose Message is "[Code] Message".
+// with code EPG whose Message is DescribeRefusal's "sentence ([code] message)".
 type ResultError struct {
 	Op         string // "billing", "auth", "refund", "inquiry", "payAuth", "netCancel", "window"
 	Code       string // resultCode as INICIS sent it
@@ -44,9 +44,10 @@ func (e *ResultError) Error() string {
 	return fmt.Sprintf("inicis: %s refused: [%s] %s", e.Op, e.Code, e.Message)
 }
 
-// pgRefusal wraps a ResultError as billkey's EPG error, i'mport style.
+// pgRefusal wraps a ResultError as billkey's EPG error whose message is the
+// buyer's sentence followed by INICIS's code and message (DescribeRefusal).
 func pgRefusal(re *ResultError) *billkey.Error {
-	return &billkey.Error{Code: billkey.EPG, Message: fmt.Sprintf("[%s] %s", re.Code, re.Message), Err: re}
+	return &billkey.Error{Code: billkey.EPG, Message: DescribeRefusal(re.Op, re.Code, re.Message), Err: re}
 }
 
 // notSent is the EPG error for a request that never reached INICIS.

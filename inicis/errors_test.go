@@ -76,7 +76,7 @@ func TestReplyClassification(t *testing.T) {
 
 	cs := newCaptureServer(t, 200, `{"resultCode":"01","resultMsg":"[1254][실시간빌링실패|잔액부족]","tid":"TIDX"}`)
 	_, err := newConnector(cs.URL, 5*time.Second).Charge(context.Background(), testChannel(), chargeReq())
-	if got := billkey.ErrorMessage(err); got != "[01] [1254][실시간빌링실패|잔액부족]" {
+	if got := billkey.ErrorMessage(err); got != "잔액이 부족합니다. 잔액을 확인하시거나 다른 카드로 결제해 주세요. ([1254] [실시간빌링실패|잔액부족])" {
 		t.Errorf("message %q", got)
 	}
 	if re := resultErr(t, err); re.TID != "TIDX" || re.Code != "01" {
@@ -150,7 +150,7 @@ func TestInquiryMapping(t *testing.T) {
 		if tc.state == billkey.InquiryNoApproval && inq.Reason != "[01] 조회 불가" {
 			t.Errorf("reason %q", inq.Reason)
 		}
-		if tc.state == billkey.InquiryDeclined && inq.Reason != "[01] [1254][실시간빌링실패|잔액부족]" {
+		if tc.state == billkey.InquiryDeclined && inq.Reason != "잔액이 부족합니다. 잔액을 확인하시거나 다른 카드로 결제해 주세요. ([1254] [실시간빌링실패|잔액부족])" {
 			t.Errorf("reason %q", inq.Reason)
 		}
 	}

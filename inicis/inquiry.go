@@ -54,7 +54,7 @@ func marshalV2(v any) ([]byte, error) {
 // Reply mapping: resultCode "SUCCESS" (INICIS's inquiry success code; "00"
 // is accepted too) with transactionStatus "APPROVAL" or "PART_CANCEL" is
 // approved (Approval.Amount is the original price), "CANCEL" cancelled,
-// "FAIL" declined (Reason "[failCode] failMsg"); a resultCode of
+// "FAIL" declined (Reason DescribeRefusal of failCode and failMsg); a resultCode of
 // Config.InquiryNotFoundCodes is not found. The approval fields are read by
 // inquiryApproval. A reply about another order or MID is EUNCERTAIN, as is
 // an unknown transactionStatus. Any other refusal is InquiryNoApproval (the
@@ -114,7 +114,7 @@ func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID s
 		if reason == "" {
 			reason = msg
 		}
-		return &billkey.Inquiry{State: billkey.InquiryDeclined, Reason: fmt.Sprintf("[%s] %s", reply.Get("failCode", "payResultCode"), reason)}, nil
+		return &billkey.Inquiry{State: billkey.InquiryDeclined, Reason: DescribeRefusal("billing", reply.Get("failCode", "payResultCode"), reason)}, nil
 	default:
 		return nil, noReply("inquiry", fmt.Errorf("%w: unknown transactionStatus %s", ErrTampered, strconv.Quote(st)))
 	}

@@ -130,10 +130,10 @@ func TestMagicCardsKeyIn(t *testing.T) {
 	e := newSimEnv(t, 5*time.Second)
 	ctx := context.Background()
 	refused := []struct{ number, msg string }{
-		{"1234123412341234", "[01] [F111]유효하지않은 카드번호를 입력하셨습니다."},
-		{"1111222233334444", "[01] [F112]유효하지않은 카드번호를 입력하셨습니다. (card_bin 없음)"},
-		{"4000000000000002", "[01] [1103][빌링키발급실패|카드사 승인거절]"},
-		{"4000000000000127", "[01] [F114]카드 비밀번호가 일치하지 않습니다."},
+		{"1234123412341234", "카드 번호가 올바르지 않습니다. 카드 번호를 다시 확인해 주세요. ([F111] 유효하지않은 카드번호를 입력하셨습니다."},
+		{"1111222233334444", "카드 번호가 올바르지 않습니다. 카드 번호를 다시 확인해 주세요. ([F112] 유효하지않은 카드번호를 입력하셨습니다. (card_bin 없음))"},
+		{"4000000000000002", "카드사에서 승인을 거절했습니다. 다른 카드로 결제하시거나 카드사에 문의해 주세요. ([1103] [빌링키발급실패|카드사 승인거절])"},
+		{"4000000000000127", "카드 비밀번호 앞 2자리가 일치하지 않습니다. 다시 입력해 주세요. ([F114] 카드 비밀번호가 일치하지 않습니다.)"},
 	}
 	for _, tc := range refused {
 		_, err := e.conn.IssueBillingKey(ctx, e.ch, billkey.IssueRequest{OrderID: orderID("m"), Card: card(tc.number), Buyer: buyer()})
@@ -149,9 +149,9 @@ func TestMagicCardsKeyIn(t *testing.T) {
 	}
 
 	declines := []struct{ number, msg string }{
-		{"4000000000000341", "[01] [1251][실시간빌링실패|한도초과]"},
-		{"4000000000009995", "[01] [1254][실시간빌링실패|잔액부족]"},
-		{"4000000000000069", "[01] [1205][실시간빌링실패|유효기간 경과]"},
+		{"4000000000000341", "카드 한도가 초과되었습니다. 다른 카드로 결제하시거나 카드사에 문의해 주세요. ([1251] [실시간빌링실패|한도초과])"},
+		{"4000000000009995", "잔액이 부족합니다. 잔액을 확인하시거나 다른 카드로 결제해 주세요. ([1254] [실시간빌링실패|잔액부족])"},
+		{"4000000000000069", "카드 유효기간이 지났거나 잘못 입력되었습니다. 유효기간을 확인해 주세요. ([1205] [실시간빌링실패|유효기간 경과])"},
 	}
 	for _, tc := range declines {
 		bk := e.issue(t, tc.number)
@@ -164,7 +164,7 @@ func TestMagicCardsKeyIn(t *testing.T) {
 				t.Errorf("decline without tid: %+v", re)
 			}
 			inq, err := e.conn.Inquire(ctx, e.ch, moid)
-			if err != nil || inq.State != billkey.InquiryDeclined || !strings.Contains(inq.Reason, tc.msg[5:]) {
+			if err != nil || inq.State != billkey.InquiryDeclined || inq.Reason != tc.msg {
 				t.Errorf("inquiry of declined %s: %+v %v", moid, inq, err)
 			}
 		}

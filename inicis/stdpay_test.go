@@ -87,7 +87,7 @@ func TestParseStdPayReturn(t *testing.T) {
 		t.Error("success without authToken accepted")
 	}
 	r, err := inicis.ParseStdPayReturn(url.Values{"resultCode": {"V801"}, "resultMsg": {"사용자가 결제를 취소하였습니다."}})
-	if err != nil || r.OK() || !r.Cancelled() || billkey.ErrorMessage(r.Err()) != "[V801] 사용자가 결제를 취소하였습니다." {
+	if err != nil || r.OK() || !r.Cancelled() || billkey.ErrorMessage(r.Err()) != "결제를 취소하셨습니다. ([V801] 사용자가 결제를 취소하였습니다.)" {
 		t.Errorf("cancel: %+v %v", r, err)
 	}
 	r, _ = inicis.ParseStdPayReturn(url.Values{"resultCode": {"F112"}, "resultMsg": {"유효하지않은 카드번호를 입력하셨습니다. (card_bin 없음)"}})

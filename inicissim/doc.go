@@ -129,8 +129,17 @@
 //
 // The card forms use sid (hidden), cardNumber, expiry (MM/YY) or
 // expiryMonth + expiryYear, birth, pwd2digit; buttons have ids submit, cancel
-// and close. Pages are Korean, responsive down to 375px, and frameable.
+// and close. Pages are Korean, responsive down to 360px, and frameable.
 //
 // The ledger (Ledger, GET /_sim/ledger) includes billing keys, for tests that
 // check billkey never leaks them; it never holds a full card number.
+//
+// # State
+//
+// New keeps the ledger in memory. Open with Config.StateFile keeps it in an
+// SQLite file of its own (mode 0600), written through on every change: keys,
+// approvals, declines, refunds, net cancels, open windows and StdPay auth
+// tokens survive a restart, as they do at INICIS. The file is locked by the
+// simulator using it; Reset (POST /_sim/reset) clears it too; faults are
+// never kept. Call CloseState once the server has stopped.
 package inicissim

@@ -175,6 +175,7 @@ func (s *Simulator) charge(w http.ResponseWriter, r *http.Request, acct Account,
 	if ref != nil {
 		st.declines = append(st.declines, Decline{MID: acct.MID, TID: tid, OrderID: in.moid, BillKey: in.billKey, Price: price,
 			Code: ref.Code, Message: ref.apiMsg(), At: now})
+		st.persistDecline()
 		st.mu.Unlock()
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "inicissim billing: declined", slog.String("mid", acct.MID), slog.String("moid", in.moid),
 			slog.String("tid", tid), slog.String("code", ref.Code))
@@ -194,6 +195,7 @@ func (s *Simulator) charge(w http.ResponseWriter, r *http.Request, acct Account,
 	st.approvals = append(st.approvals, a)
 	st.byTID[tid] = a
 	st.byMOID[moidKey(acct.MID, in.moid)] = a
+	st.persistApproval(a)
 	rep := approvalReply(a)
 	st.mu.Unlock()
 

@@ -95,7 +95,7 @@ func (s *Simulator) handleLiteAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	card, msg := parseCardForm(f)
 	if msg != "" {
-		s.render(w, http.StatusOK, "window.html", s.windowPage(r, win, msg))
+		s.render(w, http.StatusOK, "window.html", s.keptPage(r, win, msg, f))
 		return
 	}
 	if !s.closeWindow(win.id) {

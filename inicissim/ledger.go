@@ -114,6 +114,7 @@ type state struct {
 	netCancels []NetCancel
 	windows    map[string]*window    // by session id
 	tokens     map[string]*authGrant // by authToken
+	file       *stateFile            // nil: in memory only
 }
 
 func newState() *state {
@@ -131,6 +132,7 @@ func (st *state) addKey(k *keyRecord) {
 	}
 	st.keys[k.BillKey] = k
 	st.keyOrder = append(st.keyOrder, k.BillKey)
+	st.persistKey(k)
 }
 
 // snapshot deep-copies the ledger; the caller holds mu.
@@ -167,11 +169,12 @@ func (s *Simulator) Ledger() Ledger {
 	return s.st.snapshot()
 }
 
-// Reset forgets every key, approval, refund, net cancel and open window, and
-// clears the global faults. Accounts stay.
+// Reset forgets every key, approval, refund, net cancel and open window (in
+// the state file too), and clears the global faults. Accounts stay.
 func (s *Simulator) Reset() {
 	s.st.mu.Lock()
 	s.st.clear()
+	s.st.file.clear()
 	s.st.mu.Unlock()
 	s.ClearFaults()
 }

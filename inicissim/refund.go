@@ -110,6 +110,8 @@ func (s *Simulator) refund(w http.ResponseWriter, r *http.Request, acct Account,
 		a.State = StatePartiallyCancelled
 	}
 	st.refunds = append(st.refunds, rec)
+	st.persistApproval(a)
+	st.persistRefund()
 	count := 0
 	for _, x := range st.refunds {
 		if x.TID == tid {

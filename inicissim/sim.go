@@ -85,6 +85,12 @@ type Config struct {
 	// "Authorization: Bearer <token>" (compared in constant time); others
 	// get 401. For a standalone simulator bound beyond loopback.
 	IntrospectToken string
+	// StateFile, when set, is an SQLite file (created if missing) holding
+	// the ledger: keys, approvals, declines, refunds, net cancels, open
+	// windows and auth tokens survive a restart, as they do at INICIS. One
+	// simulator at a time may use a file. Empty keeps everything in memory.
+	// Faults are never persisted.
+	StateFile string
 }
 
 // Simulator is a stateful KG INICIS simulator: an http.Handler speaking
@@ -111,8 +117,19 @@ type Simulator struct {
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// New returns a Simulator.
+// New returns a Simulator. It panics if Config.StateFile cannot be opened;
+// use Open to handle that error.
 func New(cfg Config) *Simulator {
+	s, err := Open(cfg)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Open returns a Simulator, loading its ledger from Config.StateFile when
+// set. Call CloseState when done with a state file.
+func Open(cfg Config) (*Simulator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -141,9 +158,33 @@ func New(cfg Config) *Simulator {
 	for _, a := range append(TestAccounts(), cfg.Accounts...) {
 		s.accounts[a.MID] = a
 	}
+	if cfg.StateFile != "" {
+		f, err := openStateFile(cfg.StateFile, log)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.load(s.st, s.account); err != nil {
+			f.close()
+			return nil, err
+		}
+		s.st.file = f
+	}
 	s.tpl = template.Must(template.New("").Funcs(template.FuncMap{"won": formatWon}).ParseFS(templateFS, "templates/*.html"))
 	s.routes()
-	return s
+	return s, nil
+}
+
+// CloseState closes the state file (a no-op without one). Call it after the
+// server using the simulator has stopped: later changes stay in memory only.
+func (s *Simulator) CloseState() error {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	f := s.st.file
+	s.st.file = nil
+	if err := f.close(); err != nil {
+		return fmt.Errorf("inicissim: close state file: %w", err)
+	}
+	return nil
 }
 
 func (s *Simulator) routes() {
@@ -267,7 +308,18 @@ func ListenAndServe(ctx context.Context, addr string, cfg Config) error {
 
 // Serve is ListenAndServe on an existing listener.
 func Serve(ctx context.Context, ln net.Listener, cfg Config) error {
-	sim := New(cfg)
+	sim, err := Open(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sim.CloseState()
+	return ServeSimulator(ctx, ln, sim)
+}
+
+// ServeSimulator serves sim on ln until ctx ends, then shuts down gracefully
+// (held replies are released). The caller closes sim's state file.
+func ServeSimulator(ctx context.Context, ln net.Listener, sim *Simulator) error {
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

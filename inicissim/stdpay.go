@@ -167,7 +167,7 @@ func (s *Simulator) handleStdAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	card, msg := parseCardForm(f)
 	if msg != "" {
-		s.render(w, http.StatusOK, "window.html", s.windowPage(r, win, msg))
+		s.render(w, http.StatusOK, "window.html", s.keptPage(r, win, msg, f))
 		return
 	}
 	if !s.closeWindow(win.id) {
@@ -191,6 +191,7 @@ func (s *Simulator) handleStdAuth(w http.ResponseWriter, r *http.Request) {
 		g.token = newAuthToken()
 	}
 	s.st.tokens[g.token] = g
+	s.st.persistGrant(g)
 	s.st.mu.Unlock()
 	base := s.base(r) + idcPath(g.idc)
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "inicissim stdpay: authenticated", slog.String("mid", win.acct.MID), slog.String("oid", win.orderID))
@@ -308,6 +309,7 @@ func (s *Simulator) handlePayAuth(w http.ResponseWriter, r *http.Request) {
 	win := g.win
 	key := s.st.issueKey(win.acct.MID, win.orderID, "stdpay", newTID("StdpayBill", win.acct.MID, now), g.profile, now)
 	g.key = key
+	s.st.persistGrant(g)
 	s.st.mu.Unlock()
 	price := strconv.FormatInt(win.price, 10)
 	t := now.In(kst)
@@ -345,10 +347,13 @@ func (s *Simulator) handleNetCancel(w http.ResponseWriter, r *http.Request) {
 		if g.approved && g.key.BillKey != "" {
 			if k := s.st.keys[g.key.BillKey]; k != nil {
 				k.Revoked = true
+				s.st.persistKey(k)
 			}
 			nc.TID, nc.BillKey = g.key.TID, g.key.BillKey
 		}
 		s.st.netCancels = append(s.st.netCancels, nc)
+		s.st.persistNetCancel()
+		s.st.persistGrant(g)
 	}
 	tid := g.key.TID
 	s.st.mu.Unlock()

@@ -70,6 +70,11 @@ type windowPage struct {
 	// a dimmed, otherwise transparent full-viewport layer (the payment
 	// iframe it lives in covers the merchant page).
 	Layer bool
+	// After a validation error: what the buyer typed that is not secret (the
+	// expiry as typed, the card number masked); the number, PIN digits and
+	// birth date are never written back into the page.
+	KeptExpiry string
+	KeptCard   string
 }
 
 type postPage struct {
@@ -130,9 +135,11 @@ func (s *Simulator) openWindow(win *window) {
 	for id, old := range s.st.windows { // prune
 		if now.After(old.expires) {
 			delete(s.st.windows, id)
+			s.st.forgetWindow(id)
 		}
 	}
 	s.st.windows[win.id] = win
+	s.st.persistWindow(win)
 }
 
 // findWindow returns the live window of a session and kind.
@@ -155,7 +162,21 @@ func (s *Simulator) closeWindow(id string) bool {
 		return false
 	}
 	delete(s.st.windows, id)
+	s.st.forgetWindow(id)
 	return true
+}
+
+// keptPage is windowPage after a validation error, keeping what the buyer
+// typed that is not secret.
+func (s *Simulator) keptPage(r *http.Request, win *window, errMsg string, f url.Values) windowPage {
+	p := s.windowPage(r, win, errMsg)
+	if e := f.Get(InputExpiry); len(e) <= 7 && strings.Trim(e, "0123456789/ -") == "" {
+		p.KeptExpiry = e
+	}
+	if n := strings.NewReplacer(" ", "", "-", "").Replace(f.Get(InputCardNumber)); len(n) >= 13 && len(n) <= 19 && isDigits(n, 19) {
+		p.KeptCard = maskCard(n)
+	}
+	return p
 }
 
 // cardInput is what the buyer typed.

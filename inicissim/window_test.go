@@ -125,7 +125,8 @@ func TestStdPayRefusalsAndCancel(t *testing.T) {
 		if ret.OK() || ret.ResultCode != tc.code || ret.ResultMsg != tc.msg || ret.OrderNumber != oid {
 			t.Errorf("%s: %+v", tc.number, ret)
 		}
-		if got := billkey.ErrorMessage(ret.Err()); got != "["+tc.code+"] "+tc.msg {
+		// billkey's message: the buyer's sentence, then the code and message.
+		if got := billkey.ErrorMessage(ret.Err()); !strings.HasSuffix(got, " (["+tc.code+"] "+tc.msg+")") || strings.HasPrefix(got, "[") {
 			t.Errorf("%s: message %q", tc.number, got)
 		}
 	}
@@ -271,7 +272,7 @@ func TestLiteRoundTrip(t *testing.T) {
 	_, page = e.post(t, action, cardFields(sid, "4000000000000002"))
 	_, fields = autoPost(t, page)
 	ret, _ = inicis.ParseLiteReturn(fields)
-	if ret.OK() || ret.ResultCode != "01" || billkey.ErrorMessage(ret.Err()) != "[01] [1103][빌링키발급실패|카드사 승인거절]" {
+	if ret.OK() || ret.ResultCode != "01" || billkey.ErrorMessage(ret.Err()) != "카드사에서 승인을 거절했습니다. 다른 카드로 결제하시거나 카드사에 문의해 주세요. ([1103] [빌링키발급실패|카드사 승인거절])" {
 		t.Errorf("refusal %+v", ret)
 	}
 	_, sid = cardPage(t, e.openLite(t, "imp_lite_3", nil))
@@ -292,5 +293,31 @@ func TestLiteRoundTrip(t *testing.T) {
 	_, page = e.post(t, form.Action, form.Fields)
 	if _, fields = autoPost(t, page); !strings.Contains(fields.Get("resultmsg"), "[9005]") {
 		t.Errorf("no INILite contract: %v", fields)
+	}
+}
+
+// TestValidationKeepsWhatIsNotSecret: after a bad expiry the window keeps
+// the expiry as typed and shows the card masked, but never writes the card
+// number, PIN digits or birth date back into the page; PC and mobile.
+func TestValidationKeepsWhatIsNotSecret(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, inicissim.Config{})
+	pc, pcSID := e.openStdPay(t, "imp_kept_pc", nil)
+	mobile, mobileSID := cardPage(t, e.openLite(t, "imp_kept_m", nil))
+	for _, w := range []struct{ action, sid string }{{pc, pcSID}, {mobile, mobileSID}} {
+		_, page := e.post(t, w.action, url.Values{"sid": {w.sid}, "cardNumber": {"4518-4212-3456-7894"}, "expiry": {"13/31"}, "birth": {"850309"}, "pwd2digit": {"47"}})
+		if !strings.Contains(page, `id="error"`) || !strings.Contains(page, `value="13/31"`) || !strings.Contains(page, "451842*********4") {
+			t.Fatalf("%s: the page does not keep the expiry and the masked card:\n%s", w.action, page)
+		}
+		for _, secret := range []string{"4518421234567894", "4518-4212-3456-7894", "850309", `value="47"`} {
+			if strings.Contains(page, secret) {
+				t.Errorf("%s: %q written back into the page", w.action, secret)
+			}
+		}
+		// The kept window still works once corrected.
+		_, page = e.post(t, w.action, cardFields(w.sid, "4242424242424242"))
+		if _, fields := autoPost(t, page); fields.Get("resultCode")+fields.Get("resultcode") == "" {
+			t.Fatalf("%s: no result after correcting", w.action)
+		}
 	}
 }

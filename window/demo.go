@@ -12,6 +12,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/sqlstore"
 )
 
 // The demo shop is a tiny merchant living inside billkey: its page uses
@@ -43,6 +44,7 @@ func (h *Handler) registerDemo(mux *http.ServeMux) {
 	mux.HandleFunc("GET /demo/orders/{imp_uid}", h.demoOrder)
 	mux.Handle("POST /demo/orders/{imp_uid}/cancel", cop.Handler(http.HandlerFunc(h.demoCancel)))
 	mux.HandleFunc("GET /demo/payments/{imp_uid}", h.demoPayment)
+	mux.Handle("POST /demo/orders/{imp_uid}/unschedule", cop.Handler(http.HandlerFunc(h.demoUnschedule)))
 }
 
 // demoMerchant returns the demo shop's merchant: the one named by
@@ -202,7 +204,91 @@ func (h *Handler) demoSubscribe(w http.ResponseWriter, r *http.Request) {
 		h.demoHome(w, r, http.StatusOK, billkey.ErrorMessage(err))
 		return
 	}
-	http.Redirect(w, r, "/demo/orders/"+url.PathEscape(p.ImpUID), http.StatusSeeOther)
+	to := "/demo/orders/" + url.PathEscape(p.ImpUID)
+	if p.Status == billkey.StatusPaid {
+		if err := h.demoScheduleNext(ctx, m.ID, issue, p); err != nil {
+			if billkey.ErrorCode(err) == billkey.EINTERNAL {
+				h.log.Error("demo shop: schedule", "error", err)
+			}
+			to += "?error=" + url.QueryEscape("다음 결제를 예약하지 못했습니다: "+billkey.ErrorMessage(err))
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// demoNextUID is the merchant_uid of the scheduled second month of a first
+// charge (derived, so a repeated post schedules once).
+func demoNextUID(first *billkey.Payment) string {
+	return demoPrefix + "next_" + strings.TrimPrefix(first.MerchantUID, demoPrefix+"first_")
+}
+
+// demoScheduleNext schedules the second month one month after the first
+// charge (POST /subscribe/payments/schedule in a real shop). A schedule made
+// by an earlier post is kept.
+func (h *Handler) demoScheduleNext(ctx context.Context, merchantID int64, issue, first *billkey.Payment) error {
+	uid := demoNextUID(first)
+	if _, err := h.cfg.Service.ScheduleByMerchantUID(ctx, merchantID, uid); err == nil {
+		return nil
+	}
+	paidAt := first.PaidAt
+	if paidAt.IsZero() {
+		paidAt = time.Now()
+	}
+	_, err := h.cfg.Service.CreateSchedules(ctx, merchantID, gateway.ScheduleInput{
+		CustomerUID: issue.CustomerUID,
+		Schedules: []gateway.ScheduleItem{{
+			MerchantUID: uid, ScheduleAt: paidAt.AddDate(0, 1, 0), Name: demoPlanName + " (2개월차)",
+			Amounts: gateway.Amounts{Amount: demoPlanPrice}, Buyer: issue.Buyer,
+		}},
+	})
+	return err
+}
+
+// demoUnschedule serves POST /demo/orders/{imp_uid}/unschedule: the next
+// payment is revoked (POST /subscribe/payments/unschedule in a real shop).
+func (h *Handler) demoUnschedule(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	m, p, err := h.demoPaymentOf(ctx, r.PathValue("imp_uid"))
+	if err != nil {
+		h.demoFail(w, err)
+		return
+	}
+	to := "/demo/orders/" + url.PathEscape(p.ImpUID)
+	if _, err := h.cfg.Service.Unschedule(ctx, m.ID, "", []string{demoNextUID(p)}); err != nil {
+		if billkey.ErrorCode(err) == billkey.EINTERNAL {
+			h.log.Error("demo shop: unschedule", "error", err)
+		}
+		to += "?error=" + url.QueryEscape(billkey.ErrorMessage(err))
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// demoStatus is a payment status in the buyer's words.
+func demoStatus(s billkey.PaymentStatus) string {
+	switch s {
+	case billkey.StatusPaid:
+		return "결제 완료"
+	case billkey.StatusCancelled:
+		return "환불됨"
+	case billkey.StatusFailed:
+		return "실패"
+	case billkey.StatusReady:
+		return "결제 대기"
+	}
+	return string(s)
+}
+
+// demoScheduleStatus is a schedule's status in the buyer's words.
+func demoScheduleStatus(sc *sqlstore.Schedule) string {
+	switch sc.Status {
+	case sqlstore.ScheduleScheduled:
+		return "예약됨"
+	case sqlstore.ScheduleRevoked:
+		return "예약 취소됨"
+	case sqlstore.ScheduleExecuted:
+		return "결제 실행됨 (" + demoStatus(sc.PaymentStatus) + ")"
+	}
+	return string(sc.Status)
 }
 
 // demoPaymentOf returns one of the demo shop's payments.
@@ -232,10 +318,18 @@ func (h *Handler) demoOrder(w http.ResponseWriter, r *http.Request) {
 		h.demoFail(w, err)
 		return
 	}
-	h.demoRender(w, http.StatusOK, "demo_order.html", map[string]any{
+	data := map[string]any{
 		"P": p, "PaidAt": kstTime(p.PaidAt), "CancelledAt": kstTime(p.CancelledAt), "Base": h.cfg.BaseURL,
 		"Error": truncate(r.URL.Query().Get("error"), 300), "Cancellable": p.Status == billkey.StatusPaid && p.Cancellable() > 0,
-	})
+		"Status": demoStatus(p.Status),
+	}
+	if sc, err := h.cfg.Service.ScheduleByMerchantUID(r.Context(), p.MerchantID, demoNextUID(p)); err == nil {
+		data["Next"] = map[string]any{
+			"MerchantUID": sc.MerchantUID, "At": kstTime(sc.ScheduleAt), "Amount": sc.Amount,
+			"Status": demoScheduleStatus(sc), "Pending": sc.Status == sqlstore.ScheduleScheduled,
+		}
+	}
+	h.demoRender(w, http.StatusOK, "demo_order.html", data)
 }
 
 // demoCancel serves POST /demo/orders/{imp_uid}/cancel: a full refund
@@ -253,6 +347,10 @@ func (h *Handler) demoCancel(w http.ResponseWriter, r *http.Request) {
 			h.log.Error("demo shop: cancel", "error", err)
 		}
 		to += "?error=" + url.QueryEscape(billkey.ErrorMessage(err))
+	} else if _, err := h.cfg.Service.Unschedule(ctx, m.ID, "", []string{demoNextUID(p)}); err != nil && billkey.ErrorCode(err) == billkey.EINTERNAL {
+		// The subscription ends with the refund; "nothing to revoke" is fine.
+		h.log.Error("demo shop: unschedule after refund", "error", err)
+		to += "?error=" + url.QueryEscape("다음 결제 예약을 취소하지 못했습니다: "+billkey.ErrorMessage(err))
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -102,6 +102,7 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mux.HandleFunc("GET "+PathClose+"{token}", h.handleClose)
 	mux.HandleFunc("POST "+PathClose+"{token}", h.handleClose)
 	mount("/window/", mux)
+	h.registerLanding(mux, mount)
 	if h.cfg.Demo {
 		h.registerDemo(mux)
 		mount("/demo", mux)

@@ -274,6 +274,60 @@ func TestWindowChannelChoice(t *testing.T) {
 	}
 }
 
+// TestRefusalSameWords: the same INICIS refusal reads the same on the PC
+// window, the mobile window and the API: the buyer's sentence, then
+// INICIS's code and message; error_code is the refusal's own code.
+func TestRefusalSameWords(t *testing.T) {
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
+	ctx := context.Background()
+	failed := func(t *testing.T, page string) map[string]any {
+		t.Helper()
+		m, _ := doneMessage(t, page)
+		if m.Action != "done" || m.Data["success"] != false || m.Data["status"] != "failed" {
+			t.Fatalf("not a failure rsp: %v", m)
+		}
+		return m.Data
+	}
+	const sentence = "카드 번호가 올바르지 않습니다. 카드 번호를 다시 확인해 주세요."
+	want := sentence + " ([F111] 유효하지않은 카드번호를 입력하셨습니다. (checksum 오류))"
+	w := e.openWindow(openForm(e.merchant.ImpCode, issueParams("cust-pc-f111"), "pc", "message"))
+	to, post := e.pay(w, "1234-1234-1234-1234")
+	_, page, _ := e.post(to, post, "")
+	rsp := failed(t, page)
+	if rsp["error_code"] != "F111" || rsp["error_msg"] != want {
+		t.Fatalf("PC rsp %v, want error_msg %q", rsp, want)
+	}
+	imp, _ := rsp["imp_uid"].(string)
+	if p, _ := e.store.PaymentByImpUID(ctx, e.merchant.ID, imp); p == nil || p.FailReason != want {
+		t.Fatalf("PC fail_reason %+v", p)
+	}
+
+	p := issueParams("cust-m-f111")
+	p["m_redirect_url"] = "https://shop.example/done"
+	w = e.openWindow(openForm(e.merchant.ImpCode, p, "mobile", "redirect"))
+	to, post = e.pay(w, "1234-1234-1234-1234")
+	_, _, hdr := e.post(to, post, "")
+	loc, _ := url.Parse(hdr.Get("Location"))
+	if q := loc.Query(); q.Get("error_code") != "F111" || q.Get("error_msg") != want {
+		t.Fatalf("mobile redirect %s, want error_msg %q", loc, want)
+	}
+
+	tok := e.token()
+	env := e.api("POST", "/subscribe/payments/onetime", map[string]any{"merchant_uid": "api-f111", "amount": 1000, "name": "구독", "buyer_name": "홍길동", "buyer_email": "a@example.com", "buyer_tel": "01012345678",
+		"card_number": "1234-1234-1234-1234", "expiry": "2031-12", "birth": "800101", "pwd_2digit": "12"}, tok)
+	if msg, _ := env["message"].(string); !strings.HasSuffix(msg, want) {
+		t.Fatalf("API message %q, want it to end with %q", msg, want)
+	}
+	// A charge decline: the buyer's sentence first, INICIS's code kept.
+	env = e.api("POST", "/subscribe/payments/onetime", map[string]any{"merchant_uid": "api-1251", "amount": 1000, "name": "구독", "buyer_name": "홍길동", "buyer_email": "a@example.com", "buyer_tel": "01012345678",
+		"card_number": "4000-0000-0000-0341", "expiry": "2031-12", "birth": "800101", "pwd_2digit": "12"}, tok)
+	resp, _ := env["response"].(map[string]any)
+	if reason, _ := resp["fail_reason"].(string); resp["status"] != "failed" ||
+		reason != "카드 한도가 초과되었습니다. 다른 카드로 결제하시거나 카드사에 문의해 주세요. ([1251] [실시간빌링실패|한도초과])" {
+		t.Fatalf("API decline %v", env)
+	}
+}
+
 // TestWindowMobileRedirect runs the phone flow on both databases: the page
 // itself goes to INICIS's INIStdPay window (not the legacy INILite one, whose
 // unsigned result billkey refuses to trust), the return post is approved
@@ -924,4 +978,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestLandingAndFavicon: / is a page pointing to the demo, the API and the
+// docs (not the API's 401), with or without the demo; the favicon exists.
+func TestLandingAndFavicon(t *testing.T) {
+	for _, demo := range []bool{true, false} {
+		e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, func(o *cli.AppOptions) { o.NoDemo = !demo })
+		status, page, hdr := e.get(e.app.BaseURL + "/")
+		if status != 200 || !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") ||
+			!strings.Contains(page, "/users/getToken") || !strings.Contains(page, "docs/") || !strings.Contains(page, "/js/iamport.js") ||
+			strings.Contains(page, `href="/demo"`) != demo {
+			t.Fatalf("demo %v: GET / %d %s\n%s", demo, status, hdr.Get("Content-Type"), page)
+		}
+		for _, p := range []string{"/favicon.ico", "/favicon.svg", "/billkey.css"} {
+			if status, body, hdr := e.get(e.app.BaseURL + p); status != 200 || body == "" || hdr.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("GET %s: %d %s", p, status, hdr.Get("Content-Type"))
+			}
+		}
+		// Other unknown paths still need a token.
+		if status, _, _ := e.get(e.app.BaseURL + "/nope"); status != 401 {
+			t.Errorf("GET /nope: %d, want 401", status)
+		}
+	}
 }

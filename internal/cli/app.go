@@ -39,6 +39,9 @@ type AppOptions struct {
 	// SimulatorURL points test channels at an external INICIS simulator;
 	// empty means the built-in one, mounted at SimulatorPrefix.
 	SimulatorURL string
+	// SimulatorState is the built-in simulator's state file (its ledger
+	// survives restarts); empty keeps the ledger in memory.
+	SimulatorState string
 	// PGTimeout bounds each INICIS call (default 30s).
 	PGTimeout time.Duration
 	// ReconcileDelays overrides the reconciliation schedule.
@@ -154,8 +157,12 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		} else {
 			// Its introspection and fault endpoints reveal raw billing keys
 			// and change behaviour: never on the public listener.
-			a.Simulator = inicissim.New(inicissim.Config{Prefix: SimulatorPrefix, PrivateIntrospection: true,
-				Logger: o.Logger.With("component", "inicis-sim")})
+			a.Simulator, err = inicissim.Open(inicissim.Config{Prefix: SimulatorPrefix, PrivateIntrospection: true,
+				Logger: o.Logger.With("component", "inicis-sim"), StateFile: o.SimulatorState})
+			if err != nil {
+				ln.Close()
+				return nil, err
+			}
 			a.SimIntrospection = http.StripPrefix(SimulatorPrefix, a.Simulator.IntrospectionHandler())
 		}
 	}
@@ -195,6 +202,9 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	})
 	if err != nil {
 		ln.Close()
+		if a.Simulator != nil {
+			a.Simulator.CloseState()
+		}
 		return nil, err
 	}
 	win.Register(a.API.Mount)
@@ -264,6 +274,11 @@ func (a *App) Close(ctx context.Context) error {
 	a.wg.Wait()
 	if jerr := a.Jobs.Stop(ctx); jerr != nil && err == nil {
 		err = jerr
+	}
+	if a.Simulator != nil {
+		if serr := a.Simulator.CloseState(); serr != nil && err == nil {
+			err = serr
+		}
 	}
 	return err
 }

@@ -30,7 +30,7 @@ func channelCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&mid, "mid", "", "the channel's INICIS MID (required)")
 	fs.StringVar(&simURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "INICIS simulator that test channels talk to, e.g. http://127.0.0.1:8080/inicis-sim (env BILLKEY_INICIS_SIM_URL)")
 	fs.DurationVar(&timeout, "timeout", 15*time.Second, "how long to wait for INICIS")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setupRead(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
 	}

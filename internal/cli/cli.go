@@ -26,7 +26,7 @@ Usage:
   billkey merchant create [flags]    create a merchant (prints imp code, REST key and secret once)
   billkey merchant list [flags]      list merchants
   billkey channel add [flags]        add a PG channel to a merchant
-  billkey channel list [flags]       list a merchant's channels
+  billkey channel list [flags]       list channels (every merchant's, or --merchant's)
   billkey channel check [flags]      check a channel's MID, INIAPI key and network path with a harmless inquiry
   billkey migrate [flags]            apply database migrations
   billkey webhooks list|resend|secret|url [flags]
@@ -150,21 +150,30 @@ func env(name, def string) string {
 	return def
 }
 
-// parse parses a flag set, printing usage on -h.
+// parse parses a flag set, then applies the environment variables of the
+// flags not given (an invalid value is an error). On -h it prints the
+// command's summary, examples and flags; on a wrong flag, one line and the
+// hint.
 func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	if listFlags(fs, args) {
 		return errListFlags
 	}
+	fs.Usage = func() {} // the flag package's error line is enough
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) || errors.Is(err, errListFlags) {
+		if errors.Is(err, flag.ErrHelp) {
+			commandHelp(stderr, fs)
 			return err
 		}
+		fmt.Fprintf(stderr, "run \"%s -h\" for its flags\n", fs.Name())
 		return errUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "unexpected arguments: %s\n", strings.Join(fs.Args(), " "))
+		fmt.Fprintf(stderr, "unexpected arguments: %s; run \"%s -h\" for its flags\n", strings.Join(fs.Args(), " "), fs.Name())
 		return errUsage
+	}
+	if err := applyEnv(fs); err != nil {
+		return err
 	}
 	return applyConfig(fs)
 }

@@ -22,8 +22,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return keysGenerate(args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprintln(stderr, "usage: billkey keys generate|rotate [flags]")
-		return errUsage
+		return groupUsage("keys", args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("billkey keys rotate", flag.ContinueOnError)
 	var c config
@@ -83,13 +82,14 @@ func keysGenerate(args []string, stdout, stderr io.Writer) error {
 // runSimulator implements "billkey inicis-sim": the KG INICIS simulator alone.
 func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("billkey inicis-sim", flag.ContinueOnError)
-	var addr, public, logLevel, token string
+	var addr, public, logLevel, token, state string
 	var hold time.Duration
 	fs.StringVar(&addr, "addr", env("BILLKEY_SIM_ADDR", "127.0.0.1:9090"), "listen address (env BILLKEY_SIM_ADDR)")
 	fs.StringVar(&token, "introspect-token", env("BILLKEY_SIM_INTROSPECT_TOKEN", ""), "require \"Authorization: Bearer TOKEN\" on /_sim/ (env BILLKEY_SIM_INTROSPECT_TOKEN; set it when --addr is not loopback)")
-	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (default http://ADDR)")
-	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level")
-	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply")
+	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (env BILLKEY_SIM_PUBLIC_URL; default http://ADDR)")
+	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level (env BILLKEY_LOG_LEVEL)")
+	fs.StringVar(&state, "state", env("BILLKEY_SIM_STATE", ""), "SQLite file keeping the ledger (keys, approvals, refunds, open windows) across restarts (env BILLKEY_SIM_STATE; default: in memory)")
+	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply (env BILLKEY_SIM_HOLD_MAX)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -100,9 +100,24 @@ func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	} else if !isLoopback(addr) {
 		fmt.Fprintf(stderr, "warning: --addr %s is not loopback and /_sim/ (the ledger shows raw billing keys) has no --introspect-token\n", addr)
 	}
-	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger, %s)\n", addr, guard)
-	return inicissim.ListenAndServe(ctx, addr, inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr),
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("inicis-sim: %w", err)
+	}
+	sim, err := inicissim.Open(inicissim.Config{PublicURL: public, HoldMax: hold, Logger: c.logger(stderr), StateFile: state,
 		IntrospectToken: token})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sim.CloseState()
+	where := "in memory"
+	if state != "" {
+		where = state
+	}
+	// Printed only now that the port is bound and the state loaded.
+	fmt.Fprintf(stdout, "KG INICIS simulator listening on http://%s (ledger: /_sim/ledger, %s; state: %s)\n", ln.Addr(), guard, where)
+	return inicissim.ServeSimulator(ctx, ln, sim)
 }
 
 // isLoopback reports whether a listen address binds loopback only.

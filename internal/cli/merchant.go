@@ -15,8 +15,7 @@ import (
 
 func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billkey merchant create|list|rotate-secret|revoke-tokens [flags]")
-		return errUsage
+		return groupUsage("merchant", args, stdout, stderr)
 	}
 	switch args[0] {
 	case "create":
@@ -28,16 +27,36 @@ func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case "revoke-tokens":
 		return merchantRevokeTokens(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "billkey merchant: unknown subcommand %q (create, list, rotate-secret, revoke-tokens)\n", args[0])
-	return errUsage
+	return groupUsage("merchant", args, stdout, stderr)
 }
 
 // setup parses the common flags and opens keys and store.
 func setup(ctx context.Context, fs *flag.FlagSet, c *config, args []string, stderr io.Writer) (*gateway.Service, *keys, error) {
+	return setupChecked(ctx, fs, c, args, stderr, nil, false)
+}
+
+// setupRead is setup for read-only commands: a missing SQLite database or
+// master key is an error saying where it looked, never created.
+func setupRead(ctx context.Context, fs *flag.FlagSet, c *config, args []string, stderr io.Writer) (*gateway.Service, *keys, error) {
+	return setupChecked(ctx, fs, c, args, stderr, func() error {
+		c.resolve()
+		return requireDatabase(c)
+	}, true)
+}
+
+// setupChecked is setup running check (when not nil) after the flags are
+// parsed and before anything is opened or created; readOnly never
+// generates a master key.
+func setupChecked(ctx context.Context, fs *flag.FlagSet, c *config, args []string, stderr io.Writer, check func() error, readOnly bool) (*gateway.Service, *keys, error) {
 	if err := parse(fs, args, stderr); err != nil {
 		return nil, nil, err
 	}
-	explicit := false
+	if check != nil {
+		if err := check(); err != nil {
+			return nil, nil, err
+		}
+	}
+	explicit := readOnly // an explicit key file is never generated
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "key-file" })
 	explicit = explicit || env("BILLKEY_KEY_FILE", "") != ""
 	c.resolve()
@@ -90,7 +109,7 @@ func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("billkey merchant list", flag.ContinueOnError)
 	var c config
 	commonFlags(fs, &c)
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setupRead(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -109,8 +128,7 @@ func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billkey channel add|list|check|mobile-window [flags]")
-		return errUsage
+		return groupUsage("channel", args, stdout, stderr)
 	}
 	switch args[0] {
 	case "add":
@@ -122,8 +140,7 @@ func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case "mobile-window":
 		return channelMobileWindow(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "billkey channel: unknown subcommand %q (add, list, check, mobile-window)\n", args[0])
-	return errUsage
+	return groupUsage("channel", args, stdout, stderr)
 }
 
 func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -162,25 +179,33 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var c config
 	commonFlags(fs, &c)
 	var impCode string
-	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	fs.StringVar(&impCode, "merchant", "", "only this merchant's channels (imp code; default: every merchant's)")
+	svc, _, err := setupRead(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
 	}
 	defer svc.Store.Close()
-	m, err := svc.Store.MerchantByImpCode(ctx, impCode)
-	if err != nil {
-		return fmt.Errorf("%s", billkey.ErrorMessage(err))
-	}
-	chs, err := svc.Store.Channels(ctx, m.ID)
-	if err != nil {
+	var ms []*billkey.Merchant
+	if impCode != "" {
+		m, err := svc.Store.MerchantByImpCode(ctx, impCode)
+		if err != nil {
+			return fmt.Errorf("%s", billkey.ErrorMessage(err))
+		}
+		ms = []*billkey.Merchant{m}
+	} else if ms, err = svc.Store.ListMerchants(ctx); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tPG\tMID\tMODE\tDEFAULT\tMOBILE\tCREDENTIALS\tCHANNEL KEY")
-	for _, ch := range chs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, ch.MobileWindow, credentialSummary(ch.Credentials),
-			gateway.ChannelKey(ch))
+	fmt.Fprintln(tw, "MERCHANT\tID\tPG\tMID\tMODE\tDEFAULT\tMOBILE\tCREDENTIALS\tCHANNEL KEY")
+	for _, m := range ms {
+		chs, err := svc.Store.Channels(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		for _, ch := range chs {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", m.ImpCode, ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, ch.MobileWindow,
+				credentialSummary(ch.Credentials), gateway.ChannelKey(ch))
+		}
 	}
 	return tw.Flush()
 }

@@ -22,8 +22,7 @@ var operatorStdin io.Reader = os.Stdin
 
 func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: billkey operator create|list|disable|enable|reset-password [flags]")
-		return errUsage
+		return groupUsage("operator", args, stdout, stderr)
 	}
 	switch args[0] {
 	case "create":
@@ -37,8 +36,7 @@ func runOperator(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case "reset-password":
 		return operatorResetPassword(ctx, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "billkey operator: unknown subcommand %q (create, list, disable, enable, reset-password)\n", args[0])
-	return errUsage
+	return groupUsage("operator", args, stdout, stderr)
 }
 
 // operatorPassword reads the password from stdin (--password-stdin) or

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&publicMetrics, "public-metrics", env("BILLKEY_PUBLIC_METRICS", "") == "true", "also serve /metrics on the public --addr listener (env BILLKEY_PUBLIC_METRICS=true; off by default: it reveals traffic by route)")
 	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
 	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
+	fs.StringVar(&o.SimulatorState, "inicis-sim-state", env("BILLKEY_INICIS_SIM_STATE", ""), "state file of the built-in INICIS simulator, whose test billing keys survive restarts (env BILLKEY_INICIS_SIM_STATE; default DATA_DIR/inicis-sim.db)")
 	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
 	fs.DurationVar(&o.InFlightMargin, "in-flight-margin", envDuration("BILLKEY_IN_FLIGHT_MARGIN", gateway.DefaultInFlightMargin), "added to 2 x pg-timeout: how long after a payment started a PG call for it may still be in flight; nothing is declared failed before (env BILLKEY_IN_FLIGHT_MARGIN)")
 	fs.Func("reconcile-delays", "when an unknown PG outcome is inquired, counted from the outcome becoming unknown, comma separated; the last repeats as the interval (env BILLKEY_RECONCILE_DELAYS; default 2s,5s,15s,30s,1m,5m)", func(v string) error {
@@ -50,7 +52,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&tlsCert, "tls-cert", env("BILLKEY_TLS_CERT", ""), "serve HTTPS with this PEM certificate chain (env BILLKEY_TLS_CERT; with --tls-key; reloaded when the file changes)")
 	fs.StringVar(&tlsKey, "tls-key", env("BILLKEY_TLS_KEY", ""), "the certificate's PEM private key (env BILLKEY_TLS_KEY)")
 	fs.BoolVar(&insecurePublic, "insecure-public-url", env("BILLKEY_INSECURE_PUBLIC_URL", "") == "true", "allow live mode with a public URL that is not https (env BILLKEY_INSECURE_PUBLIC_URL=true; testing only)")
-	svc, k, err := setup(ctx, fs, &c, args, stderr)
+	svc, k, err := setupChecked(ctx, fs, &c, args, stderr, func() error {
+		return checkPublicAddr(o.Addr, o.PublicURL, "BILLKEY_PUBLIC_URL")
+	}, false)
 	if err != nil {
 		return err
 	}
@@ -59,6 +63,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
 	o.NoDemo, o.Live = noDemo, live
+	if o.SimulatorState == "" && o.SimulatorURL == "" {
+		o.SimulatorState = filepath.Join(c.DataDir, "inicis-sim.db")
+	}
 	if tlsCert != "" || tlsKey != "" {
 		if o.TLS, err = tlsConfig(tlsCert, tlsKey); err != nil {
 			return err

@@ -126,10 +126,8 @@ func jobFlags(fs *flag.FlagSet, o *JobOptions) {
 }
 
 func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const use = "usage: billkey webhooks list|resend|secret|url|notice-hosts --merchant IMPCODE [flags]"
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, use)
-		return errUsage
+	if len(args) == 0 || isHelp(args[0]) {
+		return groupUsage("webhooks", args, stdout, stderr)
 	}
 	fs := flag.NewFlagSet("billkey webhooks "+args[0], flag.ContinueOnError)
 	var c config
@@ -224,10 +222,15 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			return nil
 		}
 	default:
-		fmt.Fprintf(stderr, "billkey webhooks: unknown subcommand %q\n%s\n", args[0], use)
-		return errUsage
+		return groupUsage("webhooks", args, stdout, stderr)
 	}
-	svc, _, err := setup(ctx, fs, &c, args[1:], stderr)
+	svc, _, err := setupChecked(ctx, fs, &c, args[1:], stderr, func() error {
+		if args[0] != "list" {
+			return nil
+		}
+		c.resolve()
+		return requireDatabase(&c)
+	}, args[0] == "list")
 	if err != nil {
 		return err
 	}

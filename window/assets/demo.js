@@ -2,6 +2,15 @@
  * an i'mport merchant would. */
 (function () {
   "use strict";
+  // Forms with data-confirm ask before they post (refund, unschedule).
+  var confirmForms = document.querySelectorAll("form[data-confirm]");
+  for (var i = 0; i < confirmForms.length; i++) {
+    confirmForms[i].addEventListener("submit", function (ev) {
+      if (!window.confirm(this.getAttribute("data-confirm"))) {
+        ev.preventDefault();
+      }
+    });
+  }
   var auto = document.getElementById("auto-submit");
   if (auto) {
     auto.submit(); // /demo/complete: hand the imp_uid to the shop's server
