@@ -191,7 +191,9 @@ func TestValidationOrder(t *testing.T) {
 		for _, card := range []string{"1234-1234-1234-1234", "1111-2222-3333-4444"} {
 			status, env := h.call("POST", "/subscribe/payments/onetime", map[string]any{"merchant_uid": "v-card-" + card[:4], "amount": 1000,
 				"card_number": card, "expiry": "2030-12", "birth": "880101", "pwd_2digit": "12"})
-			if status != 200 || env.Code != -1 || !strings.HasPrefix(env.msg(), "카드정보 인증에 실패하였습니다. [") {
+			// i'mport's lead-in, then the buyer's sentence and INICIS's own
+			// code and message (one refusal format everywhere).
+			if status != 200 || env.Code != -1 || !strings.HasPrefix(env.msg(), "카드정보 인증에 실패하였습니다. ") || !strings.Contains(env.msg(), "([F11") {
 				t.Errorf("onetime %s: %d %s", card, status, env.raw)
 			}
 		}

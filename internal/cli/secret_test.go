@@ -70,7 +70,9 @@ func TestRotateSecretAndRevokeTokens(t *testing.T) {
 		_ = json.Unmarshal([]byte(run("merchant", "create", "--name", "shop", "--json")), &created)
 		code, key, oldSecret := created["imp_code"], created["imp_key"], created["imp_secret"]
 		a := serve(t, "--db", dsn, "--key-file", keyFile, "--no-demo", "--data-dir", dir)
-		b := serve(t, "--db", dsn, "--key-file", keyFile, "--no-demo", "--data-dir", dir)
+		// A second node on the same data folder needs its own simulator
+		// state file (one simulator per file).
+		b := serve(t, "--db", dsn, "--key-file", keyFile, "--no-demo", "--data-dir", dir, "--inicis-sim-state", filepath.Join(dir, "sim-b.db"))
 
 		// Rotation with an overlap: both secrets work.
 		var rot map[string]any
