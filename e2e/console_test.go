@@ -196,6 +196,9 @@ func TestConsoleOperatorFlow(t *testing.T) {
 		// replaces it: wait for that, then the order must be the only one.
 		b.waitNoText("#payments", "console_order_2")
 		b.waitText("#payments", p.ImpUID)
+		if s := b.text("#payments"); strings.Contains(s, "console_order_2") {
+			t.Fatalf("search by merchant_uid listed other orders: %s", s)
+		}
 		b.do("open payment", chromedp.Click(chromedp.CSS("#payments a")), chromedp.WaitVisible(chromedp.CSS("#timeline")))
 		b.waitText("#imp-uid", p.ImpUID)
 		b.waitText("#timeline", "승인")
