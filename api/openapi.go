@@ -102,6 +102,7 @@ func docOps() []docOp {
 		{Method: "GET", Path: "/webhooks/deliveries/{id}", Tag: "webhooks (billkey)", Summary: "One delivery with its attempts", Response: deliveryView{}},
 		{Method: "POST", Path: "/webhooks/deliveries/{id}/resend", Tag: "webhooks (billkey)", Summary: "Send a delivery again", Response: deliveryView{}, Idempotent: true},
 	}
+	ops = append(ops, subscriptionOps()...) // subscription.go
 	for _, u := range unsupportedOps {
 		ops = append(ops, docOp{Method: u.Method, Path: u.Path, Tag: "not offered: " + u.Product,
 			Summary:     "Not offered by billkey: " + u.Message,

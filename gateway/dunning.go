@@ -1,0 +1,64 @@
+package gateway
+
+import (
+	"regexp"
+)
+
+// DeclineClass is how dunning treats a declined renewal.
+type DeclineClass string
+
+// Decline classes.
+const (
+	// DeclineSoft may succeed later (insufficient funds, limit exceeded,
+	// temporary errors): retried on the subscription's policy.
+	DeclineSoft DeclineClass = "soft"
+	// DeclineHard cannot succeed with this card (lost or stolen, expired,
+	// closed account, a billing key INICIS no longer knows): retries stop at
+	// once and the subscription waits for a new card.
+	DeclineHard DeclineClass = "hard"
+)
+
+// declineCodes classifies INICIS result codes of a declined billing charge
+// (INIAPI "billing"; the payment's fail_reason is "[code] message").
+// Sources: the codes INICIS returns for billing refusals as recorded in
+// docs/inicis.md and reproduced by the simulator (inicissim: 1251 한도초과,
+// 1254 잔액부족, 1205 유효기간 경과, 1195 빌링 미등록 거래, 1113 요청금액
+// 0원 이하), and the card companies' refusal reasons INICIS relays under
+// its own codes (분실/도난 카드, 거래정지 카드, 해지 카드). A code not in the
+// table is soft: the retries are bounded by the policy, and an unknown
+// cause is more often temporary than final.
+var declineCodes = map[string]DeclineClass{
+	"1251": DeclineSoft, // 한도초과 (limit exceeded)
+	"1254": DeclineSoft, // 잔액부족 (insufficient funds)
+	"1205": DeclineHard, // 유효기간 경과 (expired card)
+	"1195": DeclineHard, // 빌링 미등록 거래 (unknown billing key)
+	"1113": DeclineHard, // 요청금액 0원 이하 (the plan's amount is wrong; retrying cannot help)
+	"1103": DeclineHard, // 카드사 승인거절 (issuer refusal)
+}
+
+// declineWords classifies by the refusal message when the code is not in
+// the table: card companies' reasons relayed in the message.
+var declineWords = []struct {
+	re    *regexp.Regexp
+	class DeclineClass
+}{
+	{regexp.MustCompile(`분실|도난|거래정지|해지|사고|유효기간|등록되지 않은 구매자|미등록`), DeclineHard},
+	{regexp.MustCompile(`한도|잔액|일시|timeout|시간초과|연결`), DeclineSoft},
+}
+
+var resultCode = regexp.MustCompile(`^\[([0-9A-Z]{4})\]`)
+
+// ClassifyDecline returns the class of a declined charge's fail_reason.
+func ClassifyDecline(failReason string) DeclineClass {
+	if m := resultCode.FindStringSubmatch(failReason); m != nil {
+		if c, ok := declineCodes[m[1]]; ok {
+			return c
+		}
+	}
+	for _, w := range declineWords {
+		if w.re.MatchString(failReason) {
+			return w.class
+		}
+	}
+	return DeclineSoft
+}
