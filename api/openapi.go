@@ -145,6 +145,8 @@ func (b *schemaBuilder) schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "integer"}
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": b.schemaOf(t.Elem())}
+	case reflect.Map: // e.g. /readyz's checks
+		return map[string]any{"type": "object", "additionalProperties": b.schemaOf(t.Elem())}
 	case reflect.Struct:
 		name := t.Name()
 		if m := genericName.FindStringSubmatch(name); m != nil { // pageView[...paymentView]
