@@ -215,3 +215,112 @@ func TestSubscriptionTestClockYearOfRenewalsAndDunning(t *testing.T) {
 		}
 	})
 }
+
+func TestSubscriptionPauseResumeAmountCancel(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		h := start(t, dsn, options{})
+		restartWithJobs(h, cli.JobOptions{PollInterval: 100 * time.Millisecond, WebhookRetry: []time.Duration{200 * time.Millisecond}})
+		rc := newReceiver(t, 0)
+		h.mustCall("PUT", "/webhooks/url", map[string]string{"url": rc.URL()}, nil)
+		h.mustIssue("sub-a", "4242-4242-4242-4242")
+
+		// Refusals: the i'mport envelope, nothing written.
+		for _, body := range []map[string]any{
+			{"customer_uid": "nobody", "name": "플랜", "amount": 1000},
+			{"customer_uid": "sub-a", "name": "플랜"},
+			{"customer_uid": "sub-a", "name": "플랜", "amount": 1000, "interval": "hour"},
+			{"customer_uid": "sub-a", "name": "플랜", "amount": 1000, "retry_days": []int{3, 1}},
+			{"customer_uid": "sub-a", "name": "플랜", "amount": 1000, "final_action": "explode"},
+			{"customer_uid": "sub-a", "name": "플랜", "amount": 1000, "test_clock": 999999},
+		} {
+			status, env := h.call("POST", "/subscriptions", body)
+			if env.Code == 0 || status >= 500 || env.msg() == "" {
+				t.Fatalf("%v accepted: %d %s", body, status, env.raw)
+			}
+		}
+		var page struct {
+			Total int `json:"total"`
+		}
+		h.mustCall("GET", "/subscriptions?customer_uid=sub-a", nil, &page)
+		if page.Total != 0 {
+			t.Fatalf("refused creations wrote %d subscriptions", page.Total)
+		}
+
+		// Wall clock: a daily plan starting now is charged by the ordinary
+		// scheduler, and its next day is scheduled.
+		var wall subJSON
+		h.mustCall("POST", "/subscriptions", map[string]any{"customer_uid": "sub-a", "name": "일간 플랜", "amount": 1000,
+			"interval": "day", "cycles": 2}, &wall)
+		first := h.waitExecuted(wall.CurrentMerchantUID, 20*time.Second)
+		if str(first.PaymentStatus) != "paid" {
+			t.Fatalf("wall-clock cycle: %+v", first)
+		}
+		eventually(t, 20*time.Second, "the second day scheduled", func() bool {
+			_, sc, _ := h.schedule(fmt.Sprintf("sub_%d_2", wall.ID))
+			return sc.ScheduleStatus == "scheduled" && sc.ScheduleAt == first.ScheduleAt+86400
+		})
+		h.mustCall("POST", fmt.Sprintf("/subscriptions/%d/cancel", wall.ID), map[string]any{}, &wall)
+		if wall.Status != "cancelled" {
+			t.Fatalf("cancel: %+v", wall)
+		}
+		if _, sc, env := h.schedule(fmt.Sprintf("sub_%d_2", wall.ID)); sc.ScheduleStatus != "revoked" {
+			t.Fatalf("cancelled plan's schedule: %s", env.raw)
+		}
+		if status, env := h.call("POST", fmt.Sprintf("/subscriptions/%d/cancel", wall.ID), map[string]any{}); env.Code == 0 || status >= 500 {
+			t.Fatalf("cancel twice: %s", env.raw)
+		}
+		eventually(t, 20*time.Second, "subscription.cancelled", func() bool {
+			return len(subEvents(rc, wall.ID)["subscription.cancelled"]) == 1
+		})
+
+		// On a clock: pause skips the periods inside it; an amount change
+		// applies from the next unscheduled cycle.
+		y := time.Now().In(cycle.KST).Year() + 2
+		t0 := time.Date(y, 3, 15, 12, 0, 0, 0, cycle.KST)
+		var clk clockJSON
+		h.mustCall("POST", "/test_clocks", map[string]any{"frozen_time": t0.Unix()}, &clk)
+		var sub subJSON
+		h.mustCall("POST", "/subscriptions", map[string]any{"customer_uid": "sub-a", "name": "월간 플랜", "amount": 5000,
+			"test_clock": clk.ID, "trial_days": 14}, &sub)
+		if sub.Status != "trialing" || sub.NextBillingAt != t0.AddDate(0, 0, 14).Unix() {
+			t.Fatalf("trial: %+v", sub)
+		}
+		advance := func(to time.Time) {
+			h.mustCall("POST", fmt.Sprintf("/test_clocks/%d/advance", clk.ID), map[string]any{"frozen_time": to.Unix()}, &clk)
+		}
+		advance(t0.AddDate(0, 0, 20)) // the trial's end: cycle 1 paid
+		h.mustCall("PUT", fmt.Sprintf("/subscriptions/%d", sub.ID), map[string]any{"amount": 7000}, &sub)
+		h.mustCall("POST", fmt.Sprintf("/subscriptions/%d/pause", sub.ID), map[string]any{}, &sub)
+		if sub.Status != "paused" || sub.PaidCycles != 1 || sub.NextBillingAt != 0 {
+			t.Fatalf("pause: %+v", sub)
+		}
+		advance(t0.AddDate(0, 4, 0)) // three periods pass unpaid and uncharged
+		if paid, _ := h.subPayments(sub.ID, 6); paid != 1 {
+			t.Fatalf("charged while paused: %d", paid)
+		}
+		h.mustCall("POST", fmt.Sprintf("/subscriptions/%d/resume", sub.ID), map[string]any{}, &sub)
+		anchor := t0.AddDate(0, 0, 14)
+		if sub.Status != "active" || sub.CurrentCycle != 5 || sub.NextBillingAt != anchor.AddDate(0, 4, 0).Unix() {
+			t.Fatalf("resume: %+v (want cycle 5 at %v)", sub, anchor.AddDate(0, 4, 0))
+		}
+		advance(anchor.AddDate(0, 5, 1))
+		for n, amount := range map[int]int64{5: 7000, 6: 7000} {
+			if _, sc, env := h.schedule(fmt.Sprintf("sub_%d_%d", sub.ID, n)); sc.Amount != amount || str(sc.PaymentStatus) != "paid" {
+				t.Fatalf("cycle %d: %s", n, env.raw)
+			}
+		}
+		if _, sc, _ := h.schedule(fmt.Sprintf("sub_%d_1", sub.ID)); sc.Amount != 5000 {
+			t.Fatalf("cycle 1 amount %d", sc.Amount)
+		}
+		h.mustCall("GET", fmt.Sprintf("/subscriptions/%d", sub.ID), nil, &sub)
+		if sub.PaidCycles != 3 || sub.CurrentCycle != 7 {
+			t.Fatalf("after resume: %+v", sub)
+		}
+		if status, env := h.call("POST", fmt.Sprintf("/test_clocks/%d/advance", clk.ID), map[string]any{"frozen_time": t0.Unix()}); env.Code == 0 || status >= 500 {
+			t.Fatalf("clock moved backwards: %s", env.raw)
+		}
+		if status, env := h.call("GET", "/subscriptions/999999", nil); status != 404 || env.Code == 0 {
+			t.Fatalf("unknown subscription: %d %s", status, env.raw)
+		}
+	})
+}
