@@ -61,3 +61,72 @@ func TestLiveCustomerNeverAttachesToATestClock(t *testing.T) {
 		}
 	})
 }
+
+// TestRenewalHookIsIdempotent: the outcome hook called twice for the same
+// paid cycle (a repeated notification) renews once: one event, one next
+// schedule; a stale hook for an earlier cycle changes nothing.
+func TestRenewalHookIsIdempotent(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		keys := testkeys.New(t)
+		st, err := sqlstore.Open(ctx, dsn, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		svc := New(st, keys, nil, nil)
+		m, err := svc.CreateMerchant(ctx, NewMerchant{Name: "m", ImpSecret: "secret-0123456789"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs, err := st.Channels(ctx, m.Merchant.ID)
+		if err != nil || len(chs) == 0 || chs[0].Live {
+			t.Fatalf("the merchant's test channel: %v", err)
+		}
+		ch := chs[0]
+		if _, err := st.SaveCustomer(ctx, &billkey.Customer{MerchantID: m.Merchant.ID, ChannelID: ch.ID, CustomerUID: "c-1",
+			PGProvider: billkey.ProviderHTML5Inicis, PGID: ch.MID, KeyCiphertext: []byte("sealed")}); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Date(2031, 1, 31, 10, 0, 0, 0, cycle.KST)
+		sub, err := svc.CreateSubscription(ctx, m.Merchant.ID, SubscriptionInput{CustomerUID: "c-1", Name: "plan", Amount: 1000,
+			Interval: cycle.Interval{Unit: cycle.Month, Count: 1}, Start: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		paid := sqlstore.ScheduleResult{ImpUID: "imps_000000000001", PaymentStatus: billkey.StatusPaid, ExecutedAt: start}
+		for range 3 {
+			svc.subscriptionCharged(ctx, sc, paid)
+		}
+		got, err := st.SubscriptionByID(ctx, m.Merchant.ID, sub.ID)
+		if err != nil || got.PaidCycles != 1 || got.Period != 1 || got.Status != sqlstore.SubActive {
+			t.Fatalf("after repeated hooks: %+v %v", got, err)
+		}
+		next, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 1))
+		if err != nil || !next.ScheduleAt.Equal(time.Date(2031, 2, 28, 10, 0, 0, 0, cycle.KST)) {
+			t.Fatalf("next schedule: %+v %v", next, err)
+		}
+		evs, err := st.Events(ctx, m.Merchant.ID, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		renewed := 0
+		for _, e := range evs {
+			if e.Status == "subscription.renewed" {
+				renewed++
+			}
+		}
+		if renewed != 1 {
+			t.Fatalf("%d subscription.renewed events, want 1", renewed)
+		}
+		// A declined outcome reported late for the paid cycle is stale.
+		svc.subscriptionCharged(ctx, sc, sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: "[1251] 한도초과"})
+		if again, _ := st.SubscriptionByID(ctx, m.Merchant.ID, sub.ID); again.Status != sqlstore.SubActive || again.Retries != 0 || again.Period != 1 {
+			t.Fatalf("stale decline applied: %+v", again)
+		}
+	})
+}
