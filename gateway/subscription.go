@@ -639,3 +639,26 @@ func (s *Service) runClock(ctx context.Context, c *sqlstore.TestClock, to time.T
 	}
 	return fmt.Errorf("gateway: more than %d charges in one advance", maxClockRuns)
 }
+
+// repairAfter is how long after a charge was recorded a subscription that
+// did not move on is considered stalled.
+const repairAfter = time.Minute
+
+// RepairSubscriptions finishes the renewals whose outcome hook never ran (a
+// node stopped right after recording a charge): it applies the recorded
+// outcome, which is safe to apply twice. It reports how many it repaired.
+func (s *Service) RepairSubscriptions(ctx context.Context) (int, error) {
+	scs, err := s.Store.StalledSubscriptions(ctx, s.Now().Add(-repairAfter), 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, sc := range scs {
+		r := sqlstore.ScheduleResult{ImpUID: sc.ImpUID, PaymentStatus: sc.PaymentStatus, FailReason: sc.FailReason, ExecutedAt: sc.ExecutedAt}
+		if r.PaymentStatus != billkey.StatusPaid {
+			r.PaymentStatus = billkey.StatusFailed // failed, or cancelled since: not a renewal
+		}
+		s.Logger.Warn("subscription: applying a recorded outcome whose hook did not run", "merchant_uid", sc.MerchantUID)
+		s.subscriptionCharged(ctx, sc, r)
+	}
+	return len(scs), nil
+}

@@ -130,3 +130,68 @@ func TestRenewalHookIsIdempotent(t *testing.T) {
 		}
 	})
 }
+
+// TestRepairFinishesARenewalWhoseHookNeverRan: a charge recorded without
+// its hook (the node stopped in between) is renewed by the maintenance
+// repair a minute later, once.
+func TestRepairFinishesARenewalWhoseHookNeverRan(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		keys := testkeys.New(t)
+		st, err := sqlstore.Open(ctx, dsn, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		now := time.Date(2031, 1, 1, 0, 0, 0, 0, cycle.KST)
+		svc := New(st, keys, nil, nil)
+		svc.Now = func() time.Time { return now }
+		st.Now = svc.Now
+		m, err := svc.CreateMerchant(ctx, NewMerchant{Name: "m", ImpSecret: "secret-0123456789"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs, err := st.Channels(ctx, m.Merchant.ID)
+		if err != nil || len(chs) == 0 {
+			t.Fatal(err)
+		}
+		if _, err := st.SaveCustomer(ctx, &billkey.Customer{MerchantID: m.Merchant.ID, ChannelID: chs[0].ID, CustomerUID: "c-1",
+			PGProvider: billkey.ProviderHTML5Inicis, PGID: chs[0].MID, KeyCiphertext: []byte("sealed")}); err != nil {
+			t.Fatal(err)
+		}
+		sub, err := svc.CreateSubscription(ctx, m.Merchant.ID, SubscriptionInput{CustomerUID: "c-1", Name: "plan", Amount: 1000,
+			Interval: cycle.Interval{Unit: cycle.Week, Count: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Recorded, but the hook never ran.
+		if done, err := st.FinishSchedule(ctx, sc.ID, sqlstore.ScheduleResult{ImpUID: "imps_000000000001",
+			PaymentStatus: billkey.StatusPaid, ExecutedAt: now}, nil); !done || err != nil {
+			t.Fatalf("finish: %v %v", done, err)
+		}
+		if n, err := svc.RepairSubscriptions(ctx); n != 0 || err != nil {
+			t.Fatalf("repaired before the grace: %d %v", n, err)
+		}
+		now = now.Add(2 * time.Minute)
+		for range 2 {
+			if _, err := svc.RepairSubscriptions(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, _ := st.SubscriptionByID(ctx, m.Merchant.ID, sub.ID)
+		if got.PaidCycles != 1 || got.Period != 1 {
+			t.Fatalf("after repair: %+v", got)
+		}
+		next, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 1))
+		if err != nil || !next.ScheduleAt.Equal(time.Date(2031, 1, 8, 0, 0, 0, 0, cycle.KST)) {
+			t.Fatalf("next: %+v %v", next, err)
+		}
+		if n, _ := svc.RepairSubscriptions(ctx); n != 0 {
+			t.Fatalf("repaired again: %d", n)
+		}
+	})
+}

@@ -334,3 +334,14 @@ func (s *Store) DeleteSubscription(ctx context.Context, merchantID, id int64) er
 		return nil
 	})
 }
+
+// StalledSubscriptions returns up to limit subscriptions that are active or
+// trialing while their current period's schedule was executed before
+// before: the outcome hook did not run (a node stopped between recording
+// the charge and renewing), with that schedule.
+func (s *Store) StalledSubscriptions(ctx context.Context, before time.Time, limit int) ([]*Schedule, error) {
+	return s.querySchedules(ctx, s.DB, `SELECT `+scheduleSelect+` FROM schedules WHERE id IN (SELECT sc.id FROM schedules sc
+		JOIN subscriptions sub ON sub.merchant_id = sc.merchant_id AND sc.merchant_uid = 'sub_' || sub.id || '_' || (sub.period + 1)
+		WHERE sub.status IN ('active', 'trialing') AND sc.status = 'executed' AND sc.executed_at < $1
+		ORDER BY sub.id LIMIT $2)`, unix(before), limit)
+}
