@@ -593,7 +593,7 @@ func (s *Service) AdvanceTestClock(ctx context.Context, merchantID, id int64, to
 	if to.Sub(c.Now) > 10*366*24*time.Hour {
 		return nil, rejectf("테스트 시계는 한 번에 최대 10년까지 이동할 수 있습니다.")
 	}
-	ok, err := s.Store.BeginAdvance(ctx, id)
+	ok, err := s.Store.BeginAdvance(ctx, id, 2*s.Schedules.lease())
 	if err != nil {
 		return nil, err
 	}

@@ -278,11 +278,13 @@ func (s *Store) TestClockByID(ctx context.Context, merchantID, id int64) (*TestC
 	return cs[0], nil
 }
 
-// BeginAdvance marks a ready clock advancing; false when it is not ready
-// (another advance runs).
-func (s *Store) BeginAdvance(ctx context.Context, id int64) (bool, error) {
-	res, err := s.DB.ExecContext(ctx, `UPDATE test_clocks SET status = 'advancing', updated_at = $1 WHERE id = $2 AND status = 'ready'`,
-		unix(s.Now()), id)
+// BeginAdvance marks a ready clock advancing; false when another advance
+// runs. An advance whose node stopped (no progress for staleAfter) is taken
+// over: every charge it left is still pending or recorded, never lost.
+func (s *Store) BeginAdvance(ctx context.Context, id int64, staleAfter time.Duration) (bool, error) {
+	now := s.Now()
+	res, err := s.DB.ExecContext(ctx, `UPDATE test_clocks SET status = 'advancing', updated_at = $1
+		WHERE id = $2 AND (status = 'ready' OR updated_at < $3)`, unix(now), id, unix(now.Add(-staleAfter)))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: begin advance: %w", err)
 	}
