@@ -18,8 +18,8 @@ const (
 	DeclineHard DeclineClass = "hard"
 )
 
-// declineCodes classifies INICIS result codes of a declined billing charge
-// (INIAPI "billing"; the payment's fail_reason is "[code] message").
+// declineCodes classifies INICIS detail codes of a declined billing charge
+// (INIAPI "billing"; the payment's fail_reason is "[01] [code][message]").
 // Sources: the codes INICIS returns for billing refusals as recorded in
 // docs/inicis.md and reproduced by the simulator (inicissim: 1251 한도초과,
 // 1254 잔액부족, 1205 유효기간 경과, 1195 빌링 미등록 거래, 1113 요청금액
@@ -46,11 +46,14 @@ var declineWords = []struct {
 	{regexp.MustCompile(`한도|잔액|일시|timeout|시간초과|연결`), DeclineSoft},
 }
 
-var resultCode = regexp.MustCompile(`^\[([0-9A-Z]{4})\]`)
+// resultCode finds the bracketed codes of a fail_reason: INIAPI's billing
+// refusal reads "[01] [1205][실시간빌링실패|유효기간 경과]" (resultCode 01,
+// then the card company's detail code).
+var resultCode = regexp.MustCompile(`\[([0-9A-Z]{4})\]`)
 
 // ClassifyDecline returns the class of a declined charge's fail_reason.
 func ClassifyDecline(failReason string) DeclineClass {
-	if m := resultCode.FindStringSubmatch(failReason); m != nil {
+	for _, m := range resultCode.FindAllStringSubmatch(failReason, -1) {
 		if c, ok := declineCodes[m[1]]; ok {
 			return c
 		}

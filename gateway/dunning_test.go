@@ -5,6 +5,9 @@ import "testing"
 func TestClassifyDecline(t *testing.T) {
 	for reason, want := range map[string]DeclineClass{
 		"[1251] [실시간빌링실패|한도초과]":          DeclineSoft,
+		"[01] [1205][실시간빌링실패|유효기간 경과]":   DeclineHard, // INIAPI's refusal as the payment records it
+		"[01] [1254][실시간빌링실패|잔액부족]":      DeclineSoft,
+		"[01] [1195][code only]":         DeclineHard,
 		"[1254] [실시간빌링실패|잔액부족]":          DeclineSoft,
 		"[1205] [실시간빌링실패|유효기간 경과]":       DeclineHard,
 		"[1195] [실시간빌링실패|빌링 미등록 거래]":     DeclineHard,
