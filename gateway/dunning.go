@@ -20,13 +20,15 @@ const (
 
 // declineCodes classifies INICIS detail codes of a declined billing charge
 // (INIAPI "billing"; the payment's fail_reason is "[01] [code][message]").
-// Sources: the codes INICIS returns for billing refusals as recorded in
-// docs/inicis.md and reproduced by the simulator (inicissim: 1251 한도초과,
-// 1254 잔액부족, 1205 유효기간 경과, 1195 빌링 미등록 거래, 1113 요청금액
-// 0원 이하), and the card companies' refusal reasons INICIS relays under
-// its own codes (분실/도난 카드, 거래정지 카드, 해지 카드). A code not in the
-// table is soft: the retries are bounded by the policy, and an unknown
-// cause is more often temporary than final.
+// Sources: 1254 잔액부족 and 1195 빌링 미등록 거래 and 1113 were observed from
+// INICIS's billing API; 1251 한도초과 and 1205 유효기간 경과 are the codes
+// billkey's simulator uses for those refusals (docs/inicis-simulator.md:
+// chosen, INICIS's exact codes for them are not published); 1103 is the
+// issuer refusal. The card companies' other final reasons (분실, 도난,
+// 거래정지, 해지 cards), which INICIS relays in its message, are matched by
+// declineWords. A code not in the table and a message matching nothing are
+// soft: retries are bounded by the policy, and an unknown cause is more
+// often temporary than final.
 var declineCodes = map[string]DeclineClass{
 	"1251": DeclineSoft, // 한도초과 (limit exceeded)
 	"1254": DeclineSoft, // 잔액부족 (insufficient funds)
