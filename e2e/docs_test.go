@@ -25,7 +25,7 @@ func TestDocsPage(t *testing.T) {
 		t.Fatalf("title: %q %v", title, err)
 	}
 	n, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelectorAll(".op").length`))
-	if err != nil || n != len(api.DocumentedOperations())+1 { // + /healthz
+	if err != nil || n != len(api.DocumentedOperations())+2 { // + /healthz, /readyz
 		t.Fatalf("operations rendered: %d %v", n, err)
 	}
 	b.mu.Lock()
