@@ -195,3 +195,69 @@ func TestRepairFinishesARenewalWhoseHookNeverRan(t *testing.T) {
 		}
 	})
 }
+
+// TestSubscriptionsAndClocksStayWithTheirMerchant: another merchant can
+// neither see, change nor advance them, nor attach to the clock.
+func TestSubscriptionsAndClocksStayWithTheirMerchant(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		keys := testkeys.New(t)
+		st, err := sqlstore.Open(ctx, dsn, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		svc := New(st, keys, nil, nil)
+		var ids []int64
+		for _, name := range []string{"a", "b"} {
+			m, err := svc.CreateMerchant(ctx, NewMerchant{Name: name, ImpSecret: "secret-0123456789"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			chs, err := st.Channels(ctx, m.Merchant.ID)
+			if err != nil || len(chs) == 0 {
+				t.Fatal(err)
+			}
+			if _, err := st.SaveCustomer(ctx, &billkey.Customer{MerchantID: m.Merchant.ID, ChannelID: chs[0].ID, CustomerUID: "c-1",
+				PGProvider: billkey.ProviderHTML5Inicis, PGID: chs[0].MID, KeyCiphertext: []byte("sealed")}); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.Merchant.ID)
+		}
+		a, b := ids[0], ids[1]
+		clock, err := svc.CreateTestClock(ctx, a, "", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sub, err := svc.CreateSubscription(ctx, a, SubscriptionInput{CustomerUID: "c-1", Name: "plan", Amount: 1000, TestClockID: clock.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notFound := func(what string, err error) {
+			t.Helper()
+			if billkey.ErrorCode(err) != billkey.ENOTFOUND {
+				t.Errorf("%s by another merchant: %v", what, err)
+			}
+		}
+		_, err = svc.Subscription(ctx, b, sub.ID)
+		notFound("get", err)
+		_, err = svc.PauseSubscription(ctx, b, sub.ID)
+		notFound("pause", err)
+		_, err = svc.CancelSubscription(ctx, b, sub.ID, false)
+		notFound("cancel", err)
+		_, err = svc.ChangeSubscription(ctx, b, sub.ID, 2000, "")
+		notFound("change", err)
+		_, err = svc.TestClock(ctx, b, clock.ID)
+		notFound("clock", err)
+		_, err = svc.AdvanceTestClock(ctx, b, clock.ID, clock.Now.Add(time.Hour))
+		notFound("advance", err)
+		_, err = svc.CreateSubscription(ctx, b, SubscriptionInput{CustomerUID: "c-1", Name: "plan", Amount: 1000, TestClockID: clock.ID})
+		notFound("attach", err)
+		if subs, total, err := svc.Subscriptions(ctx, b, "", 1, 20); err != nil || total != 0 || len(subs) != 0 {
+			t.Errorf("list by another merchant: %d %v", total, err)
+		}
+		if got, err := svc.Subscription(ctx, a, sub.ID); err != nil || got.Status != sqlstore.SubActive {
+			t.Errorf("owner's subscription changed: %+v %v", got, err)
+		}
+	})
+}
