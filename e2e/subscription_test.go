@@ -259,6 +259,29 @@ func TestSubscriptionPauseResumeAmountCancel(t *testing.T) {
 			_, sc, _ := h.schedule(fmt.Sprintf("sub_%d_2", wall.ID))
 			return sc.ScheduleStatus == "scheduled" && sc.ScheduleAt == first.ScheduleAt+86400
 		})
+		// A past-due subscription is retried at once when the card is
+		// replaced: no retries on this plan, so the decline is final.
+		h.mustIssue("sub-b", "4000-0000-0000-0341")
+		var due subJSON
+		h.mustCall("POST", "/subscriptions", map[string]any{"customer_uid": "sub-b", "name": "일간 플랜", "amount": 1000,
+			"interval": "day", "retry_days": []int{}}, &due)
+		eventually(t, 20*time.Second, "past_due", func() bool {
+			h.mustCall("GET", fmt.Sprintf("/subscriptions/%d", due.ID), nil, &due)
+			return due.Status == "past_due"
+		})
+		h.mustIssue("sub-b", "4242-4242-4242-4242")
+		eventually(t, 20*time.Second, "recovered by the card update", func() bool {
+			h.mustCall("GET", fmt.Sprintf("/subscriptions/%d", due.ID), nil, &due)
+			return due.Status == "active" && due.PaidCycles == 1
+		})
+		if paid, approvals := h.subPayments(due.ID, 2); paid != 1 || approvals != 1 {
+			t.Fatalf("card update: %d paid, %d approvals", paid, approvals)
+		}
+		eventually(t, 20*time.Second, "subscription.recovered", func() bool {
+			return len(subEvents(rc, due.ID)["subscription.recovered"]) == 1
+		})
+		h.mustCall("POST", fmt.Sprintf("/subscriptions/%d/cancel", due.ID), map[string]any{}, &due)
+
 		h.mustCall("POST", fmt.Sprintf("/subscriptions/%d/cancel", wall.ID), map[string]any{}, &wall)
 		if wall.Status != "cancelled" {
 			t.Fatalf("cancel: %+v", wall)

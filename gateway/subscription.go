@@ -662,3 +662,30 @@ func (s *Service) RepairSubscriptions(ctx context.Context) (int, error) {
 	}
 	return len(scs), nil
 }
+
+// keyReplaced retries at once the unpaid cycle of the customer's past-due
+// subscriptions when the customer's card was replaced (REST issuance or the
+// payment window). On a test clock the retry is due at the clock's time
+// and runs when the clock is next advanced (or by POST …/retry).
+func (s *Service) keyReplaced(ctx context.Context, merchantID int64, customerUID string) {
+	subs, _, err := s.Store.ListSubscriptions(ctx, merchantID, customerUID, 0, 100)
+	if err != nil {
+		s.Logger.Error("subscription: retry after a card update", "customer_uid", customerUID, "error", err)
+		return
+	}
+	for _, sub := range subs {
+		if sub.Status != sqlstore.SubPastDue {
+			continue
+		}
+		now, err := s.subNow(ctx, sub)
+		if err == nil {
+			_, err = s.Store.RearmSchedule(ctx, merchantID, sqlstore.SubscriptionOrder(sub.ID, sub.Period), now, "", time.Time{})
+		}
+		if err != nil && billkey.ErrorCode(err) != billkey.EINVALID {
+			s.Logger.Error("subscription: retry after a card update", "subscription_id", sub.ID, "error", err)
+			continue
+		}
+		s.Logger.Info("subscription: card replaced, retrying the unpaid cycle", "subscription_id", sub.ID)
+	}
+	s.wake(QueueSchedules)
+}
