@@ -102,6 +102,7 @@ func docOps() []docOp {
 		{Method: "GET", Path: "/webhooks/deliveries/{id}", Tag: "webhooks (billkey)", Summary: "One delivery with its attempts", Response: deliveryView{}},
 		{Method: "POST", Path: "/webhooks/deliveries/{id}/resend", Tag: "webhooks (billkey)", Summary: "Send a delivery again", Response: deliveryView{}, Idempotent: true},
 	}
+	ops = append(ops, subscriptionOps()...) // subscription.go
 	for _, u := range unsupportedOps {
 		ops = append(ops, docOp{Method: u.Method, Path: u.Path, Tag: "not offered: " + u.Product,
 			Summary:     "Not offered by billkey: " + u.Message,
@@ -144,7 +145,7 @@ func (b *schemaBuilder) schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "integer"}
 	case reflect.Slice:
 		return map[string]any{"type": "array", "items": b.schemaOf(t.Elem())}
-	case reflect.Map:
+	case reflect.Map: // e.g. /readyz's checks
 		return map[string]any{"type": "object", "additionalProperties": b.schemaOf(t.Elem())}
 	case reflect.Struct:
 		name := t.Name()

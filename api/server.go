@@ -64,6 +64,7 @@ func (s *Server) routes() {
 	s.prepareRoutes()
 	s.codeRoutes()
 	s.unsupportedRoutes()
+	s.subscriptionRoutes() // subscription.go: billkey's own subscriptions and test clocks
 }
 
 type ctxKey int

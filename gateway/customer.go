@@ -87,6 +87,7 @@ func (s *Service) saveCustomerID(ctx context.Context, merchantID int64, ch *bill
 	if replaced {
 		s.Logger.Info("billing key replaced; the old one is kept sealed as superseded",
 			"merchant_id", merchantID, "customer_uid", customerUID, "pg_id", ch.MID)
+		s.keyReplaced(context.WithoutCancel(ctx), merchantID, customerUID) // subscription.go: past-due renewals retried
 	}
 	return c, nil
 }

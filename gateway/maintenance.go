@@ -10,7 +10,8 @@ import (
 )
 
 // QueueMaintenance is the job queue of periodic housekeeping: expiring
-// Idempotency-Key rows.
+// Idempotency-Key rows, and finishing subscription renewals whose outcome
+// hook a stopped node never ran.
 const QueueMaintenance = "maintenance"
 
 // MaintenanceInterval is how often each node runs the housekeeping job.
@@ -31,6 +32,10 @@ func (s *Service) ClaimMaintenance(ctx context.Context, owner string, limit int)
 	return []jobs.Job{{Key: "expire idempotency keys", Run: func(ctx context.Context) {
 		if _, err := s.ExpireIdempotencyKeys(ctx); err != nil {
 			s.Logger.Error("expire idempotency keys", "error", err)
+		}
+	}}, {Key: "repair subscriptions", Run: func(ctx context.Context) { // subscription.go
+		if _, err := s.RepairSubscriptions(ctx); err != nil {
+			s.Logger.Error("repair subscriptions", "error", err)
 		}
 	}}}, nil
 }

@@ -487,6 +487,7 @@ func (s *Service) finishSchedule(ctx context.Context, sc *sqlstore.Schedule, p *
 	if done {
 		s.Logger.Info("scheduled payment executed", "merchant_uid", sc.MerchantUID, "imp_uid", p.ImpUID,
 			"status", string(r.PaymentStatus))
+		s.subscriptionCharged(context.WithoutCancel(ctx), sc, r) // subscription.go; no-op for other orders
 	}
 	s.wake(QueueWebhooks)
 	return nil
@@ -496,10 +497,13 @@ func (s *Service) finishSchedule(ctx context.Context, sc *sqlstore.Schedule, p *
 // (e.g. the billing key was deleted), and queues its failed webhook.
 func (s *Service) failSchedule(ctx context.Context, sc *sqlstore.Schedule, reason string) error {
 	ev := &billkey.Event{MerchantID: sc.MerchantID, MerchantUID: sc.MerchantUID, Status: billkey.StatusFailed, NoticeURL: sc.NoticeURL}
-	_, err := s.Store.FinishSchedule(context.WithoutCancel(ctx), sc.ID,
-		sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: reason, ExecutedAt: s.Now()}, ev)
+	r := sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: reason, ExecutedAt: s.Now()}
+	done, err := s.Store.FinishSchedule(context.WithoutCancel(ctx), sc.ID, r, ev)
 	if err != nil {
 		return err
+	}
+	if done {
+		s.subscriptionCharged(context.WithoutCancel(ctx), sc, r) // subscription.go; no-op for other orders
 	}
 	s.Logger.Info("scheduled payment failed before reaching the PG", "merchant_uid", sc.MerchantUID, "reason", reason)
 	s.wake(QueueWebhooks)

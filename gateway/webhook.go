@@ -129,6 +129,9 @@ func buildDelivery(ev sqlstore.RelayedEvent, now time.Time, policy webhook.Retry
 	if d.URL == "" {
 		d.URL = ev.MerchantWebhookURL
 	}
+	if ev.Payload != "" { // a subscription.* event
+		d.Body = []byte(ev.Payload)
+	}
 	switch {
 	case strings.HasPrefix(ev.MerchantUID, CheckOrderPrefix):
 		d.State, d.Note = sqlstore.DeliverySkipped, "checking_amount approval: not notified"

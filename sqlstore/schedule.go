@@ -65,6 +65,10 @@ type Schedule struct {
 	LeaseUntil     time.Time
 	PriorPaymentID int64 // payments of the merchant_uid up to this id predate the current run
 	LastError      string
+
+	// TestClockID, when not 0, is the test clock that runs this schedule
+	// (a test-mode subscription's charge): the wall-clock scan skips it.
+	TestClockID int64
 }
 
 // Messages of schedule creation.
@@ -77,7 +81,7 @@ const (
 const scheduleColumns = `id, merchant_id, customer_uid, merchant_uid, schedule_at, amount, tax_free, vat_amount, currency,
 	card_quota, name, buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, notice_url, status,
 	imp_uid, payment_status, fail_reason, executed_at, revoked_at, created_at, updated_at, run_after_ms, attempts,
-	lease_owner, lease_until_ms, prior_payment_id, last_error`
+	lease_owner, lease_until_ms, prior_payment_id, last_error, test_clock_id`
 
 // scheduleSelect adds the payment's current status (cancelled after a refund)
 // to the stored columns.
@@ -97,7 +101,7 @@ func scanSchedule(row rowScanner) (*Schedule, error) {
 		&sc.Currency, &sc.CardQuota, &sc.Name, &sc.Buyer.Name, &sc.Buyer.Email, &sc.Buyer.Tel, &sc.Buyer.Addr,
 		&sc.Buyer.Postcode, &custom, &sc.NoticeURL, &status, &sc.ImpUID, &payStatus, &sc.FailReason, &executed,
 		&revoked, &created, &updated, &runAfter, &sc.Attempts, &sc.LeaseOwner, &leaseUntil, &sc.PriorPaymentID,
-		&sc.LastError, &current)
+		&sc.LastError, &sc.TestClockID, &current)
 	if err != nil {
 		return nil, err
 	}
@@ -218,13 +222,13 @@ func (s *Store) CreateSchedules(ctx context.Context, scs []*Schedule) error {
 			sc.RunAfter = sc.ScheduleAt
 			err := tx.QueryRowContext(ctx, `INSERT INTO schedules (merchant_id, customer_uid, merchant_uid, schedule_at, amount,
 					tax_free, vat_amount, currency, card_quota, name, buyer_name, buyer_email, buyer_tel, buyer_addr,
-					buyer_postcode, custom_data, notice_url, status, created_at, updated_at, run_after_ms)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+					buyer_postcode, custom_data, notice_url, status, created_at, updated_at, run_after_ms, test_clock_id)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 				RETURNING id`,
 				sc.MerchantID, sc.CustomerUID, sc.MerchantUID, unix(sc.ScheduleAt), sc.Amount, sc.TaxFree,
 				nullInt(sc.VatAmount), sc.Currency, sc.CardQuota, sc.Name, sc.Buyer.Name, sc.Buyer.Email, sc.Buyer.Tel,
 				sc.Buyer.Addr, sc.Buyer.Postcode, nullString(sc.CustomData), sc.NoticeURL, string(sc.Status),
-				unix(now), unix(now), millis(sc.RunAfter)).Scan(&sc.ID)
+				unix(now), unix(now), millis(sc.RunAfter), sc.TestClockID).Scan(&sc.ID)
 			if isUniqueViolation(err) {
 				return billkey.Errorf(billkey.EREJECTED, "%s (merchant_uid: %s)", DuplicateScheduleMessage, sc.MerchantUID)
 			} else if err != nil {
@@ -422,7 +426,7 @@ func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID
 }
 
 // ClaimDueSchedules leases up to limit schedules that are scheduled, due at
-// now and not leased, to owner until leaseUntil, counting an attempt on each,
+// now, not leased and not run by a test clock, to owner until leaseUntil, counting an attempt on each,
 // oldest due first. The materialized CTE picks candidates once (an inlined
 // sub-select with SKIP LOCKED could be re-run per row and exceed the limit);
 // the UPDATE rechecks every condition, so on PostgreSQL two nodes that
@@ -431,14 +435,15 @@ func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID
 func (s *Store) ClaimDueSchedules(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Schedule, error) {
 	nowMS := millis(now)
 	// A read first: an idle poll takes no write lock.
-	if due, err := s.exists(ctx, `SELECT 1 FROM schedules WHERE status = 'scheduled' AND run_after_ms <= $1 AND lease_until_ms <= $1 LIMIT 1`, nowMS); err != nil || !due {
+	if due, err := s.exists(ctx, `SELECT 1 FROM schedules WHERE status = 'scheduled' AND run_after_ms <= $1 AND lease_until_ms <= $1 AND test_clock_id = 0 LIMIT 1`, nowMS); err != nil || !due {
 		return nil, err
 	}
 	return s.querySchedules(ctx, s.DB, `WITH picked AS MATERIALIZED (SELECT id FROM schedules
-			WHERE status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3
+			WHERE status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3 AND test_clock_id = 0
 			ORDER BY run_after_ms, id LIMIT $4`+s.skipLocked()+`)
 		UPDATE schedules SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM picked) AND status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3
+			AND test_clock_id = 0
 		RETURNING `+scheduleReturning,
 		owner, millis(leaseUntil), nowMS, limit)
 }

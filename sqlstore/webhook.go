@@ -100,6 +100,9 @@ func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, ar
 type RelayedEvent struct {
 	billkey.Event
 	MerchantWebhookURL string
+	// Payload is the body of a subscription.* event ("" for payment
+	// events, whose body is built from the fields).
+	Payload string
 }
 
 // NewDelivery is what the webhook worker decides for a relayed event.
@@ -129,7 +132,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEv
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.imp_uid, e.merchant_uid, e.status, e.notice_url,
-				e.created_at, m.webhook_url
+				e.created_at, m.webhook_url, e.payload
 			FROM events e JOIN merchants m ON m.id = e.merchant_id
 			WHERE NOT e.relayed ORDER BY e.id LIMIT $1`+lock, limit)
 		if err != nil {
@@ -141,7 +144,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEv
 			var status string
 			var at int64
 			if err := rows.Scan(&ev.ID, &ev.MerchantID, &ev.ImpUID, &ev.MerchantUID, &status, &ev.NoticeURL, &at,
-				&ev.MerchantWebhookURL); err != nil {
+				&ev.MerchantWebhookURL, &ev.Payload); err != nil {
 				rows.Close()
 				return fmt.Errorf("sqlstore: relay events: %w", err)
 			}

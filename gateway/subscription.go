@@ -1,0 +1,691 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/internal/cycle"
+	"github.com/billkey/billkey/sqlstore"
+)
+
+// Subscriptions are billkey's own recurring plans over i'mport schedules:
+// period k of subscription N is charged by the ordinary schedule
+// "sub_N_<k+1>" (sqlstore.SubscriptionOrder), so every charge is an
+// i'mport payment with its usual webhook, visible to
+// GET /subscribe/payments/schedule. When a period's schedule is recorded
+// (paid or declined), subscriptionCharged moves the subscription on:
+// schedules the next period, or applies the dunning policy. Its writes
+// are conditional on the subscription's state (a repeated or racing call
+// changes nothing) and the next period's merchant_uid is deterministic
+// (a second registration is refused by the schedules' unique key), so a
+// period is never charged twice.
+
+// Subscription policy defaults.
+var (
+	// DefaultRetryDays are the dunning retries of a soft decline: 1, 3 and
+	// 7 days after the period's billing time.
+	DefaultRetryDays = []int{1, 3, 7}
+)
+
+// Final actions once dunning gives up.
+const (
+	FinalPastDue = "past_due" // stay past_due until a new card or a cancel (default)
+	FinalUnpaid  = "unpaid"   // stop charging, keep the subscription as unpaid
+	FinalCancel  = "cancel"   // cancel the subscription
+)
+
+// maxRetries bounds a retry policy's length and maxRetryDay its days.
+const (
+	maxRetries  = 10
+	maxRetryDay = 60
+)
+
+// SubscriptionInput is POST /subscriptions.
+type SubscriptionInput struct {
+	CustomerUID string
+	Name        string
+	Amount      int64
+	Interval    cycle.Interval
+	// Start is the first billing time (zero: now, or the clock's now);
+	// with a trial, the first charge is at TrialEnd instead.
+	Start     time.Time
+	TrialEnd  time.Time
+	TrialDays int
+	Cycles    int // 0: until cancelled
+	RetryDays []int
+	// RetryDaysSet distinguishes "retry_days: []" (no retries) from absent.
+	RetryDaysSet bool
+	FinalAction  string
+	NoticeURL    string
+	TestClockID  int64
+}
+
+// subNow is the subscription's "now": its test clock's time, or the wall
+// clock's.
+func (s *Service) subNow(ctx context.Context, sub *sqlstore.Subscription) (time.Time, error) {
+	if sub.TestClockID == 0 {
+		return s.Now(), nil
+	}
+	c, err := s.Store.TestClockByID(ctx, sub.MerchantID, sub.TestClockID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.Now, nil
+}
+
+// CreateSubscription validates the plan, records it and schedules its
+// first charge. Nothing is written when anything is refused.
+func (s *Service) CreateSubscription(ctx context.Context, merchantID int64, in SubscriptionInput) (*sqlstore.Subscription, error) {
+	ci := ChargeInput{CustomerUID: in.CustomerUID, MerchantUID: "sub_0_1", Name: in.Name,
+		Amounts: Amounts{Amount: in.Amount}, NoticeURL: in.NoticeURL}
+	if err := ci.check(); err != nil {
+		return nil, err
+	}
+	if in.Name == "" {
+		return nil, rejectf("name 파라미터가 누락되었습니다.")
+	}
+	if in.Amount <= 0 {
+		return nil, rejectf("amount는 0보다 커야 합니다.")
+	}
+	if in.Interval.Unit == "" {
+		in.Interval.Unit = cycle.Month
+	}
+	if in.Interval.Count == 0 {
+		in.Interval.Count = 1
+	}
+	if err := in.Interval.Validate(); err != nil {
+		return nil, rejectf("interval이 올바르지 않습니다: %s (interval: day, week, month, year; interval_count: 1~%d)", err.Error(), cycle.MaxCount)
+	}
+	if in.Cycles < 0 || in.Cycles > 10000 {
+		return nil, rejectf("cycles는 0(해지할 때까지) 이상 10000 이하여야 합니다.")
+	}
+	days := in.RetryDays
+	if !in.RetryDaysSet {
+		days = DefaultRetryDays
+	}
+	if len(days) > maxRetries {
+		return nil, rejectf("retry_days는 최대 %d개까지 지정할 수 있습니다.", maxRetries)
+	}
+	for i, d := range days {
+		if d < 1 || d > maxRetryDay || (i > 0 && d <= days[i-1]) {
+			return nil, rejectf("retry_days는 1~%d 사이의 증가하는 일 수여야 합니다. (예: [1, 3, 7])", maxRetryDay)
+		}
+	}
+	switch in.FinalAction {
+	case "":
+		in.FinalAction = FinalPastDue
+	case FinalPastDue, FinalUnpaid, FinalCancel:
+	default:
+		return nil, rejectf("final_action은 past_due, unpaid, cancel 중 하나여야 합니다.")
+	}
+	if in.TrialDays < 0 || in.TrialDays > 730 {
+		return nil, rejectf("trial_days는 0~730 사이여야 합니다.")
+	}
+	cust, err := s.Store.CustomerByUID(ctx, merchantID, in.CustomerUID)
+	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+		return nil, rejectf("%s (customer_uid: %s) 빌링키를 먼저 발급해주세요.", noScheduleCustomer, truncate(in.CustomerUID, 80))
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	if in.TestClockID != 0 {
+		c, err := s.Store.TestClockByID(ctx, merchantID, in.TestClockID)
+		if err != nil {
+			return nil, err
+		}
+		ch, err := s.Store.ChannelByID(ctx, merchantID, cust.ChannelID)
+		if err != nil {
+			return nil, err
+		}
+		if ch.Live {
+			return nil, rejectf("실결제(live) 채널의 고객은 테스트 시계에 연결할 수 없습니다. (test clocks are for test mode only)")
+		}
+		now = c.Now
+	}
+	start := in.Start
+	if start.IsZero() {
+		start = now
+	} else if start.Before(now.Add(-schedulePastGrace)) {
+		return nil, rejectf("start_at이 이미 지난 시각입니다.")
+	}
+	trialEnd := in.TrialEnd
+	if trialEnd.IsZero() && in.TrialDays > 0 {
+		trialEnd = start.In(cycle.KST).AddDate(0, 0, in.TrialDays)
+	}
+	if !trialEnd.IsZero() && !trialEnd.After(start) {
+		return nil, rejectf("trial_end는 start_at 이후여야 합니다.")
+	}
+	if unixOf(trialEnd) > maxScheduleAt || start.Unix() > maxScheduleAt {
+		return nil, rejectf("start_at, trial_end는 UNIX timestamp(초)여야 합니다.")
+	}
+	sub := &sqlstore.Subscription{
+		MerchantID: merchantID, CustomerUID: in.CustomerUID, Name: in.Name, Amount: in.Amount, AmountFrom: -1,
+		Unit: string(in.Interval.Unit), Count: in.Interval.Count, AnchorAt: cycle.Anchor(start, trialEnd),
+		StartAt: start, TrialEndAt: trialEnd, Cycles: in.Cycles, Status: sqlstore.SubActive, RetryDays: days,
+		FinalAction: in.FinalAction, TestClockID: in.TestClockID, NoticeURL: in.NoticeURL,
+	}
+	if !trialEnd.IsZero() {
+		sub.Status = sqlstore.SubTrialing
+	}
+	if err := s.Store.CreateSubscription(ctx, sub); err != nil {
+		return nil, err
+	}
+	if err := s.schedulePeriod(ctx, sub, 0, sub.AnchorAt); err != nil {
+		if derr := s.Store.DeleteSubscription(context.WithoutCancel(ctx), sub.MerchantID, sub.ID); derr != nil {
+			err = errors.Join(err, derr)
+		}
+		return nil, err
+	}
+	return sub, nil
+}
+
+func unixOf(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
+func interval(sub *sqlstore.Subscription) cycle.Interval {
+	return cycle.Interval{Unit: cycle.Unit(sub.Unit), Count: sub.Count}
+}
+
+// PeriodAt returns the billing time of the subscription's period k.
+func PeriodAt(sub *sqlstore.Subscription, k int) time.Time {
+	return cycle.At(sub.AnchorAt, interval(sub), k)
+}
+
+// schedulePeriod registers period k's charge at at: a new schedule, or the
+// period's revoked schedule made pending again (a resume). An existing
+// pending schedule of the period is left as it is (a repeated call).
+func (s *Service) schedulePeriod(ctx context.Context, sub *sqlstore.Subscription, k int, at time.Time) error {
+	uid := sqlstore.SubscriptionOrder(sub.ID, k)
+	sc := &sqlstore.Schedule{
+		MerchantID: sub.MerchantID, CustomerUID: sub.CustomerUID, MerchantUID: uid, ScheduleAt: at,
+		Amount: cycle.Amount(sub.Amount, sub.NextAmount, sub.AmountFrom, k), Currency: "KRW",
+		Name: sub.Name, NoticeURL: sub.NoticeURL, TestClockID: sub.TestClockID,
+	}
+	err := s.Store.CreateSchedules(ctx, []*sqlstore.Schedule{sc})
+	if billkey.ErrorCode(err) == billkey.EREJECTED {
+		// The period is already scheduled (a repeated hook), or revoked by a
+		// pause: make it pending again.
+		if _, rerr := s.Store.RearmSchedule(ctx, sub.MerchantID, uid, at, "", time.Time{}); rerr != nil &&
+			billkey.ErrorCode(rerr) != billkey.EINVALID {
+			return rerr
+		}
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	s.wake(QueueSchedules)
+	return nil
+}
+
+// subscriptionEvent builds a subscription.* webhook: its body names the
+// subscription, the period and the payment.
+func subscriptionEvent(typ string, sub *sqlstore.Subscription, k int, impUID, reason string) sqlstore.SubscriptionEvent {
+	uid := sqlstore.SubscriptionOrder(sub.ID, k)
+	body, _ := json.Marshal(struct {
+		Type           string  `json:"type"`
+		SubscriptionID int64   `json:"subscription_id"`
+		CustomerUID    string  `json:"customer_uid"`
+		Status         string  `json:"status"`
+		Cycle          int     `json:"cycle"`
+		MerchantUID    string  `json:"merchant_uid"`
+		ImpUID         *string `json:"imp_uid"`
+		Reason         *string `json:"reason"`
+	}{typ, sub.ID, sub.CustomerUID, string(sub.Status), k + 1, uid, nilIfEmpty(impUID), nilIfEmpty(reason)})
+	return sqlstore.SubscriptionEvent{Type: typ, ImpUID: impUID, MerchantUID: uid, Payload: body}
+}
+
+// subscriptionCharged is called once a schedule's outcome is recorded. For
+// a subscription's charge it renews the subscription (next period
+// scheduled, subscription.renewed) or applies the dunning policy to the
+// decline. Failures are logged: the charge itself is recorded already.
+func (s *Service) subscriptionCharged(ctx context.Context, sc *sqlstore.Schedule, r sqlstore.ScheduleResult) {
+	id, k, ok := sqlstore.ParseSubscriptionOrder(sc.MerchantUID)
+	if !ok {
+		return
+	}
+	if err := s.advanceSubscription(ctx, sc, id, k, r); err != nil {
+		s.Logger.Error("subscription: renewal bookkeeping failed", "subscription_id", id, "merchant_uid", sc.MerchantUID, "error", err)
+	}
+}
+
+func (s *Service) advanceSubscription(ctx context.Context, sc *sqlstore.Schedule, id int64, k int, r sqlstore.ScheduleResult) error {
+	prev, err := s.Store.SubscriptionByID(ctx, sc.MerchantID, id)
+	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+		return nil // a merchant's own order that looks like ours
+	} else if err != nil {
+		return err
+	}
+	if prev.CustomerUID != sc.CustomerUID || k < prev.Period || prev.Status.Ended() || prev.Status == sqlstore.SubPaused {
+		return nil // stale or repeated
+	}
+	now, err := s.subNow(ctx, prev)
+	if err != nil {
+		return err
+	}
+	sub := *prev
+	var evs []sqlstore.SubscriptionEvent
+	if r.PaymentStatus == billkey.StatusPaid {
+		sub.Status, sub.PaidCycles, sub.Retries, sub.LastFail, sub.Period = sqlstore.SubActive, prev.PaidCycles+1, 0, "", k+1
+		if sub.AmountFrom >= 0 && sub.Period >= sub.AmountFrom {
+			sub.Amount, sub.NextAmount, sub.AmountFrom = sub.NextAmount, 0, -1
+		}
+		switch {
+		case sub.Cycles > 0 && sub.PaidCycles >= sub.Cycles:
+			sub.Status, sub.EndedAt = sqlstore.SubCompleted, now
+		case sub.CancelAtEnd:
+			sub.Status, sub.EndedAt = sqlstore.SubCancelled, now
+		}
+		evs = append(evs, subscriptionEvent("subscription.renewed", &sub, k, r.ImpUID, ""))
+		if prev.Status == sqlstore.SubPastDue {
+			evs = append(evs, subscriptionEvent("subscription.recovered", &sub, k, r.ImpUID, ""))
+		}
+		if sub.Status == sqlstore.SubCancelled {
+			evs = append(evs, subscriptionEvent("subscription.cancelled", &sub, k, r.ImpUID, "cancel_at_period_end"))
+		}
+		done, err := s.Store.UpdateSubscription(ctx, prev, &sub, evs)
+		if err != nil || !done || sub.Status.Ended() {
+			return err
+		}
+		s.wake(QueueWebhooks)
+		at := PeriodAt(&sub, sub.Period)
+		if at.Before(now) {
+			at = now // charges delayed past the next period's time: charge at once
+		}
+		return s.schedulePeriod(ctx, &sub, sub.Period, at)
+	}
+	// Declined.
+	sub.LastFail, sub.Period = r.FailReason, k
+	class := ClassifyDecline(r.FailReason)
+	var retryAt time.Time
+	if class == DeclineSoft && prev.Status != sqlstore.SubPastDue {
+		if at, ok := cycle.Retry(PeriodAt(prev, k), prev.RetryDays, prev.Retries+1); ok {
+			sub.Retries, retryAt = prev.Retries+1, at
+			if retryAt.Before(now) {
+				retryAt = now
+			}
+		}
+	}
+	if retryAt.IsZero() && prev.Status != sqlstore.SubPastDue {
+		// Dunning gives up: hard decline, or the retries are exhausted.
+		sub.Status = sqlstore.SubPastDue
+		evs = append(evs, subscriptionEvent("subscription.past_due", &sub, k, r.ImpUID, r.FailReason))
+		switch prev.FinalAction {
+		case FinalUnpaid:
+			sub.Status, sub.EndedAt = sqlstore.SubUnpaid, now
+		case FinalCancel:
+			sub.Status, sub.EndedAt = sqlstore.SubCancelled, now
+			evs = append(evs, subscriptionEvent("subscription.cancelled", &sub, k, r.ImpUID, "dunning"))
+		}
+	}
+	done, err := s.Store.UpdateSubscription(ctx, prev, &sub, evs)
+	if err != nil || !done {
+		return err
+	}
+	s.wake(QueueWebhooks)
+	s.Logger.Info("subscription renewal declined", "subscription_id", sub.ID, "cycle", k+1, "class", string(class),
+		"retry", sub.Retries, "retry_at", retryAt, "status", string(sub.Status))
+	if !retryAt.IsZero() {
+		if err := s.Store.RearmSubscriptionSchedule(ctx, sub.MerchantID, sc.MerchantUID, retryAt); err != nil {
+			return err
+		}
+		s.wake(QueueSchedules)
+	}
+	return nil
+}
+
+// Subscription returns one subscription; ENOTFOUND (HTTP 404) if none.
+func (s *Service) Subscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+	return s.Store.SubscriptionByID(ctx, merchantID, id)
+}
+
+// Subscriptions lists the merchant's subscriptions (of customerUID when
+// given), newest first.
+func (s *Service) Subscriptions(ctx context.Context, merchantID int64, customerUID string, page, limit int) ([]*sqlstore.Subscription, int, error) {
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	page = max(page, 1)
+	return s.Store.ListSubscriptions(ctx, merchantID, customerUID, (page-1)*limit, limit)
+}
+
+// mutate applies change to the subscription under optimistic concurrency
+// (retried a few times when a renewal races it).
+func (s *Service) mutate(ctx context.Context, merchantID, id int64,
+	change func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error),
+	after func(sub *sqlstore.Subscription, now time.Time) error) (*sqlstore.Subscription, error) {
+	for range 5 {
+		prev, err := s.Store.SubscriptionByID(ctx, merchantID, id)
+		if err != nil {
+			return nil, err
+		}
+		now, err := s.subNow(ctx, prev)
+		if err != nil {
+			return nil, err
+		}
+		sub := *prev
+		evs, err := change(prev, &sub, now)
+		if err != nil {
+			return nil, err
+		}
+		done, err := s.Store.UpdateSubscription(ctx, prev, &sub, evs)
+		if err != nil {
+			return nil, err
+		}
+		if !done {
+			continue
+		}
+		if len(evs) > 0 {
+			s.wake(QueueWebhooks)
+		}
+		if after != nil {
+			if err := after(&sub, now); err != nil {
+				return nil, err
+			}
+		}
+		return &sub, nil
+	}
+	return nil, billkey.Errorf(billkey.EREJECTED, "구독이 동시에 변경되고 있습니다. 잠시 후 다시 시도해주세요.")
+}
+
+// revokePending revokes the pending schedule of the subscription's current
+// period. A schedule being charged right now cannot be revoked: the caller
+// is told to try again.
+func (s *Service) revokePending(ctx context.Context, sub *sqlstore.Subscription) error {
+	uid := sqlstore.SubscriptionOrder(sub.ID, sub.Period)
+	sc, err := s.Store.ScheduleByMerchantUID(ctx, sub.MerchantID, uid)
+	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if sc.Status != sqlstore.ScheduleScheduled {
+		return nil
+	}
+	scs, err := s.Store.RevokeSchedules(ctx, sub.MerchantID, sub.CustomerUID, []string{uid})
+	if err != nil {
+		return err
+	}
+	if len(scs) == 0 {
+		return rejectf("이번 회차(%s) 결제가 지금 진행 중입니다. 잠시 후 다시 시도해주세요.", uid)
+	}
+	return nil
+}
+
+// PauseSubscription stops charging until resumed: the pending charge is
+// revoked. Periods that fall inside the pause are skipped, not charged late.
+func (s *Service) PauseSubscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+	prev, err := s.Store.SubscriptionByID(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if prev.Status != sqlstore.SubActive && prev.Status != sqlstore.SubTrialing && prev.Status != sqlstore.SubPastDue {
+		return nil, rejectf("진행 중인 구독만 일시정지할 수 있습니다. (status: %s)", prev.Status)
+	}
+	if err := s.revokePending(ctx, prev); err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
+		if prev.Status.Ended() || prev.Status == sqlstore.SubPaused {
+			return nil, rejectf("진행 중인 구독만 일시정지할 수 있습니다. (status: %s)", prev.Status)
+		}
+		sub.Status, sub.PausedAt = sqlstore.SubPaused, now
+		return nil, nil
+	}, nil)
+}
+
+// ResumeSubscription resumes a paused subscription at its first period
+// after now; the retries of an unpaid period start over.
+func (s *Service) ResumeSubscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
+		if prev.Status != sqlstore.SubPaused {
+			return nil, rejectf("일시정지된 구독만 재개할 수 있습니다. (status: %s)", prev.Status)
+		}
+		sub.Status, sub.PausedAt, sub.Retries = sqlstore.SubActive, time.Time{}, 0
+		if prev.PaidCycles == 0 && !prev.TrialEndAt.IsZero() && prev.TrialEndAt.After(now) {
+			sub.Status = sqlstore.SubTrialing
+		}
+		sub.Period = cycle.NextAfter(prev.AnchorAt, interval(prev), prev.Period, now)
+		return nil, nil
+	}, func(sub *sqlstore.Subscription, now time.Time) error {
+		return s.schedulePeriod(ctx, sub, sub.Period, PeriodAt(sub, sub.Period))
+	})
+}
+
+// CancelSubscription ends the subscription: its pending charge is revoked.
+// atPeriodEnd keeps the service until the current period's end (reported
+// as ended_at); either way nothing is charged again.
+func (s *Service) CancelSubscription(ctx context.Context, merchantID, id int64, atPeriodEnd bool) (*sqlstore.Subscription, error) {
+	prev, err := s.Store.SubscriptionByID(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if prev.Status == sqlstore.SubCancelled || prev.Status == sqlstore.SubCompleted {
+		return nil, rejectf("이미 종료된 구독입니다. (status: %s)", prev.Status)
+	}
+	if err := s.revokePending(ctx, prev); err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
+		if prev.Status == sqlstore.SubCancelled || prev.Status == sqlstore.SubCompleted {
+			return nil, rejectf("이미 종료된 구독입니다. (status: %s)", prev.Status)
+		}
+		sub.Status, sub.EndedAt, sub.CancelAtEnd = sqlstore.SubCancelled, now, atPeriodEnd
+		if atPeriodEnd && prev.Status != sqlstore.SubPastDue && PeriodAt(prev, prev.Period).After(now) {
+			sub.EndedAt = PeriodAt(prev, prev.Period)
+		}
+		reason := "requested"
+		if atPeriodEnd {
+			reason = "requested_at_period_end"
+		}
+		return []sqlstore.SubscriptionEvent{subscriptionEvent("subscription.cancelled", sub, prev.Period, "", reason)}, nil
+	}, nil)
+}
+
+// ChangeSubscription changes the amount (and name) from the next period
+// whose charge is not yet scheduled: the charge already scheduled keeps
+// its amount.
+func (s *Service) ChangeSubscription(ctx context.Context, merchantID, id int64, amount int64, name string) (*sqlstore.Subscription, error) {
+	if amount <= 0 || amount > maxAmount {
+		return nil, rejectf("amount는 0보다 커야 합니다.")
+	}
+	if err := checkText("name", name, maxName); err != nil {
+		return nil, err
+	}
+	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
+		if prev.Status.Ended() {
+			return nil, rejectf("종료된 구독은 변경할 수 없습니다. (status: %s)", prev.Status)
+		}
+		sub.NextAmount, sub.AmountFrom = amount, prev.Period+1
+		if prev.Status == sqlstore.SubPaused {
+			sub.AmountFrom = prev.Period // its next charge is scheduled at resume
+		}
+		if name != "" {
+			sub.Name = name
+		}
+		return nil, nil
+	}, nil)
+}
+
+// RetrySubscription charges a past-due subscription's unpaid period now
+// (after the customer's card was replaced: POST /subscribe/customers or
+// the card-update window). Paid, it is subscription.recovered.
+func (s *Service) RetrySubscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+	sub, err := s.Store.SubscriptionByID(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if sub.Status != sqlstore.SubPastDue && !(sub.Status == sqlstore.SubActive && sub.Retries > 0) {
+		return nil, rejectf("연체(past_due) 중이거나 재시도 대기 중인 구독만 즉시 재시도할 수 있습니다. (status: %s)", sub.Status)
+	}
+	now, err := s.subNow(ctx, sub)
+	if err != nil {
+		return nil, err
+	}
+	uid := sqlstore.SubscriptionOrder(sub.ID, sub.Period)
+	if _, err := s.Store.RearmSchedule(ctx, merchantID, uid, now, "", time.Time{}); err != nil {
+		if billkey.ErrorCode(err) != billkey.EINVALID {
+			return nil, err
+		}
+		// Pending (a retry waits): move it to now.
+		if _, err := s.Store.MoveSchedule(ctx, merchantID, uid, now); err != nil {
+			return nil, err
+		}
+	}
+	s.wake(QueueSchedules)
+	if sub.TestClockID != 0 {
+		// A clock's schedules run only when it advances: run it now.
+		if _, err := s.AdvanceTestClock(ctx, merchantID, sub.TestClockID, now); err != nil {
+			return nil, err
+		}
+	}
+	return s.Store.SubscriptionByID(ctx, merchantID, id)
+}
+
+// CreateTestClock creates a test clock at frozen (zero: now). Frozen may
+// not be in the past: a clock only moves forward from the real now.
+func (s *Service) CreateTestClock(ctx context.Context, merchantID int64, name string, frozen time.Time) (*sqlstore.TestClock, error) {
+	if err := checkText("name", name, maxName); err != nil {
+		return nil, err
+	}
+	now := s.Now().Truncate(time.Second)
+	if frozen.IsZero() {
+		frozen = now
+	}
+	if frozen.Before(now.Add(-schedulePastGrace)) || frozen.Unix() > maxScheduleAt {
+		return nil, rejectf("frozen_time은 현재 시각 이후의 UNIX timestamp(초)여야 합니다.")
+	}
+	c := &sqlstore.TestClock{MerchantID: merchantID, Name: name, Now: frozen}
+	if err := s.Store.CreateTestClock(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// TestClock returns one clock; ENOTFOUND if none.
+func (s *Service) TestClock(ctx context.Context, merchantID, id int64) (*sqlstore.TestClock, error) {
+	return s.Store.TestClockByID(ctx, merchantID, id)
+}
+
+// maxClockRuns bounds the charges one advance makes.
+const maxClockRuns = 5000
+
+// AdvanceTestClock moves the clock to to and runs, in time order and each
+// once, every charge of its subscriptions that falls due on the way:
+// renewals and dunning retries (whose own follow-ups, due before to, run
+// too). It returns once the clock is ready at to.
+func (s *Service) AdvanceTestClock(ctx context.Context, merchantID, id int64, to time.Time) (*sqlstore.TestClock, error) {
+	c, err := s.Store.TestClockByID(ctx, merchantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if to.Before(c.Now) || to.Unix() > maxScheduleAt {
+		return nil, rejectf("테스트 시계는 앞으로만 이동할 수 있습니다. (now: %d)", c.Now.Unix())
+	}
+	if to.Sub(c.Now) > 10*366*24*time.Hour {
+		return nil, rejectf("테스트 시계는 한 번에 최대 10년까지 이동할 수 있습니다.")
+	}
+	ok, err := s.Store.BeginAdvance(ctx, id, 2*s.Schedules.lease())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, rejectf("테스트 시계가 이미 이동 중입니다. 완료(ready)된 뒤 다시 시도해주세요.")
+	}
+	runErr := s.runClock(context.WithoutCancel(ctx), c, to)
+	status := "ready"
+	at := to
+	if runErr != nil {
+		s.Logger.Error("test clock advance stopped", "test_clock_id", id, "error", runErr)
+		at = time.Time{} // stays where the last charge ran
+	}
+	if err := s.Store.SetClock(context.WithoutCancel(ctx), id, at, status); err != nil {
+		return nil, errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		return nil, billkey.WrapError(billkey.EREJECTED, "테스트 시계 이동 중 결제를 완료하지 못했습니다. 다시 이동해주세요. ("+billkey.ErrorMessage(runErr)+")", runErr)
+	}
+	s.wake(QueueWebhooks)
+	return s.Store.TestClockByID(ctx, merchantID, id)
+}
+
+func (s *Service) runClock(ctx context.Context, c *sqlstore.TestClock, to time.Time) error {
+	owner := fmt.Sprintf("clock-%d-%s", c.ID, randomAlnum(8))
+	for range maxClockRuns {
+		now := s.Now()
+		sc, err := s.Store.ClaimClockSchedule(ctx, c.ID, to, owner, now, now.Add(s.Schedules.lease()))
+		if err != nil {
+			return err
+		}
+		if sc == nil {
+			return nil
+		}
+		// The clock's time is the charge's due time while it runs.
+		if err := s.Store.SetClock(ctx, c.ID, sc.RunAfter.Truncate(time.Second), "advancing"); err != nil {
+			return err
+		}
+		if _, err := s.executeSchedule(ctx, owner, sc); err != nil && billkey.ErrorCode(err) != billkey.EREJECTED &&
+			billkey.ErrorCode(err) != billkey.EPG && billkey.ErrorCode(err) != billkey.EINVALID {
+			return err // unknown outcome or internal error: the schedule stays pending for the next advance
+		}
+	}
+	return fmt.Errorf("gateway: more than %d charges in one advance", maxClockRuns)
+}
+
+// repairAfter is how long after a charge was recorded a subscription that
+// did not move on is considered stalled.
+const repairAfter = time.Minute
+
+// RepairSubscriptions finishes the renewals whose outcome hook never ran (a
+// node stopped right after recording a charge): it applies the recorded
+// outcome, which is safe to apply twice. It reports how many it repaired.
+func (s *Service) RepairSubscriptions(ctx context.Context) (int, error) {
+	scs, err := s.Store.StalledSubscriptions(ctx, s.Now().Add(-repairAfter), 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, sc := range scs {
+		r := sqlstore.ScheduleResult{ImpUID: sc.ImpUID, PaymentStatus: sc.PaymentStatus, FailReason: sc.FailReason, ExecutedAt: sc.ExecutedAt}
+		if r.PaymentStatus != billkey.StatusPaid {
+			r.PaymentStatus = billkey.StatusFailed // failed, or cancelled since: not a renewal
+		}
+		s.Logger.Warn("subscription: applying a recorded outcome whose hook did not run", "merchant_uid", sc.MerchantUID)
+		s.subscriptionCharged(ctx, sc, r)
+	}
+	return len(scs), nil
+}
+
+// keyReplaced retries at once the unpaid cycle of the customer's past-due
+// subscriptions when the customer's card was replaced (REST issuance or the
+// payment window). On a test clock the retry is due at the clock's time
+// and runs when the clock is next advanced (or by POST …/retry).
+func (s *Service) keyReplaced(ctx context.Context, merchantID int64, customerUID string) {
+	subs, _, err := s.Store.ListSubscriptions(ctx, merchantID, customerUID, 0, 100)
+	if err != nil {
+		s.Logger.Error("subscription: retry after a card update", "customer_uid", customerUID, "error", err)
+		return
+	}
+	for _, sub := range subs {
+		if sub.Status != sqlstore.SubPastDue {
+			continue
+		}
+		now, err := s.subNow(ctx, sub)
+		if err == nil {
+			_, err = s.Store.RearmSchedule(ctx, merchantID, sqlstore.SubscriptionOrder(sub.ID, sub.Period), now, "", time.Time{})
+		}
+		if err != nil && billkey.ErrorCode(err) != billkey.EINVALID {
+			s.Logger.Error("subscription: retry after a card update", "subscription_id", sub.ID, "error", err)
+			continue
+		}
+		s.Logger.Info("subscription: card replaced, retrying the unpaid cycle", "subscription_id", sub.ID)
+	}
+	s.wake(QueueSchedules)
+}
