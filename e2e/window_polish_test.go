@@ -183,7 +183,7 @@ func TestBrowserWindowLayoutPC(t *testing.T) {
 		return []chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#close"), o)}
 	})
 	r := b.waitRsp()
-	if r.Success || r.ErrorCode == nil || r.ErrorMsg == nil || *r.ErrorMsg != "사용자가 결제를 취소하였습니다." || r.ImpUID == nil {
+	if r.Success || r.ErrorCode == nil || *r.ErrorCode != "V801" || r.ErrorMsg == nil || *r.ErrorMsg != "사용자가 결제를 취소하였습니다." || r.ImpUID == nil {
 		t.Fatalf("closed with INICIS's ×: %+v", r)
 	}
 	if _, env := h.call("GET", "/payments/"+*r.ImpUID, nil); env.payment(t).Status != "failed" {

@@ -636,7 +636,7 @@ func TestWindowScreenshots(t *testing.T) {
 	pc.inFrame("#cardNumber", func(o chromedp.QueryOption) []chromedp.Action[chromedp.Void] { return typing(o) })
 	shot(pc, "pc-window.png")
 
-	phone := newBrowser(t, true)
+	phone := newBrowserAs(t, chromedp.Emulate(device.GalaxyS8)) // 360 px wide, the narrowest common phone
 	p := payParams("cust-shot-phone")
 	p["m_redirect_url"], p["amount"] = s.URL+"/complete", 9900
 	phone.startPay(s, p)
@@ -651,6 +651,13 @@ func TestWindowScreenshots(t *testing.T) {
 	demo.inFrame("#cardNumber", func(o chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return fillCard("4242-4242-4242-4242", o)
 	})
-	demo.do("order page", chromedp.WaitVisible(chromedp.CSS("#result-imp-uid")))
-	shot(demo, "demo-result.png")
+	demo.do("order page", chromedp.WaitVisible(chromedp.CSS("#result-imp-uid")), chromedp.WaitVisible(chromedp.CSS("#next-status")))
+	// The whole page: the scheduled next payment is below the fold.
+	png, err := chromedp.Run(demo.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/demo-result.png", png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
