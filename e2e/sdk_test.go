@@ -353,8 +353,11 @@ func TestSDKFailuresHaveCodes(t *testing.T) {
 	})
 	failed(b2, "closed in INICIS's window", "")
 
-	// The buyer closes the dialog (its ×).
+	// The buyer closes the dialog (its ×, hidden unless the page shows it,
+	// as i'mport's pages may for its .imp-header).
 	b2.clearRsp()
+	b2.do("show the dialog ×", chromedp.Evaluate[chromedp.Void](`(function () { var s = document.createElement("style");
+		s.textContent = ".imp-dialog .imp-header{display:block}"; document.head.appendChild(s); })()`))
 	b2.call(sampleParams("cust-x"), true)
 	b2.inFrame("#cardNumber", nil)
 	b2.do("dialog ×", chromedp.Click(chromedp.CSS(".imp-dialog .imp-close")))

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/device"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/billkey/billkey/internal/browsertest"
 	"github.com/billkey/billkey/internal/dbtest"
@@ -43,6 +44,15 @@ type browser struct {
 
 func newBrowser(t *testing.T, phone bool) *browser {
 	t.Helper()
+	if phone {
+		return newBrowserAs(t, chromedp.Emulate(device.IPhone12))
+	}
+	return newBrowserAs(t, chromedp.EmulateViewport(1280, 860))
+}
+
+// newBrowserAs is newBrowser with the given device emulation.
+func newBrowserAs(t *testing.T, emulate chromedp.Action[chromedp.Void]) *browser {
+	t.Helper()
 	b := &browser{t: t, bodies: map[string]string{}}
 	ctx, cancelCtx := chromedp.NewContext(browsertest.Allocator(t), chromedp.WithListener(b.onEvent))
 	ctx, cancelTimeout := context.WithTimeout(ctx, 45*time.Second)
@@ -56,11 +66,7 @@ func newBrowser(t *testing.T, phone bool) *browser {
 		_, err := chromedp.Call(ctx, network.Enable, network.EnableParams{})
 		return err
 	})}
-	if phone {
-		steps = append(steps, chromedp.Emulate(device.IPhone12))
-	} else {
-		steps = append(steps, chromedp.EmulateViewport(1280, 860))
-	}
+	steps = append(steps, emulate)
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		t.Fatalf("browser: %v", err)
 	}
@@ -361,7 +367,7 @@ func noKeyLeak(t *testing.T, h *harness, b *browser, msgs []struct{ Origin, Data
 }
 
 // TestBrowserWindowFailures: (b) a refused card, (c) the buyer closing the
-// window (the simulator's ×, then the SDK's own close button), (e) a
+// window (the simulator's ×, then Esc through the SDK), (e) a
 // request refused before any window — each a failure rsp with an
 // error_code, nothing stored.
 func TestBrowserWindowFailures(t *testing.T) {
@@ -393,7 +399,9 @@ func TestBrowserWindowFailures(t *testing.T) {
 
 	b.startPay(s, payParams("cust-sdk-close"))
 	b.inFrame("#cardNumber", nil) // the window is open (and its close URL known)
-	b.do("SDK close button", chromedp.Click(chromedp.CSS("#billkey-close")))
+	// billkey's own × is hidden (INICIS's is the one the buyer sees); Esc
+	// closes through the SDK.
+	b.do("Esc", chromedp.KeyEvent(kb.Escape))
 	r = b.waitRsp()
 	if r.Success || r.ErrorMsg == nil || !strings.Contains(*r.ErrorMsg, "취소") || r.ErrorCode == nil {
 		t.Fatalf("(c) SDK close: %+v", r)
@@ -628,7 +636,7 @@ func TestWindowScreenshots(t *testing.T) {
 	pc.inFrame("#cardNumber", func(o chromedp.QueryOption) []chromedp.Action[chromedp.Void] { return typing(o) })
 	shot(pc, "pc-window.png")
 
-	phone := newBrowser(t, true)
+	phone := newBrowserAs(t, chromedp.Emulate(device.GalaxyS8)) // 360 px wide, the narrowest common phone
 	p := payParams("cust-shot-phone")
 	p["m_redirect_url"], p["amount"] = s.URL+"/complete", 9900
 	phone.startPay(s, p)
@@ -643,6 +651,13 @@ func TestWindowScreenshots(t *testing.T) {
 	demo.inFrame("#cardNumber", func(o chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return fillCard("4242-4242-4242-4242", o)
 	})
-	demo.do("order page", chromedp.WaitVisible(chromedp.CSS("#result-imp-uid")))
-	shot(demo, "demo-result.png")
+	demo.do("order page", chromedp.WaitVisible(chromedp.CSS("#result-imp-uid")), chromedp.WaitVisible(chromedp.CSS("#next-status")))
+	// The whole page: the scheduled next payment is below the fold.
+	png, err := chromedp.Run(demo.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/demo-result.png", png, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

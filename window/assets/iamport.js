@@ -144,15 +144,18 @@
   }
 
   // i'mport's dialog rules (class names and geometry as its SDK injects
-  // them), plus billkey's close button. Merchant CSS overrides them as it
-  // overrides i'mport's.
+  // them), plus billkey's close button. As i'mport hides its .imp-header for
+  // INICIS, the header is hidden: INICIS's window has its own ×, so the buyer
+  // sees one close control (Esc still closes). Merchant CSS overrides these
+  // rules as it overrides i'mport's (.imp-dialog .imp-header{display:block}
+  // shows billkey's ×).
   var STYLE = [
     "body.imp-payment-progress {position: static}",
     "body.imp-payment-progress > :not(.imp-dialog) {display: none}",
     ".imp-dialog {display: none; position: fixed; top: 0; bottom: 0; left: 0; right: 0; width: 100%; height: 100%; z-index: 99999; margin: 0; padding: 0; background: transparent}",
     ".imp-dialog .imp-frame {position: absolute; left: 0; right: 0; top: 0; bottom: 0; width: 100%; height: 100%; border: 0; margin: 0; padding: 0; background: transparent; color-scheme: normal}",
     ".imp-dialog.mobile.ios {position: absolute}",
-    ".imp-dialog .imp-header {display: block; background: transparent; position: absolute; top: 0; right: 0; width: 56px; height: 56px}",
+    ".imp-dialog .imp-header {display: none; background: transparent; position: absolute; top: 0; right: 0; width: 56px; height: 56px}",
     ".imp-dialog .imp-close {position: absolute; top: 10px; right: 10px; width: 36px; height: 36px; border: 0; border-radius: 18px; padding: 0;" +
       " background: rgba(255, 255, 255, 0.92); color: #1d2330; font: 22px/36px sans-serif; text-align: center; cursor: pointer;" +
       " box-shadow: 0 2px 8px rgba(0, 0, 0, 0.25)}"
@@ -163,7 +166,7 @@
   var FALLBACK = {
     dialog: { position: "fixed", top: "0", left: "0", right: "0", bottom: "0", width: "100%", height: "100%", zIndex: "99999", margin: "0", padding: "0" },
     frame: { position: "absolute", top: "0", left: "0", right: "0", bottom: "0", width: "100%", height: "100%", border: "0", margin: "0", padding: "0", background: "transparent" },
-    header: { position: "absolute", top: "0", right: "0", width: "56px", height: "56px" },
+    header: { display: "none", position: "absolute", top: "0", right: "0", width: "56px", height: "56px" },
     close: {
       position: "absolute", top: "10px", right: "10px", width: "36px", height: "36px", border: "0", borderRadius: "18px", padding: "0",
       background: "rgba(255, 255, 255, 0.92)", color: "#1d2330", font: "22px/36px sans-serif", cursor: "pointer"
@@ -270,7 +273,8 @@
     }
   }
 
-  // onClose is the buyer closing the window (the dialog's × or Esc): it
+  // onClose is the buyer closing the window (Esc, or the dialog's × when
+  // the merchant's CSS shows it; INICIS's own × goes through closeUrl): it
   // asks billkey to close the attempt, and the result then arrives as a
   // "done" message (a failure with INICIS's user-cancel code). A second
   // click, or a click before billkey answered, closes at once with a
