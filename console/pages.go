@@ -549,9 +549,14 @@ func (c *Console) resendWebhook(w http.ResponseWriter, r *http.Request, q *reque
 type settingsData struct {
 	Channels []*billkey.Channel
 	Webhook  *gateway.WebhookSettings
+	Error    string
 }
 
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, q *request) {
+	c.showSettings(w, r, q, http.StatusOK, "")
+}
+
+func (c *Console) showSettings(w http.ResponseWriter, r *http.Request, q *request, status int, msg string) {
 	chs, err := c.store.Channels(r.Context(), q.Merchant.ID)
 	if err != nil {
 		c.errorPage(w, r, q, http.StatusInternalServerError, "설정을 불러오지 못했습니다.")
@@ -562,7 +567,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, q *request) {
 		c.errorPage(w, r, q, http.StatusInternalServerError, "설정을 불러오지 못했습니다.")
 		return
 	}
-	c.render(w, r, http.StatusOK, "settings", &page{Title: "설정", Nav: "settings", Q: q, Data: &settingsData{Channels: chs, Webhook: wh}})
+	c.render(w, r, status, "settings", &page{Title: "설정", Nav: "settings", Q: q, Data: &settingsData{Channels: chs, Webhook: wh, Error: msg}})
 }
 
 type secretData struct {
