@@ -301,7 +301,11 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, q *request
 						res = "응답 없음"
 					}
 				}
-				tl = append(tl, event{At: a.At, Tone: tone, Title: "웹훅 전송 #" + strconv.FormatInt(d.ID, 10) + " → " + res, Detail: truncate(a.Error, 200)})
+				detail := truncate(a.Error, 200)
+				if a.Response != "" {
+					detail = strings.TrimSpace(detail + " 응답: " + truncate(a.Response, 120))
+				}
+				tl = append(tl, event{At: a.At, Tone: tone, Title: "웹훅 전송 #" + strconv.FormatInt(d.ID, 10) + " → " + res, Detail: detail})
 			}
 		}
 	}

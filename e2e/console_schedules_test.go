@@ -219,6 +219,8 @@ func TestConsoleWebhookURLAndResponse(t *testing.T) {
 		if s := b.text("#deliveries pre.response"); len(s) > 512 || strings.ContainsAny(s, "\x00\x1b") {
 			t.Fatalf("console excerpt (%d bytes)", len(s))
 		}
+		b.do("payment timeline", chromedp.Navigate(e.url("/console/m/"+imp+"/payments/"+p.ImpUID)), chromedp.WaitVisible(chromedp.CSS("#timeline")))
+		b.waitText("#timeline", "응답: 주문 없음[31m: rejected")
 	})
 }
 
