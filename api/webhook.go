@@ -44,7 +44,10 @@ type attemptView struct {
 	Error       *string `json:"error"`
 	LatencyMS   int64   `json:"latency_ms"`
 	Node        string  `json:"node"`
-	StatusCode  int     `json:"status_code"`
+	// ResponseExcerpt is the start of the receiver's answer body: at most
+	// 512 bytes of UTF-8, control characters removed ("" when none).
+	ResponseExcerpt string `json:"response_excerpt"`
+	StatusCode      int    `json:"status_code"`
 }
 
 type deliveryView struct {
@@ -77,6 +80,7 @@ func newDeliveryView(d *sqlstore.WebhookDelivery) deliveryView {
 	for _, a := range d.Log {
 		v.Attempts = append(v.Attempts, attemptView{
 			AttemptedAt: ts(a.At), Error: ns(a.Error), LatencyMS: a.Latency.Milliseconds(), Node: a.Node, StatusCode: a.StatusCode,
+			ResponseExcerpt: a.Response,
 		})
 	}
 	return v

@@ -301,7 +301,11 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, q *request
 						res = "응답 없음"
 					}
 				}
-				tl = append(tl, event{At: a.At, Tone: tone, Title: "웹훅 전송 #" + strconv.FormatInt(d.ID, 10) + " → " + res, Detail: truncate(a.Error, 200)})
+				detail := truncate(a.Error, 200)
+				if a.Response != "" {
+					detail = strings.TrimSpace(detail + " 응답: " + truncate(a.Response, 120))
+				}
+				tl = append(tl, event{At: a.At, Tone: tone, Title: "웹훅 전송 #" + strconv.FormatInt(d.ID, 10) + " → " + res, Detail: detail})
 			}
 		}
 	}
@@ -549,9 +553,14 @@ func (c *Console) resendWebhook(w http.ResponseWriter, r *http.Request, q *reque
 type settingsData struct {
 	Channels []*billkey.Channel
 	Webhook  *gateway.WebhookSettings
+	Error    string
 }
 
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, q *request) {
+	c.showSettings(w, r, q, http.StatusOK, "")
+}
+
+func (c *Console) showSettings(w http.ResponseWriter, r *http.Request, q *request, status int, msg string) {
 	chs, err := c.store.Channels(r.Context(), q.Merchant.ID)
 	if err != nil {
 		c.errorPage(w, r, q, http.StatusInternalServerError, "설정을 불러오지 못했습니다.")
@@ -562,7 +571,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, q *request) {
 		c.errorPage(w, r, q, http.StatusInternalServerError, "설정을 불러오지 못했습니다.")
 		return
 	}
-	c.render(w, r, http.StatusOK, "settings", &page{Title: "설정", Nav: "settings", Q: q, Data: &settingsData{Channels: chs, Webhook: wh}})
+	c.render(w, r, status, "settings", &page{Title: "설정", Nav: "settings", Q: q, Data: &settingsData{Channels: chs, Webhook: wh, Error: msg}})
 }
 
 type secretData struct {

@@ -40,7 +40,7 @@ func (p *page) Base() string {
 }
 
 var pageNames = []string{"login", "error", "home", "dashboard", "payments", "payment", "confirm", "customers",
-	"customer", "schedules", "webhooks", "settings", "secret", "audit"}
+	"customer", "schedules", "calendar", "webhooks", "settings", "secret", "audit"}
 
 func (c *Console) parseTemplates() error {
 	c.pages = map[string]*template.Template{}

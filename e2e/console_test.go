@@ -406,6 +406,7 @@ func TestConsoleGrants(t *testing.T) {
 			"/console/m/" + theirs + "/payments.csv",
 			"/console/m/" + theirs + "/customers/other-cust",
 			"/console/m/" + theirs + "/webhooks",
+			"/console/m/" + theirs + "/schedules/calendar",
 			"/console/m/" + theirs + "/settings",
 		} {
 			b.do(path, chromedp.Navigate(e.url(path)), chromedp.WaitVisible(chromedp.CSS("#error")))

@@ -164,7 +164,7 @@ func (s *Service) deliver(ctx context.Context, owner string, d *sqlstore.Webhook
 	} else {
 		res = s.Webhooks.sender().Send(ctx, msg)
 	}
-	a := sqlstore.WebhookAttempt{At: now, StatusCode: res.StatusCode, Latency: res.Latency, Node: owner}
+	a := sqlstore.WebhookAttempt{At: now, StatusCode: res.StatusCode, Latency: res.Latency, Node: owner, Response: res.Body}
 	var o sqlstore.AttemptOutcome
 	switch {
 	case res.Delivered():

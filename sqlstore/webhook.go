@@ -71,6 +71,9 @@ type WebhookAttempt struct {
 	Latency    time.Duration
 	Error      string
 	Node       string
+	// Response is an excerpt of the receiver's answer body (see
+	// webhook.Excerpt); stored bounded to 512 bytes.
+	Response string
 }
 
 const deliveryColumns = `id, event_id, merchant_id, imp_uid, merchant_uid, status, url, body, state, attempts,
@@ -210,9 +213,9 @@ type AttemptOutcome struct {
 func (s *Store) RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, owner string, a WebhookAttempt, o AttemptOutcome) error {
 	now := s.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (delivery_id, attempted_ms, status_code, latency_ms, error, node)
-			VALUES ($1, $2, $3, $4, $5, $6)`,
-			d.ID, millis(a.At), a.StatusCode, a.Latency.Milliseconds(), truncateText(a.Error, 500), a.Node); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			d.ID, millis(a.At), a.StatusCode, a.Latency.Milliseconds(), truncateText(a.Error, 500), a.Node, truncateText(a.Response, 512)); err != nil {
 			return fmt.Errorf("sqlstore: insert webhook attempt: %w", err)
 		}
 		state, next, deliveredAt := DeliveryPending, millis(o.Next), int64(0)
@@ -304,7 +307,7 @@ func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*Webhoo
 }
 
 func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]WebhookAttempt, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt
 		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
@@ -314,7 +317,7 @@ func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]Webhoo
 	for rows.Next() {
 		var a WebhookAttempt
 		var at, latency int64
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node); err != nil {
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node, &a.Response); err != nil {
 			return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
 		}
 		a.At, a.Latency = fromMillis(at), time.Duration(latency)*time.Millisecond

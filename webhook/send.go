@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultTimeout bounds one delivery attempt (connect, send, answer).
@@ -35,6 +38,9 @@ type Result struct {
 	StatusCode int
 	Latency    time.Duration
 	Err        error
+	// Body is an excerpt of the receiver's answer (see Excerpt): at most
+	// ExcerptLimit bytes of valid UTF-8 without control characters.
+	Body string
 }
 
 // Delivered reports whether the receiver took the webhook (HTTP 2xx).
@@ -114,10 +120,12 @@ func (s *Sender) Send(ctx context.Context, m Message) Result {
 	if err != nil {
 		return Result{Latency: time.Since(start), Err: unwrapURLError(err)}
 	}
-	// Drain a little so the connection can be reused; the body is not kept.
+	// Keep the start of the answer for the delivery log, then drain a
+	// little more so the connection can be reused.
+	head, _ := io.ReadAll(io.LimitReader(res.Body, ExcerptLimit+utf8.UTFMax))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	res.Body.Close()
-	return Result{StatusCode: res.StatusCode, Latency: time.Since(start)}
+	return Result{StatusCode: res.StatusCode, Latency: time.Since(start), Body: Excerpt(head)}
 }
 
 // unwrapURLError drops url.Error's "Post <url>:" prefix (the URL is recorded
@@ -128,4 +136,31 @@ func unwrapURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// ExcerptLimit bounds the excerpt of a receiver's answer kept per attempt.
+const ExcerptLimit = 512
+
+// Excerpt makes the start of a receiver's answer safe to store and show:
+// invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1 and
+// bidirectional/format controls) are dropped except that tabs and line
+// breaks become a space, surrounding space is trimmed, and the result is
+// cut at a character boundary to at most ExcerptLimit bytes.
+func Excerpt(b []byte) string {
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			r = ' '
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if sb.Len()+utf8.RuneLen(r) > ExcerptLimit {
+			break
+		}
+		sb.WriteRune(r)
+	}
+	return strings.TrimSpace(sb.String())
 }

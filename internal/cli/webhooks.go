@@ -253,7 +253,7 @@ func printDeliveries(w io.Writer, ds []*sqlstore.WebhookDelivery, total int, asJ
 			attempts := make([]map[string]any, len(d.Log))
 			for i, a := range d.Log {
 				attempts[i] = map[string]any{"attempted_at": a.At.Unix(), "status_code": a.StatusCode,
-					"latency_ms": a.Latency.Milliseconds(), "error": a.Error, "node": a.Node}
+					"latency_ms": a.Latency.Milliseconds(), "error": a.Error, "node": a.Node, "response_excerpt": a.Response}
 			}
 			if err := enc.Encode(map[string]any{
 				"id": d.ID, "webhook_id": gateway.WebhookID(d.EventID), "imp_uid": d.ImpUID, "merchant_uid": d.MerchantUID,
