@@ -12,13 +12,16 @@ import (
 
 // tracer makes one server span per request on the global OpenTelemetry
 // tracer provider: the no-op one unless tracing is configured.
-var tracer = otel.Tracer("github.com/billkey/billkey/api")
+//
+// The tracer is looked up on each use, not kept: OpenTelemetry binds a
+// kept tracer to the first provider ever installed.
+func tracer() trace.Tracer { return otel.Tracer("github.com/billkey/billkey/api") }
 
 // startSpan starts a request's server span. Its name is set at the end,
 // once the route is known; until then it is the method alone, and the raw
 // path (which holds ids and window tokens) is never recorded.
 func startSpan(r *http.Request) (*http.Request, trace.Span) {
-	ctx, span := tracer.Start(r.Context(), r.Method, trace.WithSpanKind(trace.SpanKindServer),
+	ctx, span := tracer().Start(r.Context(), r.Method, trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithNewRoot(), // an incoming traceparent is not trusted: every request is its own trace
 		trace.WithAttributes(attribute.String("http.request.method", r.Method)))
 	return r.WithContext(ctx), span

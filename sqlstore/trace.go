@@ -18,7 +18,10 @@ import (
 // no-op one and a span costs next to nothing. Spans carry the operation
 // and the database system only: never a query, an argument or an error
 // message, which could hold a merchant's identifiers.
-var tracer = otel.Tracer("github.com/billkey/billkey/sqlstore")
+//
+// The tracer is looked up on each use, not kept: OpenTelemetry binds a
+// kept tracer to the first provider ever installed.
+func tracer() trace.Tracer { return otel.Tracer("github.com/billkey/billkey/sqlstore") }
 
 // span starts the span of one store operation; end it with endSpan.
 func (s *Store) span(ctx context.Context, op string) (context.Context, trace.Span) {
@@ -26,7 +29,7 @@ func (s *Store) span(ctx context.Context, op string) (context.Context, trace.Spa
 	if s.Dialect == "postgres" {
 		system = "postgresql"
 	}
-	return tracer.Start(ctx, "store "+op, trace.WithSpanKind(trace.SpanKindClient),
+	return tracer().Start(ctx, "store "+op, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system.name", system), attribute.String("db.operation.name", op)))
 }
 

@@ -13,7 +13,9 @@ import (
 	"github.com/billkey/billkey/inicis"
 )
 
-var tracer = otel.Tracer("github.com/billkey/billkey/inicis")
+// tracer makes the INICIS call spans. It is looked up on each use, not
+// kept: OpenTelemetry binds a kept tracer to the first provider ever installed.
+func tracer() trace.Tracer { return otel.Tracer("github.com/billkey/billkey/inicis") }
 
 // PG wraps a PG so every call (issue, charge, refund, inquire) is a client
 // span named "inicis OPERATION", with the operation, whether the channel
@@ -38,7 +40,7 @@ func Window(w gateway.WindowPG) gateway.WindowPG {
 }
 
 func start(ctx context.Context, op string, ch billkey.PGChannel) (context.Context, trace.Span) {
-	return tracer.Start(ctx, "inicis "+op, trace.WithSpanKind(trace.SpanKindClient),
+	return tracer().Start(ctx, "inicis "+op, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("billkey.pg.operation", op), attribute.Bool("billkey.pg.live", ch.Live)))
 }
 
