@@ -89,7 +89,11 @@ func TestServeTracing(t *testing.T) {
 		t.Fatalf("no POST /users/getToken span reached the collector; got %v", names)
 	}
 
-	code, _, errs := run(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--otlp-endpoint", "collector:4318")
+	code, _, errs := run(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--otlp-endpoint", srv.URL, "--otlp-sample-ratio", "0")
+	if code == 0 || !strings.Contains(errs, "otlp-sample-ratio") {
+		t.Fatalf("serve with a sample ratio of 0: exit %d\n%s", code, errs)
+	}
+	code, _, errs = run(t, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--otlp-endpoint", "collector:4318")
 	if code == 0 || !strings.Contains(errs, "OTLP endpoint") {
 		t.Fatalf("serve with a bad endpoint: exit %d\n%s", code, errs)
 	}
