@@ -42,11 +42,13 @@ type CancelRequest struct {
 // UPDATE, so concurrent refunds can never exceed what was paid. It returns the
 // payment and the pending cancel to complete with CompleteCancel, or release
 // with FailCancel.
-func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRequest) (*billkey.Payment, *billkey.Cancel, error) {
+func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRequest) (_ *billkey.Payment, _ *billkey.Cancel, err error) {
+	ctx, span := s.span(ctx, "ReserveCancel")
+	defer endSpan(span, &err)
 	now := s.Now()
 	var p *billkey.Payment
 	c := &billkey.Cancel{PaymentID: paymentID, TaxFree: req.TaxFree, VatAmount: req.VatAmount, Reason: req.Reason}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var amount, cancelled, pending int64
 		var status string
 		var unknown bool
@@ -118,9 +120,11 @@ func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRe
 // CompleteCancel records a refund the PG made for a reserved cancel. A
 // payment refunded in full becomes cancelled, and that status change is added
 // to the webhook outbox in the same transaction (with ev's notice URL).
-func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billkey.Event) (*billkey.Payment, error) {
+func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billkey.Event) (_ *billkey.Payment, err error) {
+	ctx, span := s.span(ctx, "CompleteCancel")
+	defer endSpan(span, &err)
 	var p *billkey.Payment
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE payment_cancels SET state = $1, pg_tid = $2, receipt_url = $3, cancelled_at = $4
 			WHERE id = $5 AND state IN ('pending', 'uncertain')`, cancelDone, c.PGTID, c.ReceiptURL, unix(c.CancelledAt), c.ID)
 		if err != nil {
@@ -165,7 +169,9 @@ func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billk
 }
 
 // FailCancel releases the reservation of a refund the PG refused.
-func (s *Store) FailCancel(ctx context.Context, c *billkey.Cancel) error {
+func (s *Store) FailCancel(ctx context.Context, c *billkey.Cancel) (err error) {
+	ctx, span := s.span(ctx, "FailCancel")
+	defer endSpan(span, &err)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE payment_cancels SET state = $1 WHERE id = $2 AND state IN ('pending', 'uncertain')`, cancelFailed, c.ID)
 		if err != nil {
@@ -183,8 +189,10 @@ func (s *Store) FailCancel(ctx context.Context, c *billkey.Cancel) error {
 
 // MarkCancelUncertain keeps the reservation of a refund whose PG outcome is
 // unknown, so nothing can be refunded twice until it is resolved.
-func (s *Store) MarkCancelUncertain(ctx context.Context, c *billkey.Cancel) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE payment_cancels SET state = $1 WHERE id = $2 AND state = 'pending'`, cancelUncertain, c.ID)
+func (s *Store) MarkCancelUncertain(ctx context.Context, c *billkey.Cancel) (err error) {
+	ctx, span := s.span(ctx, "MarkCancelUncertain")
+	defer endSpan(span, &err)
+	_, err = s.DB.ExecContext(ctx, `UPDATE payment_cancels SET state = $1 WHERE id = $2 AND state = 'pending'`, cancelUncertain, c.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: mark cancel uncertain: %w", err)
 	}

@@ -34,6 +34,8 @@ func scanCustomer(row rowScanner) (*billkey.Customer, error) {
 // still sealed, to retired_billing_keys as superseded. It reports whether a
 // key was replaced.
 func (s *Store) SaveCustomer(ctx context.Context, c *billkey.Customer) (replaced bool, err error) {
+	ctx, span := s.span(ctx, "SaveCustomer")
+	defer endSpan(span, &err)
 	now := s.Now()
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		old, err := scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
@@ -86,7 +88,9 @@ func retireKey(ctx context.Context, tx *sql.Tx, c *billkey.Customer, reason stri
 }
 
 // CustomerByUID returns the merchant's billing-key record; ENOTFOUND if none.
-func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error) {
+func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID string) (_ *billkey.Customer, err error) {
+	ctx, span := s.span(ctx, "CustomerByUID")
+	defer endSpan(span, &err)
 	st, err := s.prepared(ctx, s.read, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`)
 	if err != nil {
 		return nil, err

@@ -66,12 +66,14 @@ const insertPaymentSQL = `
 // ID. A merchant_uid that already has a payment that is not failed gives an
 // EREJECTED error with i'mport's message; an imp_uid collision gives
 // ErrImpUIDTaken.
-func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) error {
+func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) (err error) {
+	ctx, span := s.span(ctx, "CreatePayment")
+	defer endSpan(span, &err)
 	if p.StartedAt.IsZero() {
 		p.StartedAt = s.Now()
 	}
 	p.UpdatedAt = p.StartedAt
-	err := s.write(ctx, insertPaymentSQL, func(st *sql.Stmt) error {
+	err = s.write(ctx, insertPaymentSQL, func(st *sql.Stmt) error {
 		return st.QueryRowContext(ctx, p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
 			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
 			p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
@@ -104,13 +106,15 @@ const finishPaymentSQL = `
 // result field of p is written, and ev (if not nil) is added to the webhook
 // outbox in the same transaction. It reports false, changing nothing, when
 // the payment was no longer ready (someone else recorded an outcome first).
-func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
+func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (_ bool, err error) {
+	ctx, span := s.span(ctx, "FinishPayment")
+	defer endSpan(span, &err)
 	p.UpdatedAt = s.Now()
 	if s.Dialect == "postgres" && ev != nil && !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
 		return s.finishPaymentPG(ctx, p, ev)
 	}
 	var done bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		st, err := s.txStmt(ctx, tx, finishPaymentSQL)
 		if err != nil {
 			return err
@@ -166,8 +170,10 @@ func (s *Store) finishPaymentPG(ctx context.Context, p *billkey.Payment, ev *bil
 
 // MarkUncertain records that the PG's answer for a ready payment is unknown
 // and when the reconciler should first ask.
-func (s *Store) MarkUncertain(ctx context.Context, paymentID int64, reconcileAfter time.Time) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE payments SET outcome_unknown = TRUE, reconcile_after = $1, updated_at = $2
+func (s *Store) MarkUncertain(ctx context.Context, paymentID int64, reconcileAfter time.Time) (err error) {
+	ctx, span := s.span(ctx, "MarkUncertain")
+	defer endSpan(span, &err)
+	_, err = s.DB.ExecContext(ctx, `UPDATE payments SET outcome_unknown = TRUE, reconcile_after = $1, updated_at = $2
 		WHERE id = $3 AND status = 'ready'`, unix(reconcileAfter), unix(s.Now()), paymentID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: mark uncertain: %w", err)
@@ -201,7 +207,9 @@ func (s *Store) UncertainPayments(ctx context.Context, now, staleBefore time.Tim
 }
 
 // PaymentByImpUID returns the merchant's payment with the imp_uid.
-func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID string) (*billkey.Payment, error) {
+func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID string) (_ *billkey.Payment, err error) {
+	ctx, span := s.span(ctx, "PaymentByImpUID")
+	defer endSpan(span, &err)
 	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = $1 AND imp_uid = $2`,
 		merchantID, impUID)
 	if err != nil {
@@ -215,7 +223,9 @@ func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID st
 
 // FindPayment returns the merchant's newest payment with the merchant_uid
 // (and the status, if not empty).
-func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID string, status billkey.PaymentStatus) (*billkey.Payment, error) {
+func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID string, status billkey.PaymentStatus) (_ *billkey.Payment, err error) {
+	ctx, span := s.span(ctx, "FindPayment")
+	defer endSpan(span, &err)
 	q := `SELECT ` + paymentColumns + ` FROM payments WHERE merchant_id = $1 AND merchant_uid = $2`
 	args := []any{merchantID, merchantUID}
 	if status != "" {

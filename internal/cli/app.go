@@ -17,6 +17,7 @@ import (
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/inicissim"
+	"github.com/billkey/billkey/internal/tracing"
 	"github.com/billkey/billkey/jobs"
 	"github.com/billkey/billkey/sqlstore"
 	"github.com/billkey/billkey/window"
@@ -173,11 +174,11 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		Logger:  o.Logger.With("component", "inicis"),
 	})
 	a.Metrics = api.NewMetrics()
-	a.Service = gateway.New(o.Store, o.Keys, a.Metrics.ObservePG(a.PG), o.Logger)
+	a.Service = gateway.New(o.Store, o.Keys, a.Metrics.ObservePG(tracing.PG(a.PG)), o.Logger)
 	a.Service.OnWindowResult = a.Metrics.WindowResult
 	a.Metrics.WatchStore(o.Store)
 	a.Service.AllowLive = o.AllowLive && !o.NoLiveCharges
-	a.Service.Window = a.PG
+	a.Service.Window = tracing.Window(a.PG)
 	a.Service.WindowTTL = o.WindowTTL
 	if o.ReconcileDelays != nil {
 		a.Service.ReconcileDelays = o.ReconcileDelays

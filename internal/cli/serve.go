@@ -14,6 +14,7 @@ import (
 
 	"github.com/billkey/billkey/console"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/internal/tracing"
 	"github.com/billkey/billkey/webhook"
 )
 
@@ -47,6 +48,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&live, "live", env("BILLKEY_LIVE", "") == "true", "live mode: never mount the built-in INICIS simulator (env BILLKEY_LIVE=true; also implied by any live channel)")
 	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
 	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
+	var trace tracing.Options
+	tracingFlags(fs, &trace)
 	var tlsCert, tlsKey string
 	var insecurePublic bool
 	fs.StringVar(&tlsCert, "tls-cert", env("BILLKEY_TLS_CERT", ""), "serve HTTPS with this PEM certificate chain (env BILLKEY_TLS_CERT; with --tls-key; reloaded when the file changes)")
@@ -80,6 +83,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = DefaultDrainTimeout(o.PGTimeout)
 	}
+	stopTracing, tracingOn, err := startTracing(ctx, trace, logger)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 	app, err := StartApp(ctx, o)
 	if err != nil {
 		return err
@@ -89,7 +97,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("db", maskDSN(c.DB)), slog.String("dialect", store.Dialect), slog.String("master_key", k.Source),
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
 		slog.Bool("live_channels_allowed", o.AllowLive && !o.NoLiveCharges), slog.Duration("pg_timeout", o.PGTimeout),
-		slog.String("admin_addr", adminAddr), slog.Bool("public_metrics", publicMetrics))
+		slog.String("admin_addr", adminAddr), slog.Bool("public_metrics", publicMetrics), slog.Bool("tracing", tracingOn))
 	if app.SimIntrospection != nil {
 		where := "off (set --admin-addr)"
 		if adminAddr != "" {
