@@ -96,26 +96,7 @@ func (s *Server) handleGetPrepare(w http.ResponseWriter, r *http.Request) {
 // handleForeign serves POST /subscribe/payments/foreign: onetime without
 // birth, for foreign cards.
 func (s *Server) handleForeign(w http.ResponseWriter, r *http.Request, p Params) {
-	in, err := chargeInput(p, r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	v, err := strs(p, "card_number", "expiry", "birth", "pwd_2digit", "cvc", "pg")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	pay, err := s.Service.ChargeForeign(r.Context(), merchantID(r), gateway.OnetimeInput{
-		ChargeInput: in,
-		Card:        billkey.Card{Number: v[0], Expiry: v[1], Birth: v[2], Pwd2Digit: v[3], CVC: v[4]},
-		PG:          v[5],
-	})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeOK(w, newPaymentView(pay))
+	s.keyInCharge(w, r, p, s.Service.ChargeForeign)
 }
 
 func rejected(msg string) error { return billkey.Errorf(billkey.EREJECTED, "%s", msg) }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net"
 	"net/http"
 
@@ -220,6 +221,13 @@ func (s *Server) handleAgain(w http.ResponseWriter, r *http.Request, p Params) {
 
 // handleOnetime serves POST /subscribe/payments/onetime.
 func (s *Server) handleOnetime(w http.ResponseWriter, r *http.Request, p Params) {
+	s.keyInCharge(w, r, p, s.Service.ChargeOnetime)
+}
+
+// keyInCharge binds a key-in charge (onetime, foreign) and runs it with
+// the given use case.
+func (s *Server) keyInCharge(w http.ResponseWriter, r *http.Request, p Params,
+	charge func(context.Context, int64, gateway.OnetimeInput) (*billkey.Payment, error)) {
 	in, err := chargeInput(p, r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -230,7 +238,7 @@ func (s *Server) handleOnetime(w http.ResponseWriter, r *http.Request, p Params)
 		s.writeError(w, r, err)
 		return
 	}
-	pay, err := s.Service.ChargeOnetime(r.Context(), merchantID(r), gateway.OnetimeInput{
+	pay, err := charge(r.Context(), merchantID(r), gateway.OnetimeInput{
 		ChargeInput: in,
 		Card:        billkey.Card{Number: v[0], Expiry: v[1], Birth: v[2], Pwd2Digit: v[3], CVC: v[4]},
 		PG:          v[5],
