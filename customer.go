@@ -63,3 +63,12 @@ func MaskCardNumber(digits string) string {
 	}
 	return string(b)
 }
+
+// CustomerSummary is a billing key as the console lists it: never the key.
+type CustomerSummary struct {
+	Customer
+	// IssuedBy is how the key was issued: "pc" or "mobile" (payment
+	// window) or "api" (REST), from the newest issuance record.
+	IssuedBy string
+	Payments int
+}

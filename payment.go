@@ -1,6 +1,9 @@
 package billkey
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // PaymentStatus is the i'mport payment status.
 type PaymentStatus string
@@ -146,5 +149,38 @@ type Event struct {
 	// URL. Several URLs separated by NoticeURLSep (a window's notice_url
 	// array) each get their own event, delivered and signed separately.
 	NoticeURL string
+	CreatedAt time.Time
+}
+
+// ErrImpUIDTaken is returned by CreatePayment when the generated imp_uid
+// already exists; the caller draws another and retries.
+var ErrImpUIDTaken = errors.New("billkey: imp_uid already taken")
+
+// DuplicateOrderMessage is i'mport's message for a merchant_uid that already
+// has a payment.
+const DuplicateOrderMessage = "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
+
+// PaymentSearch is the admin console's payment search. Every condition is
+// an exact match served by an index (migration 00012); zero values mean
+// "any".
+type PaymentSearch struct {
+	MerchantID  int64
+	ImpUID      string
+	MerchantUID string
+	CustomerUID string
+	Buyer       string // buyer name, email or phone, exactly
+	Status      PaymentStatus
+	Channel     string // api, pc or mobile
+	Mode        string // "test" or "live": payments of the merchant's test or live channels
+	From, To    time.Time
+	Offset      int
+	Limit       int
+}
+
+// CancelRecord is one refund of a payment in any state (pending, done,
+// failed, uncertain), for the payment's timeline.
+type CancelRecord struct {
+	Cancel
+	State     string
 	CreatedAt time.Time
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // paramsHandler is a POST handler that receives its bound parameters.
@@ -63,7 +62,7 @@ func (s *Server) idempotent(h paramsHandler) http.HandlerFunc {
 		ctx := context.WithoutCancel(r.Context())
 		if rec.status >= 500 {
 			_ = s.Service.Store.AbandonIdempotent(ctx, mid, key)
-		} else if err := s.Service.Store.FinishIdempotent(ctx, mid, key, sqlstore.StoredResponse{Status: rec.status, Body: rec.body.Bytes()}); err != nil {
+		} else if err := s.Service.Store.FinishIdempotent(ctx, mid, key, billkey.StoredResponse{Status: rec.status, Body: rec.body.Bytes()}); err != nil {
 			s.Logger.Error("store idempotent reply", "error", err)
 		}
 		for k, v := range rec.header {

@@ -125,7 +125,7 @@ func (o *observedPG) Inquire(ctx context.Context, ch billkey.PGChannel, orderID 
 	return q, err
 }
 
-// WatchStore exports the database's waiting work (sqlstore.OpsSnapshot) as
+// WatchStore exports the database's waiting work (billkey.OpsSnapshot) as
 // gauges, read on each scrape (bounded by a 5 s timeout). Every node of a
 // cluster reports the same shared figures: aggregate them with max().
 func (m *Metrics) WatchStore(store *sqlstore.Store) {

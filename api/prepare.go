@@ -5,7 +5,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // prepareRoutes registers payment pre-registration and the legacy foreign
@@ -28,7 +27,7 @@ type prepareView struct {
 	Currency    *string `json:"currency,omitempty"`
 }
 
-func newPrepareView(p *sqlstore.Prepare) prepareView {
+func newPrepareView(p *billkey.Prepare) prepareView {
 	return prepareView{MerchantUID: p.MerchantUID, Amount: p.Amount, Currency: ns(p.Currency)}
 }
 

@@ -6,7 +6,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // scheduleRoutes registers the scheduled-payment routes (i'mport's subscribe/payments/schedule family).
@@ -45,7 +44,7 @@ type scheduleView struct {
 	ScheduleStatus string  `json:"schedule_status"`
 }
 
-func newScheduleView(sc *sqlstore.Schedule) scheduleView {
+func newScheduleView(sc *billkey.Schedule) scheduleView {
 	v := scheduleView{
 		Amount: sc.Amount, BuyerAddr: ns(sc.Buyer.Addr), BuyerEmail: ns(sc.Buyer.Email), BuyerName: ns(sc.Buyer.Name),
 		BuyerPostcode: ns(sc.Buyer.Postcode), BuyerTel: ns(sc.Buyer.Tel), CustomData: sc.CustomData,
@@ -53,13 +52,13 @@ func newScheduleView(sc *sqlstore.Schedule) scheduleView {
 		MerchantUID: sc.MerchantUID, Name: ns(sc.Name), RevokedAt: ts(sc.RevokedAt), ScheduleAt: ts(sc.ScheduleAt),
 		ScheduleStatus: string(sc.Status),
 	}
-	if sc.Status == sqlstore.ScheduleExecuted {
+	if sc.Status == billkey.ScheduleExecuted {
 		v.PaymentStatus = ns(string(sc.PaymentStatus))
 	}
 	return v
 }
 
-func scheduleViews(scs []*sqlstore.Schedule) []scheduleView {
+func scheduleViews(scs []*billkey.Schedule) []scheduleView {
 	out := make([]scheduleView, len(scs))
 	for i, sc := range scs {
 		out[i] = newScheduleView(sc)
@@ -219,7 +218,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerU
 		s.writeError(w, r, err)
 		return
 	}
-	f := sqlstore.ScheduleFilter{MerchantID: merchantID(r), CustomerUID: customerUID, Offset: (page - 1) * limit, Limit: limit}
+	f := billkey.ScheduleFilter{MerchantID: merchantID(r), CustomerUID: customerUID, Offset: (page - 1) * limit, Limit: limit}
 	if f.From, f.To, err = scheduleWindow(q, fromName, toName, s.Service.Now()); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -233,7 +232,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerU
 		if v == "" {
 			continue
 		}
-		st := sqlstore.ScheduleStatus(v)
+		st := billkey.ScheduleStatus(v)
 		if !st.Valid() {
 			s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 상태값입니다. (%s: scheduled, executed, revoked)", name))
 			return

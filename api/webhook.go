@@ -7,7 +7,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // webhookRoutes registers billkey's webhook management API (an extension:
@@ -67,14 +66,14 @@ type deliveryView struct {
 	WebhookID      string        `json:"webhook_id"`
 }
 
-func newDeliveryView(d *sqlstore.WebhookDelivery) deliveryView {
+func newDeliveryView(d *billkey.WebhookDelivery) deliveryView {
 	v := deliveryView{
 		Attempts: []attemptView{}, Body: string(d.Body), CreatedAt: ts(d.CreatedAt), DeliveredAt: ts(d.DeliveredAt),
 		ID: d.ID, ImpUID: ns(d.ImpUID), LastError: ns(d.LastError), LastStatusCode: d.LastStatusCode,
 		MerchantUID: d.MerchantUID, State: string(d.State), Status: string(d.Status), URL: ns(d.URL),
 		WebhookID: gateway.WebhookID(d.EventID),
 	}
-	if d.State == sqlstore.DeliveryPending {
+	if d.State == billkey.DeliveryPending {
 		v.NextAttemptAt = ts(d.NextAttemptAt)
 	}
 	for _, a := range d.Log {
@@ -193,7 +192,7 @@ func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, invalid(err))
 		return
 	}
-	f := sqlstore.DeliveryFilter{MerchantID: merchantID(r), ImpUID: v[0], MerchantUID: v[1], State: sqlstore.DeliveryState(v[2]),
+	f := billkey.DeliveryFilter{MerchantID: merchantID(r), ImpUID: v[0], MerchantUID: v[1], State: billkey.DeliveryState(v[2]),
 		Offset: (page - 1) * limit, Limit: limit}
 	if f.State != "" && !f.State.Valid() {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 상태값입니다. (state: pending, delivered, failed, skipped)"))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 func (c *Console) customers(w http.ResponseWriter, r *http.Request, q *request) {
@@ -25,9 +24,9 @@ func (c *Console) customers(w http.ResponseWriter, r *http.Request, q *request) 
 }
 
 type customerData struct {
-	C         *sqlstore.CustomerSummary
+	C         *billkey.CustomerSummary
 	Payments  []*billkey.Payment
-	Schedules []*sqlstore.Schedule
+	Schedules []*billkey.Schedule
 	Confirm   bool
 }
 
@@ -40,8 +39,8 @@ func (c *Console) customer(w http.ResponseWriter, r *http.Request, q *request) {
 		return
 	}
 	data := &customerData{C: cs[0], Confirm: r.URL.Query().Get("confirm") == "delete"}
-	data.Payments, _, _ = c.store.SearchPayments(ctx, sqlstore.PaymentSearch{MerchantID: q.Merchant.ID, CustomerUID: uid, Limit: 50})
-	data.Schedules, _, _ = c.store.ListSchedules(ctx, sqlstore.ScheduleFilter{MerchantID: q.Merchant.ID, CustomerUID: uid, Limit: 50})
+	data.Payments, _, _ = c.store.SearchPayments(ctx, billkey.PaymentSearch{MerchantID: q.Merchant.ID, CustomerUID: uid, Limit: 50})
+	data.Schedules, _, _ = c.store.ListSchedules(ctx, billkey.ScheduleFilter{MerchantID: q.Merchant.ID, CustomerUID: uid, Limit: 50})
 	c.render(w, r, http.StatusOK, "customer", &page{Title: "빌링키 " + uid, Nav: "customers", Q: q, Data: data})
 }
 
@@ -63,13 +62,13 @@ func (c *Console) deleteCustomer(w http.ResponseWriter, r *http.Request, q *requ
 type scheduleDay struct {
 	Day       time.Time
 	Amount    int64
-	Schedules []*sqlstore.Schedule
+	Schedules []*billkey.Schedule
 }
 
 type schedulesData struct {
 	View     string // upcoming or past
 	Days     []*scheduleDay
-	Past     []*sqlstore.Schedule
+	Past     []*billkey.Schedule
 	Pager    pager
 	Error    string
 	Customer string
@@ -85,10 +84,10 @@ func (c *Console) showSchedules(w http.ResponseWriter, r *http.Request, q *reque
 		view = "upcoming"
 	}
 	now := c.now()
-	f := sqlstore.ScheduleFilter{MerchantID: q.Merchant.ID, Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize,
+	f := billkey.ScheduleFilter{MerchantID: q.Merchant.ID, Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize,
 		CustomerUID: truncate(strings.TrimSpace(r.URL.Query().Get("customer_uid")), 200)}
 	if view == "upcoming" {
-		f.Status, f.OldestFirst = sqlstore.ScheduleScheduled, true
+		f.Status, f.OldestFirst = billkey.ScheduleScheduled, true
 	} else {
 		f.To = now.Add(time.Second)
 	}
@@ -130,7 +129,7 @@ func (c *Console) revokeSchedule(w http.ResponseWriter, r *http.Request, q *requ
 type webhooksData struct {
 	State      string
 	ImpUID     string
-	Deliveries []*sqlstore.WebhookDelivery
+	Deliveries []*billkey.WebhookDelivery
 	Pager      pager
 	URL        string
 	Error      string
@@ -142,9 +141,9 @@ func (c *Console) webhooks(w http.ResponseWriter, r *http.Request, q *request) {
 
 func (c *Console) showWebhooks(w http.ResponseWriter, r *http.Request, q *request, status int, msg string) {
 	v := r.URL.Query()
-	f := sqlstore.DeliveryFilter{MerchantID: q.Merchant.ID, ImpUID: truncate(strings.TrimSpace(v.Get("imp_uid")), 100),
+	f := billkey.DeliveryFilter{MerchantID: q.Merchant.ID, ImpUID: truncate(strings.TrimSpace(v.Get("imp_uid")), 100),
 		Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize}
-	if st := sqlstore.DeliveryState(v.Get("state")); st.Valid() {
+	if st := billkey.DeliveryState(v.Get("state")); st.Valid() {
 		f.State = st
 	}
 	ds, total, err := c.svc.WebhookDeliveries(r.Context(), f)
@@ -241,13 +240,13 @@ func (c *Console) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, q 
 }
 
 type auditData struct {
-	Entries []*sqlstore.AuditEntry
+	Entries []*billkey.AuditEntry
 	Pager   pager
 	Names   map[int64]string
 }
 
 func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, q *request) {
-	f := sqlstore.AuditFilter{Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize, OperatorID: q.Op.ID}
+	f := billkey.AuditFilter{Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize, OperatorID: q.Op.ID}
 	names := map[int64]string{}
 	if !q.Op.AllMerchants {
 		f.MerchantIDs = []int64{}

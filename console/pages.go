@@ -13,7 +13,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 const pageSize = 30
@@ -83,7 +82,7 @@ func (c *Console) parseDay(s string) (time.Time, bool) {
 
 type dashboardData struct {
 	From, To, Mode string
-	D              *sqlstore.Dashboard
+	D              *billkey.Dashboard
 	AmountChart    template.HTML
 	CountChart     template.HTML
 	ReasonChart    template.HTML
@@ -110,7 +109,7 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 		from, to = today.AddDate(0, 0, -13), today
 	}
 	data.From, data.To = from.Format("2006-01-02"), to.Format("2006-01-02")
-	d, err := c.store.Dashboard(r.Context(), sqlstore.DashboardQuery{
+	d, err := c.store.Dashboard(r.Context(), billkey.DashboardQuery{
 		MerchantID: q.Merchant.ID, Live: data.Mode == "live", From: from, To: to.AddDate(0, 0, 1), Loc: c.cfg.Location,
 		SchedulesLive: c.defaultLive(r, q), Now: c.now(),
 	})
@@ -134,19 +133,19 @@ func (c *Console) dashboard(w http.ResponseWriter, r *http.Request, q *request) 
 	}
 	data.ReasonChart = hbarChart("거절 사유", reasons, "#dc2626")
 	wh := []barPoint{
-		{Label: "전달됨", Value: int64(d.Webhooks[sqlstore.DeliveryDelivered]), Color: "#16a34a"},
-		{Label: "재시도 대기", Value: int64(d.Webhooks[sqlstore.DeliveryPending]), Color: "#d97706"},
-		{Label: "실패(중단)", Value: int64(d.Webhooks[sqlstore.DeliveryFailed]), Color: "#dc2626"},
-		{Label: "건너뜀", Value: int64(d.Webhooks[sqlstore.DeliverySkipped]), Color: "#94a3b8"},
+		{Label: "전달됨", Value: int64(d.Webhooks[billkey.DeliveryDelivered]), Color: "#16a34a"},
+		{Label: "재시도 대기", Value: int64(d.Webhooks[billkey.DeliveryPending]), Color: "#d97706"},
+		{Label: "실패(중단)", Value: int64(d.Webhooks[billkey.DeliveryFailed]), Color: "#dc2626"},
+		{Label: "건너뜀", Value: int64(d.Webhooks[billkey.DeliverySkipped]), Color: "#94a3b8"},
 	}
 	data.WebhookChart = stackChart("웹훅 전달 상태", wh)
 	c.render(w, r, http.StatusOK, "dashboard", &page{Title: "대시보드", Nav: "dashboard", Q: q, Data: data})
 }
 
 // search reads the payment search form.
-func (c *Console) search(r *http.Request, q *request) (sqlstore.PaymentSearch, url.Values) {
+func (c *Console) search(r *http.Request, q *request) (billkey.PaymentSearch, url.Values) {
 	v := r.URL.Query()
-	f := sqlstore.PaymentSearch{MerchantID: q.Merchant.ID, Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize}
+	f := billkey.PaymentSearch{MerchantID: q.Merchant.ID, Limit: pageSize, Offset: (pageOf(r) - 1) * pageSize}
 	get := func(k string) string { return truncate(strings.TrimSpace(v.Get(k)), 200) }
 	f.ImpUID, f.MerchantUID, f.CustomerUID, f.Buyer = get("imp_uid"), get("merchant_uid"), get("customer_uid"), get("buyer")
 	if s := billkey.PaymentStatus(get("status")); s.Valid() {
@@ -309,7 +308,7 @@ func (c *Console) showPayment(w http.ResponseWriter, r *http.Request, q *request
 			}
 		}
 	}
-	audits, _, err := c.store.ListAudit(ctx, sqlstore.AuditFilter{MerchantIDs: []int64{q.Merchant.ID}, Target: p.ImpUID, Limit: 100})
+	audits, _, err := c.store.ListAudit(ctx, billkey.AuditFilter{MerchantIDs: []int64{q.Merchant.ID}, Target: p.ImpUID, Limit: 100})
 	if err == nil {
 		for _, a := range audits {
 			tl = append(tl, event{At: a.CreatedAt, Tone: "muted", Title: "콘솔: " + a.OperatorLogin + " · " + a.Action, Detail: a.Detail + " (" + a.ClientAddr + ")"})
@@ -388,6 +387,6 @@ func (c *Console) refund(w http.ResponseWriter, r *http.Request, q *request) {
 
 type customersData struct {
 	UID       string
-	Customers []*sqlstore.CustomerSummary
+	Customers []*billkey.CustomerSummary
 	Pager     pager
 }

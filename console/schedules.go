@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // calendarLimit bounds the schedules one month of the calendar loads.
@@ -54,8 +53,8 @@ func (c *Console) calendar(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	next := month.AddDate(0, 1, 0)
 	customer := truncate(strings.TrimSpace(r.URL.Query().Get("customer_uid")), 200)
-	scs, total, err := c.store.ListSchedules(r.Context(), sqlstore.ScheduleFilter{MerchantID: q.Merchant.ID, CustomerUID: customer,
-		Status: sqlstore.ScheduleScheduled, From: month, To: next, OldestFirst: true, Limit: calendarLimit})
+	scs, total, err := c.store.ListSchedules(r.Context(), billkey.ScheduleFilter{MerchantID: q.Merchant.ID, CustomerUID: customer,
+		Status: billkey.ScheduleScheduled, From: month, To: next, OldestFirst: true, Limit: calendarLimit})
 	if err != nil {
 		c.log.Error("console schedule calendar", "error", err)
 		c.errorPage(w, r, q, http.StatusInternalServerError, "예약 결제를 불러오지 못했습니다.")
@@ -101,7 +100,7 @@ func (c *Console) calendar(w http.ResponseWriter, r *http.Request, q *request) {
 // retry; when the confirmed form says which version the operator saw
 // ("seen", its update time), a schedule changed since is refused, so a
 // stale or repeated confirmation does nothing.
-func (c *Console) scheduleActionable(w http.ResponseWriter, r *http.Request, q *request) (*sqlstore.Schedule, bool) {
+func (c *Console) scheduleActionable(w http.ResponseWriter, r *http.Request, q *request) (*billkey.Schedule, bool) {
 	sc, err := c.svc.ScheduleByMerchantUID(r.Context(), q.Merchant.ID, r.PathValue("merchant_uid"))
 	if err != nil {
 		c.showSchedules(w, r, q, http.StatusNotFound, "예약 결제를 찾을 수 없습니다.")
@@ -115,11 +114,11 @@ func (c *Console) scheduleActionable(w http.ResponseWriter, r *http.Request, q *
 }
 
 // scheduleVersion identifies the state of a schedule an operator confirmed.
-func scheduleVersion(sc *sqlstore.Schedule) string {
+func scheduleVersion(sc *billkey.Schedule) string {
 	return fmt.Sprintf("%s/%s/%s/%d", sc.Status, sc.PaymentStatus, sc.ImpUID, sc.UpdatedAt.Unix())
 }
 
-func (c *Console) scheduleConfirm(w http.ResponseWriter, r *http.Request, q *request, sc *sqlstore.Schedule, title, question, action string, fields [][2]string) {
+func (c *Console) scheduleConfirm(w http.ResponseWriter, r *http.Request, q *request, sc *billkey.Schedule, title, question, action string, fields [][2]string) {
 	base := Prefix + "/m/" + q.Merchant.ImpCode
 	fields = append(fields, [2]string{"seen", scheduleVersion(sc)})
 	c.render(w, r, http.StatusOK, "confirm", &page{Title: title, Nav: "schedules", Q: q, Data: &confirmData{

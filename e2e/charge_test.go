@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 func TestIssueAndCharge(t *testing.T) {
@@ -434,7 +434,7 @@ func TestStalePendingRefundSettled(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The "crashed" cancel: reserved, never sent.
-		if _, _, err := h.store.ReserveCancel(context.Background(), got.ID, sqlstore.CancelRequest{Reason: "crash"}); err != nil {
+		if _, _, err := h.store.ReserveCancel(context.Background(), got.ID, billkey.CancelRequest{Reason: "crash"}); err != nil {
 			t.Fatal(err)
 		}
 		var final payment

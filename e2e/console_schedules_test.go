@@ -12,8 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // consoleLoc is where the console cuts days (its default, Asia/Seoul).
@@ -122,7 +122,7 @@ func TestConsoleScheduleActions(t *testing.T) {
 		b.do("next month", chromedp.Click(chromedp.CSS("#next-month")), chromedp.WaitVisible(chromedp.CSS("#calendar")))
 		b.waitText("#month", upcoming.AddDate(0, 1, 0).Format("2006년 1월"))
 
-		entries, _, err := e.store.ListAudit(context.Background(), sqlstore.AuditFilter{})
+		entries, _, err := e.store.ListAudit(context.Background(), billkey.AuditFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -176,7 +176,7 @@ func TestConsoleWebhookURLAndResponse(t *testing.T) {
 		if _ = json.Unmarshal(env.Response, &ws); ws.URL != newURL {
 			t.Fatalf("the API's webhook URL after the console edit: %s", env.raw)
 		}
-		entries, _, _ := e.store.ListAudit(context.Background(), sqlstore.AuditFilter{})
+		entries, _, _ := e.store.ListAudit(context.Background(), billkey.AuditFilter{})
 		var set, failed bool
 		for _, a := range entries {
 			switch a.Action {

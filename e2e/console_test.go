@@ -21,7 +21,6 @@ import (
 	"github.com/billkey/billkey/console"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // Browser tests of the admin console (/console) in headless Chromium, on
@@ -95,7 +94,7 @@ func startConsole(t *testing.T, dsn string) *consoleEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := e.store.CreateOperator(ctx, &sqlstore.Operator{Login: op.login, PasswordHash: hash, AllMerchants: op.all, MerchantIDs: op.ids}); err != nil {
+		if err := e.store.CreateOperator(ctx, &billkey.Operator{Login: op.login, PasswordHash: hash, AllMerchants: op.all, MerchantIDs: op.ids}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -305,7 +304,7 @@ func TestConsoleLoginThrottled(t *testing.T) {
 		// Another operator's login is not affected.
 		b.login(e, "root", operatorPassword)
 		b.do("root logged in", chromedp.WaitVisible(chromedp.CSS("nav.menu")))
-		entries, _, err := e.store.ListAudit(context.Background(), sqlstore.AuditFilter{})
+		entries, _, err := e.store.ListAudit(context.Background(), billkey.AuditFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -554,7 +553,7 @@ func TestConsoleRotateAPISecret(t *testing.T) {
 		if status, env := e.call("POST", "/users/getToken", map[string]string{"imp_key": e.merchant.Merchant.APIKey, "imp_secret": secret}); status != 200 || env.Code != 0 {
 			t.Fatalf("the new secret does not work: %d %s", status, env.raw)
 		}
-		entries, _, _ := e.store.ListAudit(context.Background(), sqlstore.AuditFilter{})
+		entries, _, _ := e.store.ListAudit(context.Background(), billkey.AuditFilter{})
 		if len(entries) == 0 || entries[0].Action != "api_secret.rotate" || entries[0].OperatorLogin != "ops" {
 			t.Fatalf("audit: %+v", entries)
 		}

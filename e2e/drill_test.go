@@ -185,7 +185,7 @@ func (c *drillClient) drive(stop <-chan struct{}, worker int, customers []string
 				_ = json.Unmarshal(env.Response, &p)
 				break
 			}
-			if ok && env.Message != nil && strings.Contains(*env.Message, sqlstore.DuplicateOrderMessage) {
+			if ok && env.Message != nil && strings.Contains(*env.Message, billkey.DuplicateOrderMessage) {
 				break // an earlier try is recorded; reconciliation settles it
 			}
 			st.retries.Add(1)

@@ -213,7 +213,7 @@ func TestMultiNodeSchedules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return c[sqlstore.ScheduleExecuted]
+		return c[billkey.ScheduleExecuted]
 	}
 
 	// Kill node 2 mid-run, while it holds schedules.
@@ -240,7 +240,7 @@ func TestMultiNodeSchedules(t *testing.T) {
 	allDone := time.Since(start)
 
 	// Exactly one approval per schedule, none extra.
-	scs, n, err := st.ListSchedules(ctx, sqlstore.ScheduleFilter{MerchantID: created.Merchant.ID, Limit: 1000})
+	scs, n, err := st.ListSchedules(ctx, billkey.ScheduleFilter{MerchantID: created.Merchant.ID, Limit: 1000})
 	if err != nil || n != total {
 		t.Fatalf("list: %d %v", n, err)
 	}
@@ -250,7 +250,7 @@ func TestMultiNodeSchedules(t *testing.T) {
 	}
 	ours := map[string]bool{}
 	for _, sc := range scs {
-		if sc.Status != sqlstore.ScheduleExecuted || sc.PaymentStatus != "paid" || sc.ImpUID == "" {
+		if sc.Status != billkey.ScheduleExecuted || sc.PaymentStatus != "paid" || sc.ImpUID == "" {
 			t.Fatalf("%s: %s %s %q (%s)", sc.MerchantUID, sc.Status, sc.PaymentStatus, sc.ImpUID, sc.FailReason)
 		}
 		if approvals[sc.ImpUID] != 1 {

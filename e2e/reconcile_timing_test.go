@@ -19,7 +19,6 @@ import (
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // asyncAgain starts POST /subscribe/payments/again in the background (no
@@ -165,7 +164,7 @@ func TestOrphanApprovalRefunded(t *testing.T) {
 		}
 		stored := h.storedPayment(p.ImpUID)
 		os, err := h.store.Orphans(ctx, stored.ID)
-		if err != nil || len(os) != 1 || os[0].Kind != sqlstore.OrphanCharge || os[0].State != sqlstore.OrphanRefunded ||
+		if err != nil || len(os) != 1 || os[0].Kind != billkey.OrphanCharge || os[0].State != billkey.OrphanRefunded ||
 			os[0].PGTID != ap[0].TID || os[0].Amount != 9900 {
 			t.Fatalf("orphan record: %+v %v", os, err)
 		}

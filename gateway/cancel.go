@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // CancelInput is POST /payments/cancel.
@@ -54,13 +53,13 @@ func (s *Service) Cancel(ctx context.Context, merchantID int64, in CancelInput) 
 	} else if err != nil {
 		return nil, err
 	}
-	req := sqlstore.CancelRequest{Amount: in.Amount, TaxFree: in.TaxFree, VatAmount: in.VatAmount, Checksum: in.Checksum, Reason: in.Reason}
+	req := billkey.CancelRequest{Amount: in.Amount, TaxFree: in.TaxFree, VatAmount: in.VatAmount, Checksum: in.Checksum, Reason: in.Reason}
 	var c *billkey.Cancel
 	paymentID := p.ID
 	deadline := time.Now().Add(cancelWait)
 	for wait := 10 * time.Millisecond; ; wait = min(wait*2, 500*time.Millisecond) {
 		p, c, err = s.Store.ReserveCancel(ctx, paymentID, req)
-		if !errors.Is(err, sqlstore.ErrCancelBusy) {
+		if !errors.Is(err, billkey.ErrCancelBusy) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -112,7 +111,7 @@ func (s *Service) Cancel(ctx context.Context, merchantID int64, in CancelInput) 
 		c.CancelledAt = s.Now()
 	}
 	done, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL})
-	if errors.Is(err, sqlstore.ErrCancelReleased) {
+	if errors.Is(err, billkey.ErrCancelReleased) {
 		s.orphanRefund(ctx, p, c, res.TID)
 		return nil, billkey.WrapError(billkey.EUNCERTAIN,
 			"PG사 취소가 완료되었으나 이미 취소 실패로 기록된 요청입니다. 운영자가 확인 후 반영합니다. 다시 취소하지 마세요.", err)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // ChargeInput is a charge on a stored billing key (again, or a schedule).
@@ -134,7 +133,7 @@ func (s *Service) createPayment(ctx context.Context, p *billkey.Payment) error {
 	for range 5 {
 		p.ImpUID = prefix + randomDigits(12)
 		err := s.Store.CreatePayment(ctx, p)
-		if !errors.Is(err, sqlstore.ErrImpUIDTaken) {
+		if !errors.Is(err, billkey.ErrImpUIDTaken) {
 			return err
 		}
 	}

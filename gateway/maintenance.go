@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/jobs"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // QueueMaintenance is the job queue of periodic housekeeping: expiring
@@ -21,7 +21,7 @@ const MaintenanceInterval = time.Minute
 const expireBatch = 1000
 
 // ClaimMaintenance is the jobs.ClaimFunc of QueueMaintenance: one job that
-// deletes Idempotency-Key rows older than sqlstore.IdempotencyTTL (24 hours,
+// deletes Idempotency-Key rows older than billkey.IdempotencyTTL (24 hours,
 // as Stripe), in batches. Several nodes may run it at once: deleting an
 // expired row twice is harmless.
 func (s *Service) ClaimMaintenance(ctx context.Context, owner string, limit int) ([]jobs.Job, error) {
@@ -41,9 +41,9 @@ func (s *Service) ClaimMaintenance(ctx context.Context, owner string, limit int)
 }
 
 // ExpireIdempotencyKeys deletes every Idempotency-Key row older than
-// sqlstore.IdempotencyTTL and reports how many it deleted.
+// billkey.IdempotencyTTL and reports how many it deleted.
 func (s *Service) ExpireIdempotencyKeys(ctx context.Context) (int64, error) {
-	cutoff := s.Now().Add(-sqlstore.IdempotencyTTL)
+	cutoff := s.Now().Add(-billkey.IdempotencyTTL)
 	var total int64
 	for {
 		n, err := s.Store.ExpireIdempotencyKeys(ctx, cutoff, expireBatch)

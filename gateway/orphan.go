@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // Orphan approvals.
@@ -58,8 +57,8 @@ func (s *Service) recordOrphanApproval(ctx context.Context, p *billkey.Payment, 
 	if amount <= 0 {
 		amount = p.Amount
 	}
-	o := &sqlstore.Orphan{MerchantID: p.MerchantID, PaymentID: p.ID, Kind: sqlstore.OrphanCharge, PGTID: a.TID,
-		Amount: amount, State: sqlstore.OrphanRefunding, NextAt: s.Now().Add(orphanRetry[0])}
+	o := &billkey.Orphan{MerchantID: p.MerchantID, PaymentID: p.ID, Kind: billkey.OrphanCharge, PGTID: a.TID,
+		Amount: amount, State: billkey.OrphanRefunding, NextAt: s.Now().Add(orphanRetry[0])}
 	ev := &billkey.Event{MerchantID: p.MerchantID, ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status, NoticeURL: p.NoticeURL}
 	added, err := s.Store.RecordOrphan(ctx, o, orphanNote, ev)
 	if err == nil && !added {
@@ -70,7 +69,7 @@ func (s *Service) recordOrphanApproval(ctx context.Context, p *billkey.Payment, 
 	s.Logger.Error("ORPHAN APPROVAL: the PG approved a payment already recorded failed; refunding it at the PG",
 		"imp_uid", p.ImpUID, "merchant_uid", p.MerchantUID, "tid", a.TID, "amount", amount, "recorded", err == nil, "error", err)
 	if s.OnOrphan != nil {
-		s.OnOrphan(sqlstore.OrphanCharge)
+		s.OnOrphan(billkey.OrphanCharge)
 	}
 	s.wake(QueueWebhooks)
 	s.refundOrphan(ctx, p, o, err == nil)
@@ -78,7 +77,7 @@ func (s *Service) recordOrphanApproval(ctx context.Context, p *billkey.Payment, 
 
 // refundOrphan asks the PG to refund an orphan approval and records the
 // result when the orphan is recorded.
-func (s *Service) refundOrphan(ctx context.Context, p *billkey.Payment, o *sqlstore.Orphan, recorded bool) bool {
+func (s *Service) refundOrphan(ctx context.Context, p *billkey.Payment, o *billkey.Orphan, recorded bool) bool {
 	ch, err := s.channel(ctx, p.MerchantID, p.ChannelID)
 	if err == nil {
 		_, err = s.PG.Refund(ctx, ch.PGChannel(), billkey.RefundRequest{
@@ -88,7 +87,7 @@ func (s *Service) refundOrphan(ctx context.Context, p *billkey.Payment, o *sqlst
 	}
 	o.Attempts++
 	if err == nil {
-		o.State, o.LastError = sqlstore.OrphanRefunded, ""
+		o.State, o.LastError = billkey.OrphanRefunded, ""
 		s.Logger.Error("orphan approval refunded at the PG", "imp_uid", p.ImpUID, "tid", o.PGTID, "amount", o.Amount)
 	} else {
 		o.LastError = billkey.ErrorMessage(err)
@@ -125,8 +124,8 @@ func (s *Service) refundDueOrphans(ctx context.Context) {
 // already released, and raises it.
 func (s *Service) orphanRefund(ctx context.Context, p *billkey.Payment, c *billkey.Cancel, tid string) {
 	ctx = context.WithoutCancel(ctx)
-	o := &sqlstore.Orphan{MerchantID: p.MerchantID, PaymentID: p.ID, Kind: sqlstore.OrphanRefund, PGTID: tid,
-		Amount: c.Amount, State: sqlstore.OrphanRaised}
+	o := &billkey.Orphan{MerchantID: p.MerchantID, PaymentID: p.ID, Kind: billkey.OrphanRefund, PGTID: tid,
+		Amount: c.Amount, State: billkey.OrphanRaised}
 	ev := &billkey.Event{MerchantID: p.MerchantID, ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: p.Status, NoticeURL: p.NoticeURL}
 	if tid == "" {
 		o.PGTID = fmt.Sprintf("cancel-%d", c.ID)
@@ -135,7 +134,7 @@ func (s *Service) orphanRefund(ctx context.Context, p *billkey.Payment, c *billk
 	s.Logger.Error("ORPHAN REFUND: the PG refunded a cancel whose reservation was already released; settle it by hand",
 		"imp_uid", p.ImpUID, "cancel_id", c.ID, "amount", c.Amount, "tid", tid, "recorded", err == nil, "error", err)
 	if s.OnOrphan != nil {
-		s.OnOrphan(sqlstore.OrphanRefund)
+		s.OnOrphan(billkey.OrphanRefund)
 	}
 	s.wake(QueueWebhooks)
 }

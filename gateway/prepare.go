@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // PrepareInput is POST or PUT /payments/prepare.
@@ -46,11 +45,11 @@ func (in *PrepareInput) check() error {
 
 // Prepare pre-registers the amount of a merchant_uid (POST
 // /payments/prepare). A merchant_uid already registered is refused.
-func (s *Service) Prepare(ctx context.Context, merchantID int64, in PrepareInput) (*sqlstore.Prepare, error) {
+func (s *Service) Prepare(ctx context.Context, merchantID int64, in PrepareInput) (*billkey.Prepare, error) {
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	p := &sqlstore.Prepare{MerchantID: merchantID, MerchantUID: in.MerchantUID, Amount: in.Amount, Currency: in.Currency}
+	p := &billkey.Prepare{MerchantID: merchantID, MerchantUID: in.MerchantUID, Amount: in.Amount, Currency: in.Currency}
 	if err := s.Store.CreatePrepare(ctx, p); err != nil {
 		return nil, err
 	}
@@ -59,11 +58,11 @@ func (s *Service) Prepare(ctx context.Context, merchantID int64, in PrepareInput
 
 // UpdatePrepare changes a pre-registered amount (PUT /payments/prepare); an
 // unknown merchant_uid is HTTP 404 with i'mport's message.
-func (s *Service) UpdatePrepare(ctx context.Context, merchantID int64, in PrepareInput) (*sqlstore.Prepare, error) {
+func (s *Service) UpdatePrepare(ctx context.Context, merchantID int64, in PrepareInput) (*billkey.Prepare, error) {
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	p := &sqlstore.Prepare{MerchantID: merchantID, MerchantUID: in.MerchantUID, Amount: in.Amount, Currency: in.Currency}
+	p := &billkey.Prepare{MerchantID: merchantID, MerchantUID: in.MerchantUID, Amount: in.Amount, Currency: in.Currency}
 	if err := s.Store.UpdatePrepare(ctx, p); err != nil {
 		return nil, err
 	}

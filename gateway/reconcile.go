@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // staleReady is how long an API payment may stay ready without a recorded
@@ -186,7 +185,7 @@ func (s *Service) reconcileRefunds(ctx context.Context) int {
 			if c.CancelledAt.IsZero() {
 				c.CancelledAt = s.Now()
 			}
-			if _, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL}); errors.Is(err, sqlstore.ErrCancelReleased) {
+			if _, err := s.Store.CompleteCancel(ctx, c, &billkey.Event{NoticeURL: p.NoticeURL}); errors.Is(err, billkey.ErrCancelReleased) {
 				s.orphanRefund(ctx, p, c, res.TID)
 				continue
 			} else if err != nil {

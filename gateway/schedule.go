@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 	"github.com/billkey/billkey/webhook"
 )
 
@@ -113,7 +112,7 @@ type ScheduleInput struct {
 // checking_amount test approval is made and cancelled; then the schedules are
 // inserted in one transaction. A merchant_uid already scheduled or already
 // used by a payment is refused (code 1).
-func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in ScheduleInput) ([]*sqlstore.Schedule, error) {
+func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in ScheduleInput) ([]*billkey.Schedule, error) {
 	if err := checkUID("customer_uid", in.CustomerUID, maxCustomerUID); err != nil {
 		return nil, err
 	}
@@ -129,7 +128,7 @@ func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in Sche
 	now := s.Now()
 	seen := map[string]bool{}
 	uids := make([]string, 0, len(in.Schedules))
-	scs := make([]*sqlstore.Schedule, 0, len(in.Schedules))
+	scs := make([]*billkey.Schedule, 0, len(in.Schedules))
 	for i := range in.Schedules {
 		it := &in.Schedules[i]
 		ci := ChargeInput{CustomerUID: in.CustomerUID, MerchantUID: it.MerchantUID, Name: it.Name, Amounts: it.Amounts,
@@ -151,7 +150,7 @@ func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in Sche
 		}
 		seen[it.MerchantUID] = true
 		uids = append(uids, it.MerchantUID)
-		scs = append(scs, &sqlstore.Schedule{
+		scs = append(scs, &billkey.Schedule{
 			MerchantID: merchantID, CustomerUID: in.CustomerUID, MerchantUID: it.MerchantUID, ScheduleAt: it.ScheduleAt,
 			Amount: ci.Amount, TaxFree: ci.TaxFree, VatAmount: ci.VatAmount, Currency: ci.Currency, CardQuota: ci.CardQuota,
 			Name: it.Name, Buyer: it.Buyer, CustomData: it.CustomData, NoticeURL: it.NoticeURL,
@@ -163,10 +162,10 @@ func (s *Service) CreateSchedules(ctx context.Context, merchantID int64, in Sche
 	}
 	for _, u := range uids {
 		if scheduled[u] {
-			return nil, rejectf("%s (merchant_uid: %s)", sqlstore.DuplicateScheduleMessage, u)
+			return nil, rejectf("%s (merchant_uid: %s)", billkey.DuplicateScheduleMessage, u)
 		}
 		if paid[u] {
-			return nil, rejectf("%s (merchant_uid: %s)", sqlstore.DuplicateOrderMessage, u)
+			return nil, rejectf("%s (merchant_uid: %s)", billkey.DuplicateOrderMessage, u)
 		}
 	}
 	if err := s.scheduleCustomer(ctx, merchantID, in); err != nil {
@@ -257,7 +256,7 @@ func (s *Service) checkCard(ctx context.Context, merchantID int64, customerUID s
 // schedule of customerUID. Executed schedules, ones running right now and
 // unknown ids are left alone; when nothing could be revoked it is i'mport's
 // code 1 "취소할 예약결제 기록이 존재하지 않습니다.".
-func (s *Service) Unschedule(ctx context.Context, merchantID int64, customerUID string, merchantUIDs []string) ([]*sqlstore.Schedule, error) {
+func (s *Service) Unschedule(ctx context.Context, merchantID int64, customerUID string, merchantUIDs []string) ([]*billkey.Schedule, error) {
 	if customerUID == "" && len(merchantUIDs) == 0 {
 		return nil, rejectf("customer_uid 또는 merchant_uid 파라미터가 필요합니다.")
 	}
@@ -272,14 +271,14 @@ func (s *Service) Unschedule(ctx context.Context, merchantID int64, customerUID 
 }
 
 // ScheduleByMerchantUID returns one schedule; ENOTFOUND (HTTP 404) if none.
-func (s *Service) ScheduleByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*sqlstore.Schedule, error) {
+func (s *Service) ScheduleByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*billkey.Schedule, error) {
 	return s.Store.ScheduleByMerchantUID(ctx, merchantID, merchantUID)
 }
 
 // MoveSchedule changes the time of a pending schedule (PUT
 // /subscribe/payments/schedule/{merchant_uid}). A time not in the future, or
 // a schedule that is not pending, is EINVALID (HTTP 400).
-func (s *Service) MoveSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*sqlstore.Schedule, error) {
+func (s *Service) MoveSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*billkey.Schedule, error) {
 	if err := s.futureScheduleAt(at); err != nil {
 		return nil, err
 	}
@@ -293,7 +292,7 @@ func (s *Service) MoveSchedule(ctx context.Context, merchantID int64, merchantUI
 
 // Reschedule makes a failed or revoked schedule pending again at a future
 // time (POST .../{merchant_uid}/reschedule). The new run makes a new payment.
-func (s *Service) Reschedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*sqlstore.Schedule, error) {
+func (s *Service) Reschedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*billkey.Schedule, error) {
 	if err := s.futureScheduleAt(at); err != nil {
 		return nil, err
 	}

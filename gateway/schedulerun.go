@@ -7,7 +7,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/jobs"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // ClaimSchedules is the schedules queue's claim function: it leases due
@@ -43,7 +42,7 @@ var errLeaseLost = errors.New("gateway: schedule lease lost")
 // adopts any payment the current run already made (a node died before
 // recording it): paid or failed → the schedule is executed with it; ready
 // (outcome unknown) → run again later, once the reconciler has resolved it.
-func (s *Service) executeSchedule(ctx context.Context, owner string, sc *sqlstore.Schedule) (*billkey.Payment, error) {
+func (s *Service) executeSchedule(ctx context.Context, owner string, sc *billkey.Schedule) (*billkey.Payment, error) {
 	p, err := s.Store.RunPayment(ctx, sc.MerchantID, sc.MerchantUID, sc.PriorPaymentID)
 	if err != nil {
 		return nil, s.deferSchedule(ctx, owner, sc, err)
@@ -120,7 +119,7 @@ func or(a, b string) string {
 
 // adoptPayment records an existing payment of the current run as the
 // schedule's result, or waits for a ready one to be resolved.
-func (s *Service) adoptPayment(ctx context.Context, owner string, sc *sqlstore.Schedule, p *billkey.Payment) (*billkey.Payment, error) {
+func (s *Service) adoptPayment(ctx context.Context, owner string, sc *billkey.Schedule, p *billkey.Payment) (*billkey.Payment, error) {
 	if p.Status != billkey.StatusReady {
 		return p, s.finishSchedule(ctx, sc, p)
 	}
@@ -140,8 +139,8 @@ func (s *Service) adoptPayment(ctx context.Context, owner string, sc *sqlstore.S
 
 // finishSchedule marks the schedule executed with its payment. The
 // payment's own webhook is already in the outbox (written with the payment).
-func (s *Service) finishSchedule(ctx context.Context, sc *sqlstore.Schedule, p *billkey.Payment) error {
-	r := sqlstore.ScheduleResult{ImpUID: p.ImpUID, PaymentStatus: billkey.StatusPaid, ExecutedAt: s.Now()}
+func (s *Service) finishSchedule(ctx context.Context, sc *billkey.Schedule, p *billkey.Payment) error {
+	r := billkey.ScheduleResult{ImpUID: p.ImpUID, PaymentStatus: billkey.StatusPaid, ExecutedAt: s.Now()}
 	if p.Status == billkey.StatusFailed {
 		r.PaymentStatus, r.FailReason = billkey.StatusFailed, p.FailReason
 	}
@@ -160,9 +159,9 @@ func (s *Service) finishSchedule(ctx context.Context, sc *sqlstore.Schedule, p *
 
 // failSchedule marks the schedule executed and failed without a payment
 // (e.g. the billing key was deleted), and queues its failed webhook.
-func (s *Service) failSchedule(ctx context.Context, sc *sqlstore.Schedule, reason string) error {
+func (s *Service) failSchedule(ctx context.Context, sc *billkey.Schedule, reason string) error {
 	ev := &billkey.Event{MerchantID: sc.MerchantID, MerchantUID: sc.MerchantUID, Status: billkey.StatusFailed, NoticeURL: sc.NoticeURL}
-	r := sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: reason, ExecutedAt: s.Now()}
+	r := billkey.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: reason, ExecutedAt: s.Now()}
 	done, err := s.Store.FinishSchedule(context.WithoutCancel(ctx), sc.ID, r, ev)
 	if err != nil {
 		return err
@@ -177,7 +176,7 @@ func (s *Service) failSchedule(ctx context.Context, sc *sqlstore.Schedule, reaso
 
 // deferSchedule releases the schedule to run again after the retry delay.
 // It returns cause.
-func (s *Service) deferSchedule(ctx context.Context, owner string, sc *sqlstore.Schedule, cause error) error {
+func (s *Service) deferSchedule(ctx context.Context, owner string, sc *billkey.Schedule, cause error) error {
 	next := s.Now().Add(s.Schedules.retryDelay(sc.Attempts))
 	if err := s.Store.DeferSchedule(context.WithoutCancel(ctx), sc.ID, owner, next, billkey.ErrorMessage(cause)); err != nil {
 		return errors.Join(cause, err)

@@ -55,7 +55,7 @@ func TestLiveCustomerNeverAttachesToATestClock(t *testing.T) {
 		if err != nil || sub.TestClockID != 0 {
 			t.Fatalf("live subscription without a clock: %v", err)
 		}
-		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 0))
+		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, billkey.SubscriptionOrder(sub.ID, 0))
 		if err != nil || sc.TestClockID != 0 || !sc.ScheduleAt.Equal(in.Start.Truncate(time.Second)) {
 			t.Fatalf("first schedule: %+v %v", sc, err)
 		}
@@ -94,19 +94,19 @@ func TestRenewalHookIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 0))
+		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, billkey.SubscriptionOrder(sub.ID, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
-		paid := sqlstore.ScheduleResult{ImpUID: "imps_000000000001", PaymentStatus: billkey.StatusPaid, ExecutedAt: start}
+		paid := billkey.ScheduleResult{ImpUID: "imps_000000000001", PaymentStatus: billkey.StatusPaid, ExecutedAt: start}
 		for range 3 {
 			svc.subscriptionCharged(ctx, sc, paid)
 		}
 		got, err := st.SubscriptionByID(ctx, m.Merchant.ID, sub.ID)
-		if err != nil || got.PaidCycles != 1 || got.Period != 1 || got.Status != sqlstore.SubActive {
+		if err != nil || got.PaidCycles != 1 || got.Period != 1 || got.Status != billkey.SubActive {
 			t.Fatalf("after repeated hooks: %+v %v", got, err)
 		}
-		next, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 1))
+		next, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, billkey.SubscriptionOrder(sub.ID, 1))
 		if err != nil || !next.ScheduleAt.Equal(time.Date(2031, 2, 28, 10, 0, 0, 0, cycle.KST)) {
 			t.Fatalf("next schedule: %+v %v", next, err)
 		}
@@ -124,8 +124,8 @@ func TestRenewalHookIsIdempotent(t *testing.T) {
 			t.Fatalf("%d subscription.renewed events, want 1", renewed)
 		}
 		// A declined outcome reported late for the paid cycle is stale.
-		svc.subscriptionCharged(ctx, sc, sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: "[1251] 한도초과"})
-		if again, _ := st.SubscriptionByID(ctx, m.Merchant.ID, sub.ID); again.Status != sqlstore.SubActive || again.Retries != 0 || again.Period != 1 {
+		svc.subscriptionCharged(ctx, sc, billkey.ScheduleResult{PaymentStatus: billkey.StatusFailed, FailReason: "[1251] 한도초과"})
+		if again, _ := st.SubscriptionByID(ctx, m.Merchant.ID, sub.ID); again.Status != billkey.SubActive || again.Retries != 0 || again.Period != 1 {
 			t.Fatalf("stale decline applied: %+v", again)
 		}
 	})
@@ -164,12 +164,12 @@ func TestRepairFinishesARenewalWhoseHookNeverRan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 0))
+		sc, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, billkey.SubscriptionOrder(sub.ID, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Recorded, but the hook never ran.
-		if done, err := st.FinishSchedule(ctx, sc.ID, sqlstore.ScheduleResult{ImpUID: "imps_000000000001",
+		if done, err := st.FinishSchedule(ctx, sc.ID, billkey.ScheduleResult{ImpUID: "imps_000000000001",
 			PaymentStatus: billkey.StatusPaid, ExecutedAt: now}, nil); !done || err != nil {
 			t.Fatalf("finish: %v %v", done, err)
 		}
@@ -186,7 +186,7 @@ func TestRepairFinishesARenewalWhoseHookNeverRan(t *testing.T) {
 		if got.PaidCycles != 1 || got.Period != 1 {
 			t.Fatalf("after repair: %+v", got)
 		}
-		next, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, sqlstore.SubscriptionOrder(sub.ID, 1))
+		next, err := st.ScheduleByMerchantUID(ctx, m.Merchant.ID, billkey.SubscriptionOrder(sub.ID, 1))
 		if err != nil || !next.ScheduleAt.Equal(time.Date(2031, 1, 8, 0, 0, 0, 0, cycle.KST)) {
 			t.Fatalf("next: %+v %v", next, err)
 		}
@@ -256,7 +256,7 @@ func TestSubscriptionsAndClocksStayWithTheirMerchant(t *testing.T) {
 		if subs, total, err := svc.Subscriptions(ctx, b, "", 1, 20); err != nil || total != 0 || len(subs) != 0 {
 			t.Errorf("list by another merchant: %d %v", total, err)
 		}
-		if got, err := svc.Subscription(ctx, a, sub.ID); err != nil || got.Status != sqlstore.SubActive {
+		if got, err := svc.Subscription(ctx, a, sub.ID); err != nil || got.Status != billkey.SubActive {
 			t.Errorf("owner's subscription changed: %+v %v", got, err)
 		}
 	})

@@ -95,7 +95,7 @@ func (s *Service) ClaimWebhooks(ctx context.Context, owner string, limit int) ([
 		batch = 500
 	}
 	policy := s.Webhooks.retry()
-	if _, err := s.Store.RelayEvents(ctx, batch, func(ev sqlstore.RelayedEvent) sqlstore.NewDelivery {
+	if _, err := s.Store.RelayEvents(ctx, batch, func(ev billkey.RelayedEvent) billkey.NewDelivery {
 		return buildDelivery(ev, s.Now(), policy)
 	}); err != nil {
 		return nil, err
@@ -119,11 +119,11 @@ func (s *Service) ClaimWebhooks(ctx context.Context, owner string, limit int) ([
 // buildDelivery decides where an event goes: its notice_url, else the
 // merchant's URL; with neither, or for a checking_amount approval, the
 // delivery is recorded as skipped.
-func buildDelivery(ev sqlstore.RelayedEvent, now time.Time, policy webhook.RetryPolicy) sqlstore.NewDelivery {
-	d := sqlstore.NewDelivery{
+func buildDelivery(ev billkey.RelayedEvent, now time.Time, policy webhook.RetryPolicy) billkey.NewDelivery {
+	d := billkey.NewDelivery{
 		URL:      ev.NoticeURL,
 		Body:     WebhookBody(ev.ImpUID, ev.MerchantUID, ev.Status),
-		State:    sqlstore.DeliveryPending,
+		State:    billkey.DeliveryPending,
 		GiveUpAt: now.Add(policy.GiveUpAfter),
 	}
 	if d.URL == "" {
@@ -134,15 +134,15 @@ func buildDelivery(ev sqlstore.RelayedEvent, now time.Time, policy webhook.Retry
 	}
 	switch {
 	case strings.HasPrefix(ev.MerchantUID, CheckOrderPrefix):
-		d.State, d.Note = sqlstore.DeliverySkipped, "checking_amount approval: not notified"
+		d.State, d.Note = billkey.DeliverySkipped, "checking_amount approval: not notified"
 	case d.URL == "":
-		d.State, d.Note = sqlstore.DeliverySkipped, "no webhook URL (notice_url or PUT /webhooks/url)"
+		d.State, d.Note = billkey.DeliverySkipped, "no webhook URL (notice_url or PUT /webhooks/url)"
 	}
 	return d
 }
 
 // deliver makes one attempt of a claimed delivery and records it.
-func (s *Service) deliver(ctx context.Context, owner string, d *sqlstore.WebhookDelivery) error {
+func (s *Service) deliver(ctx context.Context, owner string, d *billkey.WebhookDelivery) error {
 	now := s.Now()
 	msg := webhook.Message{URL: d.URL, ID: WebhookID(d.EventID), Timestamp: now, Body: d.Body}
 	res := webhook.Result{}
@@ -164,8 +164,8 @@ func (s *Service) deliver(ctx context.Context, owner string, d *sqlstore.Webhook
 	} else {
 		res = s.Webhooks.sender().Send(ctx, msg)
 	}
-	a := sqlstore.WebhookAttempt{At: now, StatusCode: res.StatusCode, Latency: res.Latency, Node: owner, Response: res.Body}
-	var o sqlstore.AttemptOutcome
+	a := billkey.WebhookAttempt{At: now, StatusCode: res.StatusCode, Latency: res.Latency, Node: owner, Response: res.Body}
+	var o billkey.AttemptOutcome
 	switch {
 	case res.Delivered():
 		o.Delivered = true
@@ -189,18 +189,18 @@ func (s *Service) deliver(ctx context.Context, owner string, d *sqlstore.Webhook
 
 // WebhookDeliveries lists a merchant's deliveries (newest first) with their
 // attempts.
-func (s *Service) WebhookDeliveries(ctx context.Context, f sqlstore.DeliveryFilter) ([]*sqlstore.WebhookDelivery, int, error) {
+func (s *Service) WebhookDeliveries(ctx context.Context, f billkey.DeliveryFilter) ([]*billkey.WebhookDelivery, int, error) {
 	return s.Store.ListDeliveries(ctx, f)
 }
 
 // WebhookDelivery returns one of a merchant's deliveries with its attempts.
-func (s *Service) WebhookDelivery(ctx context.Context, merchantID, id int64) (*sqlstore.WebhookDelivery, error) {
+func (s *Service) WebhookDelivery(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error) {
 	return s.Store.DeliveryByID(ctx, merchantID, id)
 }
 
 // ResendWebhook sends a delivery again now, whatever its state, retrying on
 // the usual policy from now on.
-func (s *Service) ResendWebhook(ctx context.Context, merchantID, id int64) (*sqlstore.WebhookDelivery, error) {
+func (s *Service) ResendWebhook(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error) {
 	d, err := s.Store.ResendDelivery(ctx, merchantID, id, s.Now().Add(s.Webhooks.retry().GiveUpAfter))
 	if err != nil {
 		return nil, err
@@ -260,7 +260,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, merchantID int64, ove
 type WebhookSettings struct {
 	URL         string
 	NoticeHosts []string // besides URL's host, for window notice_urls
-	Secrets     []sqlstore.WebhookSecretInfo
+	Secrets     []billkey.WebhookSecretInfo
 }
 
 // WebhookSettings returns the merchant's URL and which secrets sign.

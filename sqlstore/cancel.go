@@ -19,30 +19,12 @@ const (
 	cancelUncertain = "uncertain"
 )
 
-// ErrCancelBusy is returned by ReserveCancel while another refund of the
-// payment is in flight; refunds of one payment go to the PG one at a time.
-var ErrCancelBusy = errors.New("sqlstore: another cancel of this payment is in flight")
-
-// ErrCancelReleased is returned by CompleteCancel for a cancel whose
-// reservation was already released (the PG's refusal of it was recorded):
-// a refund the PG made for it is an orphan.
-var ErrCancelReleased = errors.New("sqlstore: the cancel's reservation was already released")
-
-// CancelRequest is a merchant's refund request, already validated.
-type CancelRequest struct {
-	Amount    int64 // 0 means everything that is left
-	TaxFree   int64
-	VatAmount *int64
-	Checksum  *int64 // the refundable balance the caller believes is left
-	Reason    string
-}
-
 // ReserveCancel reserves a refund on a paid payment before the PG is asked:
 // the amount is moved into the payment's pending refunds by one conditional
 // UPDATE, so concurrent refunds can never exceed what was paid. It returns the
 // payment and the pending cancel to complete with CompleteCancel, or release
 // with FailCancel.
-func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRequest) (_ *billkey.Payment, _ *billkey.Cancel, err error) {
+func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req billkey.CancelRequest) (_ *billkey.Payment, _ *billkey.Cancel, err error) {
 	ctx, span := s.span(ctx, "ReserveCancel")
 	defer endSpan(span, &err)
 	now := s.Now()
@@ -70,7 +52,7 @@ func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRe
 			return billkey.Errorf(billkey.EREJECTED, "결제완료 상태가 아닌 결제건은 취소할 수 없습니다. (status: %s)", status)
 		}
 		if pending > 0 {
-			return ErrCancelBusy
+			return billkey.ErrCancelBusy
 		}
 		left := amount - cancelled
 		if req.Checksum != nil && *req.Checksum != amount-cancelled {
@@ -97,7 +79,7 @@ func (s *Store) ReserveCancel(ctx context.Context, paymentID int64, req CancelRe
 			if c.Amount > left {
 				return billkey.Errorf(billkey.EREJECTED, "취소 가능 잔액(%d원)보다 큰 금액(%d원)을 취소할 수 없습니다.", max(left, 0), c.Amount)
 			}
-			return ErrCancelBusy
+			return billkey.ErrCancelBusy
 		}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO payment_cancels (payment_id, state, amount, tax_free, vat_amount, reason, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
@@ -138,7 +120,7 @@ func (s *Store) CompleteCancel(ctx context.Context, c *billkey.Cancel, ev *billk
 				return fmt.Errorf("sqlstore: complete cancel %d: %w", c.ID, err)
 			}
 			if state == cancelFailed {
-				return fmt.Errorf("sqlstore: complete cancel %d: %w", c.ID, ErrCancelReleased)
+				return fmt.Errorf("sqlstore: complete cancel %d: %w", c.ID, billkey.ErrCancelReleased)
 			}
 			// Already recorded (done) by another caller: return the payment.
 			ps, err := s.queryPayments(ctx, tx, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, c.PaymentID)

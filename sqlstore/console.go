@@ -10,23 +10,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// PaymentSearch is the admin console's payment search. Every condition is
-// an exact match served by an index (migration 00012); zero values mean
-// "any".
-type PaymentSearch struct {
-	MerchantID  int64
-	ImpUID      string
-	MerchantUID string
-	CustomerUID string
-	Buyer       string // buyer name, email or phone, exactly
-	Status      billkey.PaymentStatus
-	Channel     string // api, pc or mobile
-	Mode        string // "test" or "live": payments of the merchant's test or live channels
-	From, To    time.Time
-	Offset      int
-	Limit       int
-}
-
 // modeCondition is the condition "payment of one of the merchant's live
 // (or test) channels", resolved to channel ids: none when every channel of
 // the merchant has that mode (the common case), so the condition never
@@ -52,7 +35,7 @@ func (s *Store) modeCondition(ctx context.Context, merchantID int64, live bool) 
 }
 
 // where builds the search's condition and arguments.
-func (s *Store) where(ctx context.Context, f PaymentSearch) (string, []any, error) {
+func (s *Store) where(ctx context.Context, f billkey.PaymentSearch) (string, []any, error) {
 	where := []string{"merchant_id = $1"}
 	args := []any{f.MerchantID}
 	add := func(cond string, v any) {
@@ -101,7 +84,7 @@ func (s *Store) where(ctx context.Context, f PaymentSearch) (string, []any, erro
 
 // SearchPayments returns one page of the merchant's payments matching f,
 // newest first, and how many match.
-func (s *Store) SearchPayments(ctx context.Context, f PaymentSearch) ([]*billkey.Payment, int, error) {
+func (s *Store) SearchPayments(ctx context.Context, f billkey.PaymentSearch) ([]*billkey.Payment, int, error) {
 	cond, args, err := s.where(ctx, f)
 	if err != nil {
 		return nil, 0, err
@@ -125,7 +108,7 @@ func (s *Store) SearchPayments(ctx context.Context, f PaymentSearch) ([]*billkey
 // EachPayment calls fn for every payment matching f (Offset and Limit
 // ignored), newest first, reading in pages by keyset so an export of any
 // size uses bounded memory.
-func (s *Store) EachPayment(ctx context.Context, f PaymentSearch, fn func(*billkey.Payment) error) error {
+func (s *Store) EachPayment(ctx context.Context, f billkey.PaymentSearch, fn func(*billkey.Payment) error) error {
 	cond, args, err := s.where(ctx, f)
 	if err != nil {
 		return err
@@ -154,19 +137,11 @@ func (s *Store) EachPayment(ctx context.Context, f PaymentSearch, fn func(*billk
 	}
 }
 
-// CancelRecord is one refund of a payment in any state (pending, done,
-// failed, uncertain), for the payment's timeline.
-type CancelRecord struct {
-	billkey.Cancel
-	State     string
-	CreatedAt time.Time
-}
-
 // PaymentCancelRecords returns every refund attempt of a payment, oldest
 // first.
-func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]CancelRecord, error) {
-	return queryAll(ctx, s.DB, "cancels", func(r rowScanner) (CancelRecord, error) {
-		var c CancelRecord
+func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]billkey.CancelRecord, error) {
+	return queryAll(ctx, s.DB, "cancels", func(r rowScanner) (billkey.CancelRecord, error) {
+		var c billkey.CancelRecord
 		var vat sql.NullInt64
 		var created, cancelled int64
 		err := r.Scan(&c.ID, &c.PaymentID, &c.State, &c.PGTID, &c.Amount, &c.TaxFree, &vat, &c.Reason, &c.ReceiptURL,
@@ -182,7 +157,7 @@ func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]Ca
 
 // DeliveriesOfPayment returns the webhook deliveries of a payment with their
 // attempts, oldest first.
-func (s *Store) DeliveriesOfPayment(ctx context.Context, merchantID int64, impUID string) ([]*WebhookDelivery, error) {
+func (s *Store) DeliveriesOfPayment(ctx context.Context, merchantID int64, impUID string) ([]*billkey.WebhookDelivery, error) {
 	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries
 		WHERE merchant_id = $1 AND imp_uid = $2 ORDER BY id`, merchantID, impUID)
 	if err != nil {
@@ -196,18 +171,9 @@ func (s *Store) DeliveriesOfPayment(ctx context.Context, merchantID int64, impUI
 	return ds, nil
 }
 
-// CustomerSummary is a billing key as the console lists it: never the key.
-type CustomerSummary struct {
-	billkey.Customer
-	// IssuedBy is how the key was issued: "pc" or "mobile" (payment
-	// window) or "api" (REST), from the newest issuance record.
-	IssuedBy string
-	Payments int
-}
-
 // ListCustomers returns one page of the merchant's billing keys (newest
 // first, optionally one customer_uid) and how many there are.
-func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*CustomerSummary, int, error) {
+func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*billkey.CustomerSummary, int, error) {
 	cond := "c.merchant_id = $1"
 	args := []any{merchantID}
 	if customerUID != "" {
@@ -222,8 +188,8 @@ func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID
 		limit = 50
 	}
 	args = append(args, limit, offset)
-	out, err := queryAll(ctx, s.DB, "customers", func(r rowScanner) (*CustomerSummary, error) {
-		var c CustomerSummary
+	out, err := queryAll(ctx, s.DB, "customers", func(r rowScanner) (*billkey.CustomerSummary, error) {
+		var c billkey.CustomerSummary
 		var cardType sql.NullInt64
 		var inserted, updated int64
 		err := r.Scan(&c.ID, &c.MerchantID, &c.ChannelID, &c.CustomerUID, &c.PGProvider, &c.PGID, &c.CardCode,
@@ -247,61 +213,9 @@ func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID
 	return out, total, err
 }
 
-// DailyFigure is one day of approvals.
-type DailyFigure struct {
-	Day    time.Time // midnight, in the dashboard's location
-	Count  int
-	Amount int64
-}
-
-// Reason is a decline reason and how often it happened.
-type Reason struct {
-	Reason string
-	Count  int
-}
-
-// Dashboard is a merchant's figures for a period, of test or live channels.
-type Dashboard struct {
-	Daily            []DailyFigure // every day of the period, zeros included
-	ApprovedCount    int
-	ApprovedAmount   int64
-	DeclinedCount    int
-	DeclineReasons   []Reason // the most frequent first, at most 8
-	RefundCount      int
-	RefundAmount     int64
-	UpcomingCount    int // scheduled in the next 30 days
-	UpcomingAmount   int64
-	UnknownPayments  int // charges of unknown outcome awaiting reconciliation
-	UncertainRefunds int // refunds of unknown outcome
-	Webhooks         map[DeliveryState]int
-	WebhookFailures  int // attempts of the period that got no 2xx
-}
-
-// ApprovalRate is approved / (approved + declined), in percent; -1 when
-// there was no attempt.
-func (d *Dashboard) ApprovalRate() float64 {
-	n := d.ApprovedCount + d.DeclinedCount
-	if n == 0 {
-		return -1
-	}
-	return float64(d.ApprovedCount) * 100 / float64(n)
-}
-
-// DashboardQuery selects the merchant, period [From, To) and mode.
-type DashboardQuery struct {
-	MerchantID int64
-	Live       bool
-	From, To   time.Time
-	Loc        *time.Location // days are cut in this location
-	// SchedulesLive is the mode of the merchant's default channel, which
-	// scheduled payments charge: upcoming schedules are counted only in it.
-	SchedulesLive bool
-	Now           time.Time
-}
-
 // Dashboard computes a merchant's figures. Issuance records (amount 0) are
 // left out of approvals.
-func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, error) {
+func (s *Store) Dashboard(ctx context.Context, q billkey.DashboardQuery) (*billkey.Dashboard, error) {
 	if q.Loc == nil {
 		q.Loc = time.UTC
 	}
@@ -312,8 +226,8 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 		return nil, err
 	}
 	pmode := strings.ReplaceAll(mode, "channel_id", "p.channel_id")
-	d := &Dashboard{Webhooks: map[DeliveryState]int{}}
-	byDay := map[int64]*DailyFigure{}
+	d := &billkey.Dashboard{Webhooks: map[billkey.DeliveryState]int{}}
+	byDay := map[int64]*billkey.DailyFigure{}
 	rows, err := s.read.QueryContext(ctx, `SELECT (paid_at + $4) / 86400, COUNT(*), COALESCE(SUM(amount), 0) FROM payments
 		WHERE merchant_id = $1 AND `+mode+` AND paid_at >= $2 AND paid_at < $3 AND customer_uid_usage <> 'issue'
 		GROUP BY (paid_at + $4) / 86400`, q.MerchantID, from, to, off)
@@ -322,7 +236,7 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 	}
 	for rows.Next() {
 		var day int64
-		f := &DailyFigure{}
+		f := &billkey.DailyFigure{}
 		if err := rows.Scan(&day, &f.Count, &f.Amount); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("sqlstore: dashboard approvals: %w", err)
@@ -338,14 +252,14 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 	for t := q.From.In(q.Loc); t.Before(q.To); t = t.AddDate(0, 0, 1) {
 		_, o := t.Zone()
 		day := (t.Unix() + int64(o)) / 86400
-		f := DailyFigure{Day: t}
+		f := billkey.DailyFigure{Day: t}
 		if got := byDay[day]; got != nil {
 			f.Count, f.Amount = got.Count, got.Amount
 		}
 		d.Daily = append(d.Daily, f)
 	}
-	d.DeclineReasons, err = queryAll(ctx, s.read, "decline reasons", func(r rowScanner) (Reason, error) {
-		var x Reason
+	d.DeclineReasons, err = queryAll(ctx, s.read, "decline reasons", func(r rowScanner) (billkey.Reason, error) {
+		var x billkey.Reason
 		return x, r.Scan(&x.Reason, &x.Count)
 	}, `SELECT fail_reason, COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
 		AND failed_at >= $2 AND failed_at < $3 AND customer_uid_usage <> 'issue'
@@ -397,7 +311,7 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (*Dashboard, er
 			rows.Close()
 			return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
 		}
-		d.Webhooks[DeliveryState(st)] = n
+		d.Webhooks[billkey.DeliveryState(st)] = n
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

@@ -45,7 +45,7 @@ func BenchmarkConsole(b *testing.B) {
 				b.Fatal(err)
 			}
 			kst := time.FixedZone("KST", 9*3600)
-			run := func(name string, f sqlstore.PaymentSearch, want func(int) bool) {
+			run := func(name string, f billkey.PaymentSearch, want func(int) bool) {
 				b.Run(name, func(b *testing.B) {
 					f.MerchantID, f.Limit = m.ID, 30
 					for b.Loop() {
@@ -58,15 +58,15 @@ func BenchmarkConsole(b *testing.B) {
 			}
 			one := func(n int) bool { return n == 1 }
 			some := func(n int) bool { return n > 0 }
-			run("search/merchant_uid", sqlstore.PaymentSearch{MerchantUID: "order-0054321"}, one)
-			run("search/imp_uid", sqlstore.PaymentSearch{ImpUID: "imps_000000054321"}, one)
-			run("search/buyer", sqlstore.PaymentSearch{Buyer: "buyer0321@example.com"}, some)
-			run("search/customer_uid", sqlstore.PaymentSearch{CustomerUID: "cust-0321"}, some)
-			run("search/status+week", sqlstore.PaymentSearch{Status: billkey.StatusFailed, From: end.AddDate(0, 0, -7), To: end, Mode: "test"}, some)
-			run("search/newest-page-100", sqlstore.PaymentSearch{Mode: "test", Offset: 30 * 99}, some)
+			run("search/merchant_uid", billkey.PaymentSearch{MerchantUID: "order-0054321"}, one)
+			run("search/imp_uid", billkey.PaymentSearch{ImpUID: "imps_000000054321"}, one)
+			run("search/buyer", billkey.PaymentSearch{Buyer: "buyer0321@example.com"}, some)
+			run("search/customer_uid", billkey.PaymentSearch{CustomerUID: "cust-0321"}, some)
+			run("search/status+week", billkey.PaymentSearch{Status: billkey.StatusFailed, From: end.AddDate(0, 0, -7), To: end, Mode: "test"}, some)
+			run("search/newest-page-100", billkey.PaymentSearch{Mode: "test", Offset: 30 * 99}, some)
 			b.Run("dashboard/30-days", func(b *testing.B) {
 				for b.Loop() {
-					d, err := st.Dashboard(ctx, sqlstore.DashboardQuery{MerchantID: m.ID, From: end.AddDate(0, 0, -30), To: end,
+					d, err := st.Dashboard(ctx, billkey.DashboardQuery{MerchantID: m.ID, From: end.AddDate(0, 0, -30), To: end,
 						Loc: kst, Now: end})
 					if err != nil || d.ApprovedCount == 0 || d.DeclinedCount == 0 {
 						b.Fatalf("dashboard: %+v %v", d, err)
@@ -75,7 +75,7 @@ func BenchmarkConsole(b *testing.B) {
 			})
 			b.Run("dashboard/90-days", func(b *testing.B) {
 				for b.Loop() {
-					d, err := st.Dashboard(ctx, sqlstore.DashboardQuery{MerchantID: m.ID, From: end.AddDate(0, 0, -90), To: end,
+					d, err := st.Dashboard(ctx, billkey.DashboardQuery{MerchantID: m.ID, From: end.AddDate(0, 0, -90), To: end,
 						Loc: kst, Now: end})
 					if err != nil || d.ApprovedCount < consoleBenchPayments/2 {
 						b.Fatalf("dashboard: %+v %v", d, err)

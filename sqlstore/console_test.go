@@ -19,18 +19,18 @@ func TestStoreOperators(t *testing.T) {
 		ctx := context.Background()
 		st := b.store
 		other, _ := createMerchant(t, st, "imp10000002", "key-2")
-		op := &sqlstore.Operator{Login: "kim", Name: "김운영", PasswordHash: "$argon2id$x", MerchantIDs: []int64{b.merchant.ID}}
+		op := &billkey.Operator{Login: "kim", Name: "김운영", PasswordHash: "$argon2id$x", MerchantIDs: []int64{b.merchant.ID}}
 		if err := st.CreateOperator(ctx, op); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.CreateOperator(ctx, &sqlstore.Operator{Login: "kim", PasswordHash: "h"}); billkey.ErrorCode(err) != billkey.EREJECTED {
+		if err := st.CreateOperator(ctx, &billkey.Operator{Login: "kim", PasswordHash: "h"}); billkey.ErrorCode(err) != billkey.EREJECTED {
 			t.Fatalf("duplicate login: %v", err)
 		}
 		got, err := st.OperatorByLogin(ctx, "kim")
 		if err != nil || !got.CanSee(b.merchant.ID) || got.CanSee(other.ID) || got.Name != "김운영" {
 			t.Fatalf("operator: %+v %v", got, err)
 		}
-		sess := &sqlstore.OperatorSession{OperatorID: op.ID, ClientAddr: "10.0.0.1", CreatedAt: b.now, ExpiresAt: b.now.Add(time.Hour)}
+		sess := &billkey.OperatorSession{OperatorID: op.ID, ClientAddr: "10.0.0.1", CreatedAt: b.now, ExpiresAt: b.now.Add(time.Hour)}
 		if err := st.CreateOperatorSession(ctx, []byte("hash-1"), sess); err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestStoreOperators(t *testing.T) {
 
 		// The audit log is filtered by merchant: an operator sees its
 		// merchants' entries and its own merchant-less ones.
-		for _, e := range []*sqlstore.AuditEntry{
+		for _, e := range []*billkey.AuditEntry{
 			{OperatorID: op.ID, OperatorLogin: "kim", Action: "login"},
 			{OperatorID: op.ID, OperatorLogin: "kim", MerchantID: b.merchant.ID, Action: "payment.refund", Target: "imps_1"},
 			{OperatorID: 99, OperatorLogin: "lee", MerchantID: other.ID, Action: "payment.refund", Target: "imps_2"},
@@ -76,14 +76,14 @@ func TestStoreOperators(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		es, n, err := st.ListAudit(ctx, sqlstore.AuditFilter{MerchantIDs: []int64{b.merchant.ID}, OperatorID: op.ID})
+		es, n, err := st.ListAudit(ctx, billkey.AuditFilter{MerchantIDs: []int64{b.merchant.ID}, OperatorID: op.ID})
 		if err != nil || n != 2 || len(es) != 2 || es[0].Action != "payment.refund" || es[1].Action != "login" {
 			t.Fatalf("kim's audit: %d %v %+v", n, err, es)
 		}
-		if _, n, _ := st.ListAudit(ctx, sqlstore.AuditFilter{MerchantIDs: []int64{}, OperatorID: 5}); n != 0 {
+		if _, n, _ := st.ListAudit(ctx, billkey.AuditFilter{MerchantIDs: []int64{}, OperatorID: 5}); n != 0 {
 			t.Fatalf("an operator with no merchants sees %d entries", n)
 		}
-		if _, n, _ := st.ListAudit(ctx, sqlstore.AuditFilter{}); n != 4 {
+		if _, n, _ := st.ListAudit(ctx, billkey.AuditFilter{}); n != 4 {
 			t.Fatalf("all entries: %d", n)
 		}
 	})
@@ -133,7 +133,7 @@ func TestStoreSearchPaymentsAndDashboard(t *testing.T) {
 		mk(b.merchant.ID, live.ID, "live-1", "홍길동", 99000, day2, billkey.StatusPaid)
 		mk(other.ID, otherCh.ID, "order-1", "홍길동", 1234, day2, billkey.StatusPaid)
 
-		search := func(f sqlstore.PaymentSearch) []string {
+		search := func(f billkey.PaymentSearch) []string {
 			t.Helper()
 			f.MerchantID = b.merchant.ID
 			ps, total, err := st.SearchPayments(ctx, f)
@@ -147,33 +147,33 @@ func TestStoreSearchPaymentsAndDashboard(t *testing.T) {
 			return out
 		}
 		for _, c := range []struct {
-			f    sqlstore.PaymentSearch
+			f    billkey.PaymentSearch
 			want string
 		}{
-			{sqlstore.PaymentSearch{MerchantUID: "order-1"}, "order-1:paid"},
-			{sqlstore.PaymentSearch{MerchantUID: "order-3"}, "order-3:paid order-3:failed"},
-			{sqlstore.PaymentSearch{Buyer: "홍길동"}, "live-1:paid order-1:paid"},
-			{sqlstore.PaymentSearch{Buyer: "홍길동@example.com", Mode: "test"}, "order-1:paid"},
-			{sqlstore.PaymentSearch{Mode: "live"}, "live-1:paid"},
-			{sqlstore.PaymentSearch{Status: billkey.StatusFailed}, "order-3:failed"},
-			{sqlstore.PaymentSearch{From: day2.Add(-time.Hour), Mode: "test"}, "order-3:paid order-3:failed order-2:paid"},
-			{sqlstore.PaymentSearch{To: day2.Add(-time.Hour)}, "order-1:paid"},
-			{sqlstore.PaymentSearch{Channel: billkey.ChannelPC}, ""},
-			{sqlstore.PaymentSearch{MerchantUID: "order-2", Limit: 1, Offset: 1}, ""},
+			{billkey.PaymentSearch{MerchantUID: "order-1"}, "order-1:paid"},
+			{billkey.PaymentSearch{MerchantUID: "order-3"}, "order-3:paid order-3:failed"},
+			{billkey.PaymentSearch{Buyer: "홍길동"}, "live-1:paid order-1:paid"},
+			{billkey.PaymentSearch{Buyer: "홍길동@example.com", Mode: "test"}, "order-1:paid"},
+			{billkey.PaymentSearch{Mode: "live"}, "live-1:paid"},
+			{billkey.PaymentSearch{Status: billkey.StatusFailed}, "order-3:failed"},
+			{billkey.PaymentSearch{From: day2.Add(-time.Hour), Mode: "test"}, "order-3:paid order-3:failed order-2:paid"},
+			{billkey.PaymentSearch{To: day2.Add(-time.Hour)}, "order-1:paid"},
+			{billkey.PaymentSearch{Channel: billkey.ChannelPC}, ""},
+			{billkey.PaymentSearch{MerchantUID: "order-2", Limit: 1, Offset: 1}, ""},
 		} {
 			if got := strings.Join(search(c.f), " "); got != c.want {
 				t.Errorf("search %+v = %q, want %q", c.f, got, c.want)
 			}
 		}
 		var all []string
-		if err := st.EachPayment(ctx, sqlstore.PaymentSearch{MerchantID: b.merchant.ID}, func(p *billkey.Payment) error {
+		if err := st.EachPayment(ctx, billkey.PaymentSearch{MerchantID: b.merchant.ID}, func(p *billkey.Payment) error {
 			all = append(all, p.MerchantUID)
 			return nil
 		}); err != nil || len(all) != 5 {
 			t.Fatalf("export: %v %v", all, err)
 		}
 
-		d, err := st.Dashboard(ctx, sqlstore.DashboardQuery{MerchantID: b.merchant.ID, From: time.Date(2027, 1, 9, 0, 0, 0, 0, kst),
+		d, err := st.Dashboard(ctx, billkey.DashboardQuery{MerchantID: b.merchant.ID, From: time.Date(2027, 1, 9, 0, 0, 0, 0, kst),
 			To: time.Date(2027, 1, 12, 0, 0, 0, 0, kst), Loc: kst, Now: day2})
 		if err != nil {
 			t.Fatal(err)
@@ -190,7 +190,7 @@ func TestStoreSearchPaymentsAndDashboard(t *testing.T) {
 			d.DeclineReasons[0].Reason != "[01] 한도초과" || d.ApprovalRate() != 75 {
 			t.Errorf("test figures: %+v", d)
 		}
-		d, err = st.Dashboard(ctx, sqlstore.DashboardQuery{MerchantID: b.merchant.ID, Live: true, From: time.Date(2027, 1, 9, 0, 0, 0, 0, kst),
+		d, err = st.Dashboard(ctx, billkey.DashboardQuery{MerchantID: b.merchant.ID, Live: true, From: time.Date(2027, 1, 9, 0, 0, 0, 0, kst),
 			To: time.Date(2027, 1, 12, 0, 0, 0, 0, kst), Loc: kst, Now: day2})
 		if err != nil || d.ApprovedAmount != 99000 || d.DeclinedCount != 0 {
 			t.Errorf("live figures: %+v %v", d, err)

@@ -11,16 +11,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// IdempotencyTakeover is how long an in-flight Idempotency-Key may stay
-// unfinished (a crashed node) before another request may take it over. The
-// payment's own merchant_uid uniqueness still prevents a second approval.
-const IdempotencyTakeover = 5 * time.Minute
-
-// IdempotencyTTL is how long an Idempotency-Key is remembered (Stripe's 24
-// hours): past it the key is new again, and ExpireIdempotencyKeys deletes
-// the row.
-const IdempotencyTTL = 24 * time.Hour
-
 // ExpireIdempotencyKeys deletes up to limit Idempotency-Key rows created
 // before cutoff and reports how many it deleted.
 func (s *Store) ExpireIdempotencyKeys(ctx context.Context, cutoff time.Time, limit int) (int64, error) {
@@ -32,20 +22,14 @@ func (s *Store) ExpireIdempotencyKeys(ctx context.Context, cutoff time.Time, lim
 	return res.RowsAffected()
 }
 
-// StoredResponse is a reply kept for an Idempotency-Key.
-type StoredResponse struct {
-	Status int
-	Body   []byte
-}
-
 // BeginIdempotent claims an Idempotency-Key for a request whose parameters
 // hash to requestHash. It returns the stored reply when the key was used
 // before with the same parameters; ECONFLICT while the first request is in
 // flight; EMISMATCH when the parameters differ; and (nil, nil) when the
 // caller now owns the key and must call FinishIdempotent or AbandonIdempotent.
-func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key string, requestHash []byte) (*StoredResponse, error) {
+func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key string, requestHash []byte) (*billkey.StoredResponse, error) {
 	now := s.Now()
-	var stored *StoredResponse
+	var stored *billkey.StoredResponse
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var hash, body []byte
 		var state string
@@ -66,7 +50,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key strin
 		case err != nil:
 			return fmt.Errorf("sqlstore: idempotency key: %w", err)
 		}
-		if now.Sub(fromUnix(created)) >= IdempotencyTTL {
+		if now.Sub(fromUnix(created)) >= billkey.IdempotencyTTL {
 			// Expired but not swept yet: the key is new again.
 			_, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = $1, state = 'in_flight',
 				response_status = 0, response_body = NULL, created_at = $2 WHERE merchant_id = $3 AND idem_key = $4`,
@@ -80,10 +64,10 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key strin
 			return billkey.Errorf(billkey.EMISMATCH, "Idempotency-Key가 다른 요청 파라미터로 재사용되었습니다. (Idempotency-Key reused with different parameters)")
 		}
 		if state == "done" {
-			stored = &StoredResponse{Status: status, Body: body}
+			stored = &billkey.StoredResponse{Status: status, Body: body}
 			return nil
 		}
-		if now.Sub(fromUnix(created)) < IdempotencyTakeover {
+		if now.Sub(fromUnix(created)) < billkey.IdempotencyTakeover {
 			return billkey.Errorf(billkey.ECONFLICT, "같은 Idempotency-Key의 요청이 처리 중입니다. (a request with this Idempotency-Key is in progress)")
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE idempotency_keys SET created_at = $1 WHERE merchant_id = $2 AND idem_key = $3`, unix(now), merchantID, key)
@@ -96,7 +80,7 @@ func (s *Store) BeginIdempotent(ctx context.Context, merchantID int64, key strin
 }
 
 // FinishIdempotent stores the reply for a claimed Idempotency-Key.
-func (s *Store) FinishIdempotent(ctx context.Context, merchantID int64, key string, resp StoredResponse) error {
+func (s *Store) FinishIdempotent(ctx context.Context, merchantID int64, key string, resp billkey.StoredResponse) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE idempotency_keys SET state = 'done', response_status = $1, response_body = $2
 		WHERE merchant_id = $3 AND idem_key = $4`, resp.Status, resp.Body, merchantID, key)
 	if err != nil {

@@ -10,61 +10,10 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// Operator is a person who uses the admin console. Operators are not
-// merchants: each sees the merchants it was granted (or all of them).
-type Operator struct {
-	ID           int64
-	Login        string
-	Name         string
-	PasswordHash string // argon2id, self-describing; never shown
-	AllMerchants bool
-	Disabled     bool
-	MerchantIDs  []int64 // granted merchants (when not AllMerchants)
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-}
-
-// CanSee reports whether the operator may see the merchant's data.
-func (o *Operator) CanSee(merchantID int64) bool {
-	if o.AllMerchants {
-		return true
-	}
-	for _, id := range o.MerchantIDs {
-		if id == merchantID {
-			return true
-		}
-	}
-	return false
-}
-
-// OperatorSession is a console login, looked up by the hash of its cookie.
-type OperatorSession struct {
-	ID         int64
-	OperatorID int64
-	ClientAddr string
-	UserAgent  string
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-	ExpiresAt  time.Time
-}
-
-// AuditEntry is one console action.
-type AuditEntry struct {
-	ID            int64
-	OperatorID    int64
-	OperatorLogin string
-	MerchantID    int64 // 0 for actions on no merchant (login, logout)
-	Action        string
-	Target        string // the object acted on: an imp_uid, a delivery id...
-	Detail        string
-	ClientAddr    string
-	CreatedAt     time.Time
-}
-
 const operatorColumns = `id, login, name, password_hash, all_merchants, disabled, created_at, updated_at`
 
-func scanOperator(row rowScanner) (*Operator, error) {
-	var o Operator
+func scanOperator(row rowScanner) (*billkey.Operator, error) {
+	var o billkey.Operator
 	var created, updated int64
 	if err := row.Scan(&o.ID, &o.Login, &o.Name, &o.PasswordHash, &o.AllMerchants, &o.Disabled, &created, &updated); err != nil {
 		return nil, err
@@ -75,7 +24,7 @@ func scanOperator(row rowScanner) (*Operator, error) {
 
 // CreateOperator inserts an operator with its grants and sets its ID. A
 // login that exists is EREJECTED.
-func (s *Store) CreateOperator(ctx context.Context, o *Operator) error {
+func (s *Store) CreateOperator(ctx context.Context, o *billkey.Operator) error {
 	now := s.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO operators (login, name, password_hash, all_merchants, disabled, created_at, updated_at)
@@ -96,16 +45,16 @@ func (s *Store) CreateOperator(ctx context.Context, o *Operator) error {
 }
 
 // OperatorByLogin returns the operator with its grants; ENOTFOUND if none.
-func (s *Store) OperatorByLogin(ctx context.Context, login string) (*Operator, error) {
+func (s *Store) OperatorByLogin(ctx context.Context, login string) (*billkey.Operator, error) {
 	return s.operator(ctx, `login = $1`, login)
 }
 
 // OperatorByID returns the operator with its grants; ENOTFOUND if none.
-func (s *Store) OperatorByID(ctx context.Context, id int64) (*Operator, error) {
+func (s *Store) OperatorByID(ctx context.Context, id int64) (*billkey.Operator, error) {
 	return s.operator(ctx, `id = $1`, id)
 }
 
-func (s *Store) operator(ctx context.Context, cond string, arg any) (*Operator, error) {
+func (s *Store) operator(ctx context.Context, cond string, arg any) (*billkey.Operator, error) {
 	o, err := scanOperator(s.DB.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE `+cond, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("operator not found")
@@ -126,7 +75,7 @@ func (s *Store) operatorGrants(ctx context.Context, id int64) ([]int64, error) {
 }
 
 // ListOperators returns every operator with its grants, by login.
-func (s *Store) ListOperators(ctx context.Context) ([]*Operator, error) {
+func (s *Store) ListOperators(ctx context.Context) ([]*billkey.Operator, error) {
 	ops, err := queryAll(ctx, s.DB, "operators", scanOperator, `SELECT `+operatorColumns+` FROM operators ORDER BY login`)
 	if err != nil {
 		return nil, err
@@ -180,7 +129,7 @@ func (s *Store) SetOperatorPassword(ctx context.Context, login, hash string) err
 }
 
 // CreateOperatorSession stores a session under the hash of its token.
-func (s *Store) CreateOperatorSession(ctx context.Context, tokenHash []byte, sess *OperatorSession) error {
+func (s *Store) CreateOperatorSession(ctx context.Context, tokenHash []byte, sess *billkey.OperatorSession) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `INSERT INTO operator_sessions (token_hash, operator_id, client_addr, user_agent, created_at, last_seen_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id`, tokenHash, sess.OperatorID, sess.ClientAddr, sess.UserAgent,
@@ -194,8 +143,8 @@ func (s *Store) CreateOperatorSession(ctx context.Context, tokenHash []byte, ses
 
 // OperatorSessionByHash returns the session with the token hash; ENOTFOUND
 // if none (expired sessions are returned: the caller checks).
-func (s *Store) OperatorSessionByHash(ctx context.Context, tokenHash []byte) (*OperatorSession, error) {
-	var sess OperatorSession
+func (s *Store) OperatorSessionByHash(ctx context.Context, tokenHash []byte) (*billkey.OperatorSession, error) {
+	var sess billkey.OperatorSession
 	var created, seen, expires int64
 	err := s.DB.QueryRowContext(ctx, `SELECT id, operator_id, client_addr, user_agent, created_at, last_seen_at, expires_at
 		FROM operator_sessions WHERE token_hash = $1`, tokenHash).Scan(&sess.ID, &sess.OperatorID, &sess.ClientAddr,
@@ -268,7 +217,7 @@ func (s *Store) ClearLoginFailures(ctx context.Context, login string, before tim
 }
 
 // AddAudit appends a console action to the audit log.
-func (s *Store) AddAudit(ctx context.Context, e *AuditEntry) error {
+func (s *Store) AddAudit(ctx context.Context, e *billkey.AuditEntry) error {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = s.Now()
 	}
@@ -283,18 +232,8 @@ func (s *Store) AddAudit(ctx context.Context, e *AuditEntry) error {
 	})
 }
 
-// AuditFilter selects audit entries. MerchantIDs limits them to those
-// merchants (nil: every merchant and the merchant-less entries).
-type AuditFilter struct {
-	MerchantIDs []int64
-	Target      string // "" means any
-	OperatorID  int64  // with MerchantIDs: also the operator's own merchant-less entries
-	Limit       int
-	Offset      int
-}
-
 // ListAudit returns audit entries, newest first, and how many match.
-func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, int, error) {
+func (s *Store) ListAudit(ctx context.Context, f billkey.AuditFilter) ([]*billkey.AuditEntry, int, error) {
 	cond := "1 = 1"
 	var args []any
 	if f.MerchantIDs != nil {
@@ -318,8 +257,8 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, in
 		f.Limit = 50
 	}
 	args = append(args, f.Limit, f.Offset)
-	out, err := queryAll(ctx, s.DB, "audit", func(r rowScanner) (*AuditEntry, error) {
-		var e AuditEntry
+	out, err := queryAll(ctx, s.DB, "audit", func(r rowScanner) (*billkey.AuditEntry, error) {
+		var e billkey.AuditEntry
 		var at int64
 		err := r.Scan(&e.ID, &e.OperatorID, &e.OperatorLogin, &e.MerchantID, &e.Action, &e.Target, &e.Detail, &e.ClientAddr, &at)
 		e.CreatedAt = fromUnix(at)

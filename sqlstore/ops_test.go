@@ -7,7 +7,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // TestOpsSnapshot: the waiting work operators are alerted on (unknown
@@ -17,7 +16,7 @@ func TestOpsSnapshot(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		b := setup(t, dsn)
 		ctx := context.Background()
-		snap := func() sqlstore.OpsSnapshot {
+		snap := func() billkey.OpsSnapshot {
 			t.Helper()
 			s, err := b.store.OpsSnapshot(ctx, b.now)
 			if err != nil {
@@ -25,7 +24,7 @@ func TestOpsSnapshot(t *testing.T) {
 			}
 			return s
 		}
-		if s := snap(); s != (sqlstore.OpsSnapshot{}) {
+		if s := snap(); s != (billkey.OpsSnapshot{}) {
 			t.Fatalf("empty database: %+v", s)
 		}
 		// Two unknown charges; a ready payment with no unknown outcome is
@@ -43,8 +42,8 @@ func TestOpsSnapshot(t *testing.T) {
 		// A paid payment queues a webhook delivery.
 		p4 := b.payment(t, "order-4", 1000)
 		b.pay(t, p4)
-		n, err := b.store.RelayEvents(ctx, 10, func(sqlstore.RelayedEvent) sqlstore.NewDelivery {
-			return sqlstore.NewDelivery{URL: "https://shop.example/hook", Body: []byte(`{}`), State: sqlstore.DeliveryPending, GiveUpAt: b.now.Add(72 * time.Hour)}
+		n, err := b.store.RelayEvents(ctx, 10, func(billkey.RelayedEvent) billkey.NewDelivery {
+			return billkey.NewDelivery{URL: "https://shop.example/hook", Body: []byte(`{}`), State: billkey.DeliveryPending, GiveUpAt: b.now.Add(72 * time.Hour)}
 		})
 		if err != nil || n != 1 {
 			t.Fatalf("relay: %d %v", n, err)

@@ -11,37 +11,11 @@ import (
 	"github.com/pressly/goose/v3"
 )
 
-// Orphan kinds and states.
-const (
-	OrphanCharge = "charge" // an approval for a payment recorded failed
-	OrphanRefund = "refund" // a refund for a reservation already released
-
-	OrphanRefunding = "refunding" // the approval is being refunded at the PG
-	OrphanRefunded  = "refunded"  // the approval was refunded
-	OrphanRaised    = "raised"    // recorded for an operator to settle
-)
-
-// Orphan is a PG approval (or refund) that reached billkey for a payment
-// whose outcome was already recorded otherwise.
-type Orphan struct {
-	ID         int64
-	MerchantID int64
-	PaymentID  int64
-	Kind       string
-	PGTID      string
-	Amount     int64
-	State      string
-	Attempts   int
-	NextAt     time.Time
-	LastError  string
-	CreatedAt  time.Time
-}
-
 // RecordOrphan records an orphan (once per payment, kind and PG tid), adds
 // note to the payment's fail_reason when the payment is failed, and queues
 // ev in the same transaction. It reports false, changing nothing, when the
 // orphan was already recorded.
-func (s *Store) RecordOrphan(ctx context.Context, o *Orphan, note string, ev *billkey.Event) (bool, error) {
+func (s *Store) RecordOrphan(ctx context.Context, o *billkey.Orphan, note string, ev *billkey.Event) (bool, error) {
 	now := s.Now()
 	o.CreatedAt = now
 	var added bool
@@ -76,8 +50,8 @@ func (s *Store) RecordOrphan(ctx context.Context, o *Orphan, note string, ev *bi
 
 const orphanColumns = `id, merchant_id, payment_id, kind, pg_tid, amount, state, attempts, next_at, last_error, created_at`
 
-func scanOrphan(row rowScanner) (*Orphan, error) {
-	var o Orphan
+func scanOrphan(row rowScanner) (*billkey.Orphan, error) {
+	var o billkey.Orphan
 	var next, created int64
 	if err := row.Scan(&o.ID, &o.MerchantID, &o.PaymentID, &o.Kind, &o.PGTID, &o.Amount, &o.State, &o.Attempts,
 		&next, &o.LastError, &created); err != nil {
@@ -89,13 +63,13 @@ func scanOrphan(row rowScanner) (*Orphan, error) {
 
 // DueOrphans returns orphan approvals still to refund whose next attempt is
 // due at now, oldest first.
-func (s *Store) DueOrphans(ctx context.Context, now time.Time, limit int) ([]*Orphan, error) {
+func (s *Store) DueOrphans(ctx context.Context, now time.Time, limit int) ([]*billkey.Orphan, error) {
 	return queryAll(ctx, s.DB, "orphans", scanOrphan, `SELECT `+orphanColumns+` FROM orphan_approvals
 		WHERE state = 'refunding' AND next_at <= $1 ORDER BY next_at, id LIMIT $2`, unix(now), limit)
 }
 
 // Orphans returns every orphan of the payment, oldest first.
-func (s *Store) Orphans(ctx context.Context, paymentID int64) ([]*Orphan, error) {
+func (s *Store) Orphans(ctx context.Context, paymentID int64) ([]*billkey.Orphan, error) {
 	return queryAll(ctx, s.read, "orphans", scanOrphan, `SELECT `+orphanColumns+` FROM orphan_approvals
 		WHERE payment_id = $1 ORDER BY id`, paymentID)
 }
@@ -103,7 +77,7 @@ func (s *Store) Orphans(ctx context.Context, paymentID int64) ([]*Orphan, error)
 // SettleOrphan records the result of one refund attempt of an orphan
 // approval: state refunded, or still refunding with the error and the next
 // attempt's time.
-func (s *Store) SettleOrphan(ctx context.Context, o *Orphan) error {
+func (s *Store) SettleOrphan(ctx context.Context, o *billkey.Orphan) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE orphan_approvals SET state = $1, attempts = $2, next_at = $3, last_error = $4,
 		updated_at = $5 WHERE id = $6 AND state = 'refunding'`,
 		o.State, o.Attempts, unix(o.NextAt), o.LastError, unix(s.Now()), o.ID)

@@ -11,14 +11,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// ErrImpUIDTaken is returned by CreatePayment when the generated imp_uid
-// already exists; the caller draws another and retries.
-var ErrImpUIDTaken = errors.New("sqlstore: imp_uid already taken")
-
-// DuplicateOrderMessage is i'mport's message for a merchant_uid that already
-// has a payment.
-const DuplicateOrderMessage = "이미 주문이 이루어진 건입니다. (동일한 merchant_uid로 결제 또는 취소된 기록이 있습니다)"
-
 const paymentColumns = `id, merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
 	pg_tid, apply_num, card_code, card_name, card_number, card_quota, name, amount, cancel_amount, tax_free,
 	vat_amount, currency, buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent,
@@ -91,9 +83,9 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) (err erro
 		return fmt.Errorf("sqlstore: check duplicate order: %w", err)
 	}
 	if n > 0 {
-		return billkey.Errorf(billkey.EREJECTED, "%s", DuplicateOrderMessage)
+		return billkey.Errorf(billkey.EREJECTED, "%s", billkey.DuplicateOrderMessage)
 	}
-	return ErrImpUIDTaken
+	return billkey.ErrImpUIDTaken
 }
 
 const finishPaymentSQL = `

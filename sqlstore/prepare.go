@@ -5,34 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/billkey/billkey"
 )
 
-// Prepare is a payment pre-registration: the amount a merchant_uid must be
-// paid with (POST /payments/prepare). Currency "" means the currency is not
-// checked.
-type Prepare struct {
-	MerchantID  int64
-	MerchantUID string
-	Amount      int64
-	Currency    string
-	Created     time.Time
-	Updated     time.Time
-}
-
-// Pre-registration messages. NoPrepareMessage is i'mport's recorded text
-// for an unknown merchant_uid; PrepareExistsMessage is billkey's own (i'mport
-// does not publish the text of a second POST for one merchant_uid).
-const (
-	NoPrepareMessage     = "사전등록된 결제정보가 존재하지 않습니다."
-	PrepareExistsMessage = "이미 사전등록된 merchant_uid입니다. 금액을 바꾸려면 PUT /payments/prepare를 사용해주세요."
-)
-
 // CreatePrepare registers a merchant_uid's amount. A merchant_uid already
 // registered is refused (EREJECTED): use UpdatePrepare to change it.
-func (s *Store) CreatePrepare(ctx context.Context, p *Prepare) error {
+func (s *Store) CreatePrepare(ctx context.Context, p *billkey.Prepare) error {
 	now := s.Now()
 	p.Created, p.Updated = now, now
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -41,7 +20,7 @@ func (s *Store) CreatePrepare(ctx context.Context, p *Prepare) error {
 		return err
 	})
 	if isUniqueViolation(err) {
-		return billkey.WrapError(billkey.EREJECTED, PrepareExistsMessage, err)
+		return billkey.WrapError(billkey.EREJECTED, billkey.PrepareExistsMessage, err)
 	} else if err != nil {
 		return fmt.Errorf("sqlstore: create prepare: %w", err)
 	}
@@ -50,7 +29,7 @@ func (s *Store) CreatePrepare(ctx context.Context, p *Prepare) error {
 
 // UpdatePrepare changes a registered merchant_uid's amount and currency;
 // an unknown merchant_uid is ENOTFOUND with i'mport's message.
-func (s *Store) UpdatePrepare(ctx context.Context, p *Prepare) error {
+func (s *Store) UpdatePrepare(ctx context.Context, p *billkey.Prepare) error {
 	now := s.Now()
 	var created int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -59,7 +38,7 @@ func (s *Store) UpdatePrepare(ctx context.Context, p *Prepare) error {
 			p.Amount, p.Currency, unix(now), p.MerchantID, p.MerchantUID).Scan(&created)
 	})
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(NoPrepareMessage)
+		return notFound(billkey.NoPrepareMessage)
 	} else if err != nil {
 		return fmt.Errorf("sqlstore: update prepare: %w", err)
 	}
@@ -69,13 +48,13 @@ func (s *Store) UpdatePrepare(ctx context.Context, p *Prepare) error {
 
 // PrepareByMerchantUID returns a merchant_uid's pre-registration, or
 // ENOTFOUND with i'mport's message.
-func (s *Store) PrepareByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*Prepare, error) {
-	p := &Prepare{MerchantID: merchantID, MerchantUID: merchantUID}
+func (s *Store) PrepareByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*billkey.Prepare, error) {
+	p := &billkey.Prepare{MerchantID: merchantID, MerchantUID: merchantUID}
 	var created, updated int64
 	err := s.DB.QueryRowContext(ctx, `SELECT amount, currency, created_at, updated_at FROM payment_prepares
 		WHERE merchant_id = $1 AND merchant_uid = $2`, merchantID, merchantUID).Scan(&p.Amount, &p.Currency, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(NoPrepareMessage)
+		return nil, notFound(billkey.NoPrepareMessage)
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
 	}

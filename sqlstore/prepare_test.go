@@ -8,7 +8,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // TestPrepares: one pre-registration per (merchant, merchant_uid), even
@@ -20,10 +19,10 @@ func TestPrepares(t *testing.T) {
 		ctx := context.Background()
 		other, _ := createMerchant(t, b.store, "imp10000002", "key-2")
 		if _, err := b.store.PrepareByMerchantUID(ctx, b.merchant.ID, "o-1"); billkey.ErrorCode(err) != billkey.ENOTFOUND ||
-			billkey.ErrorMessage(err) != sqlstore.NoPrepareMessage {
+			billkey.ErrorMessage(err) != billkey.NoPrepareMessage {
 			t.Fatalf("unknown: %v", err)
 		}
-		if err := b.store.UpdatePrepare(ctx, &sqlstore.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 1}); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+		if err := b.store.UpdatePrepare(ctx, &billkey.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 1}); billkey.ErrorCode(err) != billkey.ENOTFOUND {
 			t.Fatalf("update unknown: %v", err)
 		}
 		var wg sync.WaitGroup
@@ -32,7 +31,7 @@ func TestPrepares(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- b.store.CreatePrepare(ctx, &sqlstore.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: int64(1000 + i)})
+				errs <- b.store.CreatePrepare(ctx, &billkey.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: int64(1000 + i)})
 			}()
 		}
 		wg.Wait()
@@ -51,7 +50,7 @@ func TestPrepares(t *testing.T) {
 			t.Fatalf("%d concurrent creates succeeded, want 1", ok)
 		}
 		b.now = b.now.Add(time.Minute)
-		p := &sqlstore.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 5000, Currency: "KRW"}
+		p := &billkey.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 5000, Currency: "KRW"}
 		if err := b.store.UpdatePrepare(ctx, p); err != nil || p.Updated.Sub(p.Created) != time.Minute {
 			t.Fatalf("update: %v %+v", err, p)
 		}
@@ -62,7 +61,7 @@ func TestPrepares(t *testing.T) {
 		if _, err := b.store.PrepareByMerchantUID(ctx, other.ID, "o-1"); billkey.ErrorCode(err) != billkey.ENOTFOUND {
 			t.Fatalf("another merchant sees it: %v", err)
 		}
-		if err := b.store.CreatePrepare(ctx, &sqlstore.Prepare{MerchantID: other.ID, MerchantUID: "o-1", Amount: 1}); err != nil {
+		if err := b.store.CreatePrepare(ctx, &billkey.Prepare{MerchantID: other.ID, MerchantUID: "o-1", Amount: 1}); err != nil {
 			t.Fatalf("same merchant_uid at another merchant: %v", err)
 		}
 	})

@@ -9,7 +9,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // TestStoreFinishedWindowAttemptNotClaimable: an attempt that is done or
@@ -19,12 +18,12 @@ func TestStoreFinishedWindowAttemptNotClaimable(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		b := setup(t, dsn)
 		ctx := context.Background()
-		for _, final := range []string{sqlstore.WindowDone, sqlstore.WindowFailed} {
+		for _, final := range []string{billkey.WindowDone, billkey.WindowFailed} {
 			a := b.windowAttempt(t, "order-fin-"+final, b.now.Add(time.Hour))
 			if ok, err := b.store.ClaimWindowAttempt(ctx, a.ID, b.now); !ok || err != nil {
 				t.Fatalf("claim: %v %v", ok, err)
 			}
-			if ok, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowProcessing}, final, []byte(`{}`), b.now); !ok || err != nil {
+			if ok, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowProcessing}, final, []byte(`{}`), b.now); !ok || err != nil {
 				t.Fatalf("finish %s: %v %v", final, ok, err)
 			}
 			for _, at := range []time.Time{b.now, b.now.Add(-time.Hour)} {
@@ -35,7 +34,7 @@ func TestStoreFinishedWindowAttemptNotClaimable(t *testing.T) {
 			// Finishing without a claim, straight from open (the expiry
 			// sweep): no claim afterwards either.
 			o := b.windowAttempt(t, "order-swept-"+final, b.now.Add(time.Hour))
-			if ok, err := b.store.FinishWindowAttempt(ctx, o.ID, []string{sqlstore.WindowOpen}, final, nil, b.now); !ok || err != nil {
+			if ok, err := b.store.FinishWindowAttempt(ctx, o.ID, []string{billkey.WindowOpen}, final, nil, b.now); !ok || err != nil {
 				t.Fatalf("sweep %s: %v %v", final, ok, err)
 			}
 			if ok, _ := b.store.ClaimWindowAttempt(ctx, o.ID, b.now); ok {
@@ -68,13 +67,13 @@ func TestStorePartialCancelsOneAtATime(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, c, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 3000})
+				_, c, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 3000})
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
 				case err == nil:
 					won = append(won, c)
-				case errors.Is(err, sqlstore.ErrCancelBusy):
+				case errors.Is(err, billkey.ErrCancelBusy):
 					busy++
 				default:
 					t.Errorf("reserve: %v", err)
@@ -87,7 +86,7 @@ func TestStorePartialCancelsOneAtATime(t *testing.T) {
 			t.Fatalf("%d reservations won, %d told busy; want exactly one in flight", len(won), busy)
 		}
 		// While it is in flight, every other refund is told busy.
-		if _, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 1}); !errors.Is(err, sqlstore.ErrCancelBusy) {
+		if _, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 1}); !errors.Is(err, billkey.ErrCancelBusy) {
 			t.Fatalf("a second refund while one is in flight: %v", err)
 		}
 		won[0].CancelledAt = b.now
@@ -95,7 +94,7 @@ func TestStorePartialCancelsOneAtATime(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 2 {
-			_, c, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 3000})
+			_, c, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 3000})
 			if err != nil {
 				t.Fatalf("refund %d: %v", i+2, err)
 			}
@@ -105,7 +104,7 @@ func TestStorePartialCancelsOneAtATime(t *testing.T) {
 			}
 		}
 		// 1000 left: billkey refuses 3000 itself.
-		_, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 3000})
+		_, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 3000})
 		if billkey.ErrorCode(err) != billkey.EREJECTED {
 			t.Fatalf("refund above what is left: %v", err)
 		}
@@ -145,8 +144,8 @@ func TestStoreReconcileBookkeeping(t *testing.T) {
 		if _, err := b.store.FinishPayment(ctx, p, nil); err != nil {
 			t.Fatal(err)
 		}
-		o := &sqlstore.Orphan{MerchantID: b.merchant.ID, PaymentID: p.ID, Kind: sqlstore.OrphanCharge, PGTID: "T1", Amount: 5000,
-			State: sqlstore.OrphanRefunding, NextAt: b.now.Add(time.Minute)}
+		o := &billkey.Orphan{MerchantID: b.merchant.ID, PaymentID: p.ID, Kind: billkey.OrphanCharge, PGTID: "T1", Amount: 5000,
+			State: billkey.OrphanRefunding, NextAt: b.now.Add(time.Minute)}
 		ev := &billkey.Event{MerchantID: b.merchant.ID, ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: billkey.StatusFailed}
 		if added, err := b.store.RecordOrphan(ctx, o, " / late", ev); !added || err != nil {
 			t.Fatalf("record orphan: %v %v", added, err)
@@ -166,7 +165,7 @@ func TestStoreReconcileBookkeeping(t *testing.T) {
 		if err != nil || len(due) != 1 || due[0].PGTID != "T1" || due[0].Amount != 5000 {
 			t.Fatalf("due orphans: %+v %v", due, err)
 		}
-		due[0].State, due[0].Attempts = sqlstore.OrphanRefunded, 1
+		due[0].State, due[0].Attempts = billkey.OrphanRefunded, 1
 		if err := b.store.SettleOrphan(ctx, due[0]); err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +176,7 @@ func TestStoreReconcileBookkeeping(t *testing.T) {
 		// A cancel released (refused) then completed: ErrCancelReleased.
 		q := b.payment(t, "order-released", 3000)
 		b.pay(t, q)
-		_, c, err := b.store.ReserveCancel(ctx, q.ID, sqlstore.CancelRequest{})
+		_, c, err := b.store.ReserveCancel(ctx, q.ID, billkey.CancelRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,7 +184,7 @@ func TestStoreReconcileBookkeeping(t *testing.T) {
 			t.Fatal(err)
 		}
 		c.CancelledAt = b.now
-		if _, err := b.store.CompleteCancel(ctx, c, nil); !errors.Is(err, sqlstore.ErrCancelReleased) {
+		if _, err := b.store.CompleteCancel(ctx, c, nil); !errors.Is(err, billkey.ErrCancelReleased) {
 			t.Fatalf("completing a released cancel: %v", err)
 		}
 

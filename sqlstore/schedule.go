@@ -11,73 +11,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// ScheduleStatus is i'mport's schedule_status.
-type ScheduleStatus string
-
-// Schedule statuses.
-const (
-	ScheduleScheduled ScheduleStatus = "scheduled" // pending (possibly being executed right now)
-	ScheduleExecuted  ScheduleStatus = "executed"
-	ScheduleRevoked   ScheduleStatus = "revoked"
-)
-
-// Valid reports whether s is one of the three statuses.
-func (s ScheduleStatus) Valid() bool {
-	return s == ScheduleScheduled || s == ScheduleExecuted || s == ScheduleRevoked
-}
-
-// Schedule is one scheduled payment (POST /subscribe/payments/schedule): a
-// charge of CustomerUID's billing key under MerchantUID at ScheduleAt.
-type Schedule struct {
-	ID          int64
-	MerchantID  int64
-	CustomerUID string
-	MerchantUID string
-	ScheduleAt  time.Time
-
-	Amount     int64
-	TaxFree    int64
-	VatAmount  *int64
-	Currency   string
-	CardQuota  int
-	Name       string
-	Buyer      billkey.Buyer
-	CustomData *string
-	NoticeURL  string
-
-	Status ScheduleStatus
-	// ImpUID is the payment the execution made (or adopted); "" before.
-	ImpUID string
-	// PaymentStatus is the result recorded at execution (paid or failed);
-	// "" before. Lookups return the payment's current status instead
-	// (cancelled once refunded).
-	PaymentStatus billkey.PaymentStatus
-	FailReason    string
-	ExecutedAt    time.Time
-	RevokedAt     time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-
-	// Execution bookkeeping.
-	RunAfter       time.Time // when it may next be claimed
-	Attempts       int       // claims so far
-	LeaseOwner     string
-	LeaseUntil     time.Time
-	PriorPaymentID int64 // payments of the merchant_uid up to this id predate the current run
-	LastError      string
-
-	// TestClockID, when not 0, is the test clock that runs this schedule
-	// (a test-mode subscription's charge): the wall-clock scan skips it.
-	TestClockID int64
-}
-
-// Messages of schedule creation.
-const (
-	// DuplicateScheduleMessage is the refusal of a merchant_uid that is
-	// already scheduled (i'mport's exact text is not recorded).
-	DuplicateScheduleMessage = "이미 예약결제가 등록된 merchant_uid입니다."
-)
-
 const scheduleColumns = `id, merchant_id, customer_uid, merchant_uid, schedule_at, amount, tax_free, vat_amount, currency,
 	card_quota, name, buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, notice_url, status,
 	imp_uid, payment_status, fail_reason, executed_at, revoked_at, created_at, updated_at, run_after_ms, attempts,
@@ -91,8 +24,8 @@ const scheduleSelect = scheduleColumns + `,
 // scheduleReturning is the RETURNING list matching scheduleSelect.
 const scheduleReturning = scheduleColumns + `, ''`
 
-func scanSchedule(row rowScanner) (*Schedule, error) {
-	var sc Schedule
+func scanSchedule(row rowScanner) (*billkey.Schedule, error) {
+	var sc billkey.Schedule
 	var vat sql.NullInt64
 	var custom sql.NullString
 	var status, payStatus, current string
@@ -111,7 +44,7 @@ func scanSchedule(row rowScanner) (*Schedule, error) {
 	if custom.Valid {
 		sc.CustomData = &custom.String
 	}
-	sc.Status, sc.PaymentStatus = ScheduleStatus(status), billkey.PaymentStatus(payStatus)
+	sc.Status, sc.PaymentStatus = billkey.ScheduleStatus(status), billkey.PaymentStatus(payStatus)
 	if current != "" && current != string(billkey.StatusReady) {
 		sc.PaymentStatus = billkey.PaymentStatus(current)
 	}
@@ -121,7 +54,7 @@ func scanSchedule(row rowScanner) (*Schedule, error) {
 	return &sc, nil
 }
 
-func (s *Store) querySchedules(ctx context.Context, q queryer, query string, args ...any) ([]*Schedule, error) {
+func (s *Store) querySchedules(ctx context.Context, q queryer, query string, args ...any) ([]*billkey.Schedule, error) {
 	return queryAll(ctx, q, "schedules", scanSchedule, query, args...)
 }
 
@@ -206,7 +139,7 @@ func chunks(xs []string, n int) func(func([]string) bool) {
 // CreateSchedules inserts the schedules, all or none, in one transaction and
 // sets their IDs. A merchant_uid that is already scheduled, or already has a
 // payment, is an EREJECTED error and nothing is written.
-func (s *Store) CreateSchedules(ctx context.Context, scs []*Schedule) error {
+func (s *Store) CreateSchedules(ctx context.Context, scs []*billkey.Schedule) error {
 	now := s.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for _, sc := range scs {
@@ -216,9 +149,9 @@ func (s *Store) CreateSchedules(ctx context.Context, scs []*Schedule) error {
 				return fmt.Errorf("sqlstore: create schedule: %w", err)
 			}
 			if n > 0 {
-				return billkey.Errorf(billkey.EREJECTED, "%s (merchant_uid: %s)", DuplicateOrderMessage, sc.MerchantUID)
+				return billkey.Errorf(billkey.EREJECTED, "%s (merchant_uid: %s)", billkey.DuplicateOrderMessage, sc.MerchantUID)
 			}
-			sc.Status, sc.CreatedAt, sc.UpdatedAt = ScheduleScheduled, now, now
+			sc.Status, sc.CreatedAt, sc.UpdatedAt = billkey.ScheduleScheduled, now, now
 			sc.RunAfter = sc.ScheduleAt
 			err := tx.QueryRowContext(ctx, `INSERT INTO schedules (merchant_id, customer_uid, merchant_uid, schedule_at, amount,
 					tax_free, vat_amount, currency, card_quota, name, buyer_name, buyer_email, buyer_tel, buyer_addr,
@@ -230,7 +163,7 @@ func (s *Store) CreateSchedules(ctx context.Context, scs []*Schedule) error {
 				sc.Buyer.Addr, sc.Buyer.Postcode, nullString(sc.CustomData), sc.NoticeURL, string(sc.Status),
 				unix(now), unix(now), millis(sc.RunAfter), sc.TestClockID).Scan(&sc.ID)
 			if isUniqueViolation(err) {
-				return billkey.Errorf(billkey.EREJECTED, "%s (merchant_uid: %s)", DuplicateScheduleMessage, sc.MerchantUID)
+				return billkey.Errorf(billkey.EREJECTED, "%s (merchant_uid: %s)", billkey.DuplicateScheduleMessage, sc.MerchantUID)
 			} else if err != nil {
 				return fmt.Errorf("sqlstore: insert schedule: %w", err)
 			}
@@ -240,7 +173,7 @@ func (s *Store) CreateSchedules(ctx context.Context, scs []*Schedule) error {
 }
 
 // ScheduleByMerchantUID returns the merchant's schedule of the merchant_uid.
-func (s *Store) ScheduleByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*Schedule, error) {
+func (s *Store) ScheduleByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*billkey.Schedule, error) {
 	scs, err := s.querySchedules(ctx, s.DB, `SELECT `+scheduleSelect+` FROM schedules WHERE merchant_id = $1 AND merchant_uid = $2`,
 		merchantID, merchantUID)
 	if err != nil {
@@ -252,20 +185,9 @@ func (s *Store) ScheduleByMerchantUID(ctx context.Context, merchantID int64, mer
 	return scs[0], nil
 }
 
-// ScheduleFilter selects schedules of one merchant for paged lookups.
-type ScheduleFilter struct {
-	MerchantID  int64
-	CustomerUID string         // "" means any
-	Status      ScheduleStatus // "" means all
-	From, To    time.Time      // From <= schedule_at < To; zero means unbounded
-	OldestFirst bool           // default newest schedule_at first
-	Offset      int
-	Limit       int
-}
-
 // ListSchedules returns one page of the merchant's schedules matching f and
 // the total number matching.
-func (s *Store) ListSchedules(ctx context.Context, f ScheduleFilter) ([]*Schedule, int, error) {
+func (s *Store) ListSchedules(ctx context.Context, f billkey.ScheduleFilter) ([]*billkey.Schedule, int, error) {
 	where := []string{"merchant_id = $1"}
 	args := []any{f.MerchantID}
 	add := func(cond string, v any) {
@@ -319,12 +241,12 @@ const noRunPayment = `NOT EXISTS (SELECT 1 FROM payments p WHERE p.merchant_id =
 // payment; others are left alone. It returns the revoked schedules, oldest
 // schedule_at first. Claiming and revoking are exclusive: each is one
 // conditional UPDATE that rechecks the other's marks.
-func (s *Store) RevokeSchedules(ctx context.Context, merchantID int64, customerUID string, merchantUIDs []string) ([]*Schedule, error) {
+func (s *Store) RevokeSchedules(ctx context.Context, merchantID int64, customerUID string, merchantUIDs []string) ([]*billkey.Schedule, error) {
 	if customerUID == "" && len(merchantUIDs) == 0 {
 		return nil, fmt.Errorf("sqlstore: revoke schedules: no customer_uid nor merchant_uid")
 	}
 	now := s.Now()
-	var out []*Schedule
+	var out []*billkey.Schedule
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		revoke := func(extra string, extraArgs ...any) error {
 			args := append([]any{unix(now), millis(now), merchantID}, extraArgs...)
@@ -366,7 +288,7 @@ func (s *Store) RevokeSchedules(ctx context.Context, merchantID int64, customerU
 	return out, nil
 }
 
-func sortSchedules(scs []*Schedule) {
+func sortSchedules(scs []*billkey.Schedule) {
 	for i := 1; i < len(scs); i++ {
 		for j := i; j > 0 && (scs[j].ScheduleAt.Before(scs[j-1].ScheduleAt) ||
 			scs[j].ScheduleAt.Equal(scs[j-1].ScheduleAt) && scs[j].ID < scs[j-1].ID); j-- {
@@ -378,7 +300,7 @@ func sortSchedules(scs []*Schedule) {
 // MoveSchedule changes the time of a pending schedule (PUT
 // /subscribe/payments/schedule/{merchant_uid}). ENOTFOUND when there is no
 // such schedule; EINVALID when it is not pending any more.
-func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*Schedule, error) {
+func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*billkey.Schedule, error) {
 	now := s.Now()
 	scs, err := s.querySchedules(ctx, s.DB, `UPDATE schedules SET schedule_at = $1, run_after_ms = $2, updated_at = $3
 		WHERE merchant_id = $4 AND merchant_uid = $5 AND status = 'scheduled' AND lease_until_ms <= $6 AND `+noRunPayment+`
@@ -402,7 +324,7 @@ func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID 
 // lease for owner until lease expires). Earlier payments of the merchant_uid
 // are not adopted by the new run. ENOTFOUND when there is no such schedule;
 // EINVALID when it is neither failed nor revoked.
-func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time) (*Schedule, error) {
+func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time) (*billkey.Schedule, error) {
 	now := s.Now()
 	scs, err := s.querySchedules(ctx, s.DB, `UPDATE schedules SET status = 'scheduled', schedule_at = $1, run_after_ms = $2,
 			imp_uid = '', payment_status = '', fail_reason = '', executed_at = 0, revoked_at = 0, attempts = 0,
@@ -432,7 +354,7 @@ func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID
 // the UPDATE rechecks every condition, so on PostgreSQL two nodes that
 // picked the same row cannot both claim it (the second sees the first's
 // lease once it may proceed), and a revoked schedule is never claimed.
-func (s *Store) ClaimDueSchedules(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*Schedule, error) {
+func (s *Store) ClaimDueSchedules(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*billkey.Schedule, error) {
 	nowMS := millis(now)
 	// A read first: an idle poll takes no write lock.
 	if due, err := s.exists(ctx, `SELECT 1 FROM schedules WHERE status = 'scheduled' AND run_after_ms <= $1 AND lease_until_ms <= $1 AND test_clock_id = 0 LIMIT 1`, nowMS); err != nil || !due {
@@ -488,19 +410,11 @@ func (s *Store) DeferSchedule(ctx context.Context, id int64, owner string, runAf
 	return nil
 }
 
-// ScheduleResult is the outcome an execution records.
-type ScheduleResult struct {
-	ImpUID        string // "" when no payment could be made
-	PaymentStatus billkey.PaymentStatus
-	FailReason    string
-	ExecutedAt    time.Time
-}
-
 // FinishSchedule marks a pending schedule executed with its result, and adds
 // ev (if not nil) to the webhook outbox in the same transaction. It reports
 // false, changing nothing, when the schedule was not pending (another node
 // recorded the same payment first).
-func (s *Store) FinishSchedule(ctx context.Context, id int64, r ScheduleResult, ev *billkey.Event) (bool, error) {
+func (s *Store) FinishSchedule(ctx context.Context, id int64, r billkey.ScheduleResult, ev *billkey.Event) (bool, error) {
 	now := s.Now()
 	done := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -559,20 +473,20 @@ func (s *Store) RunPayment(ctx context.Context, merchantID int64, merchantUID st
 
 // ScheduleCounts returns how many schedules are in each status (for tests
 // and operators).
-func (s *Store) ScheduleCounts(ctx context.Context) (map[ScheduleStatus]int, error) {
+func (s *Store) ScheduleCounts(ctx context.Context) (map[billkey.ScheduleStatus]int, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT status, COUNT(*) FROM schedules GROUP BY status`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: schedule counts: %w", err)
 	}
 	defer rows.Close()
-	out := map[ScheduleStatus]int{}
+	out := map[billkey.ScheduleStatus]int{}
 	for rows.Next() {
 		var st string
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
 			return nil, fmt.Errorf("sqlstore: schedule counts: %w", err)
 		}
-		out[ScheduleStatus(st)] = n
+		out[billkey.ScheduleStatus(st)] = n
 	}
 	return out, rows.Err()
 }

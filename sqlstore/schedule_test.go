@@ -10,22 +10,21 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
-func (b *testBundle) schedule(uid, customer string, at time.Time) *sqlstore.Schedule {
-	return &sqlstore.Schedule{MerchantID: b.merchant.ID, CustomerUID: customer, MerchantUID: uid, ScheduleAt: at,
+func (b *testBundle) schedule(uid, customer string, at time.Time) *billkey.Schedule {
+	return &billkey.Schedule{MerchantID: b.merchant.ID, CustomerUID: customer, MerchantUID: uid, ScheduleAt: at,
 		Amount: 8900, Currency: "KRW", Name: "월간 이용권", Buyer: billkey.Buyer{Tel: "01012345678"}}
 }
 
-func mustCreateSchedules(t *testing.T, b *testBundle, scs ...*sqlstore.Schedule) {
+func mustCreateSchedules(t *testing.T, b *testBundle, scs ...*billkey.Schedule) {
 	t.Helper()
 	if err := b.store.CreateSchedules(context.Background(), scs); err != nil {
 		t.Fatalf("create schedules: %v", err)
 	}
 }
 
-func uidsOf(scs []*sqlstore.Schedule) []string {
+func uidsOf(scs []*billkey.Schedule) []string {
 	out := make([]string, len(scs))
 	for i, sc := range scs {
 		out[i] = sc.MerchantUID
@@ -43,14 +42,14 @@ func TestStoreSchedules(t *testing.T) {
 		first := b.schedule("s-1", "cust-a", at)
 		first.CustomData, first.VatAmount, first.NoticeURL = &custom, &vat, "https://shop.example/hook"
 		mustCreateSchedules(t, b, first, b.schedule("s-2", "cust-a", at.Add(time.Hour)), b.schedule("s-3", "cust-b", at.Add(2*time.Hour)))
-		if first.ID == 0 || first.Status != sqlstore.ScheduleScheduled {
+		if first.ID == 0 || first.Status != billkey.ScheduleScheduled {
 			t.Fatalf("created: %+v", first)
 		}
 
 		// All or nothing: one taken merchant_uid refuses the whole batch.
 		b.pay(t, b.payment(t, "paid-order", 1000))
 		for _, uid := range []string{"s-2", "paid-order"} {
-			err := b.store.CreateSchedules(ctx, []*sqlstore.Schedule{b.schedule("s-new", "cust-a", at), b.schedule(uid, "cust-a", at)})
+			err := b.store.CreateSchedules(ctx, []*billkey.Schedule{b.schedule("s-new", "cust-a", at), b.schedule(uid, "cust-a", at)})
 			if billkey.ErrorCode(err) != billkey.EREJECTED {
 				t.Fatalf("duplicate %s: %v", uid, err)
 			}
@@ -74,7 +73,7 @@ func TestStoreSchedules(t *testing.T) {
 		}
 
 		// Lists: newest first by default, window [from, to), status, customer, paging.
-		list := func(f sqlstore.ScheduleFilter) ([]string, int) {
+		list := func(f billkey.ScheduleFilter) ([]string, int) {
 			t.Helper()
 			f.MerchantID = b.merchant.ID
 			scs, total, err := b.store.ListSchedules(ctx, f)
@@ -83,19 +82,19 @@ func TestStoreSchedules(t *testing.T) {
 			}
 			return uidsOf(scs), total
 		}
-		if uids, total := list(sqlstore.ScheduleFilter{}); fmt.Sprint(uids) != "[s-3 s-2 s-1]" || total != 3 {
+		if uids, total := list(billkey.ScheduleFilter{}); fmt.Sprint(uids) != "[s-3 s-2 s-1]" || total != 3 {
 			t.Fatalf("all: %v %d", uids, total)
 		}
-		if uids, _ := list(sqlstore.ScheduleFilter{OldestFirst: true, Limit: 2, Offset: 1}); fmt.Sprint(uids) != "[s-2 s-3]" {
+		if uids, _ := list(billkey.ScheduleFilter{OldestFirst: true, Limit: 2, Offset: 1}); fmt.Sprint(uids) != "[s-2 s-3]" {
 			t.Fatalf("oldest first, page 2: %v", uids)
 		}
-		if uids, _ := list(sqlstore.ScheduleFilter{From: at, To: at.Add(2 * time.Hour)}); fmt.Sprint(uids) != "[s-2 s-1]" {
+		if uids, _ := list(billkey.ScheduleFilter{From: at, To: at.Add(2 * time.Hour)}); fmt.Sprint(uids) != "[s-2 s-1]" {
 			t.Fatalf("window: %v", uids)
 		}
-		if uids, total := list(sqlstore.ScheduleFilter{CustomerUID: "cust-b"}); fmt.Sprint(uids) != "[s-3]" || total != 1 {
+		if uids, total := list(billkey.ScheduleFilter{CustomerUID: "cust-b"}); fmt.Sprint(uids) != "[s-3]" || total != 1 {
 			t.Fatalf("customer: %v", uids)
 		}
-		if uids, _ := list(sqlstore.ScheduleFilter{CustomerUID: "nobody"}); len(uids) != 0 {
+		if uids, _ := list(billkey.ScheduleFilter{CustomerUID: "nobody"}); len(uids) != 0 {
 			t.Fatalf("unknown customer: %v", uids)
 		}
 
@@ -110,7 +109,7 @@ func TestStoreSchedules(t *testing.T) {
 
 		// Revoke: by merchant_uid (with the customer checked), by customer.
 		revoked, err := b.store.RevokeSchedules(ctx, b.merchant.ID, "cust-b", []string{"s-1", "s-3", "nope"})
-		if err != nil || fmt.Sprint(uidsOf(revoked)) != "[s-3]" || revoked[0].Status != sqlstore.ScheduleRevoked || !revoked[0].RevokedAt.Equal(b.now) {
+		if err != nil || fmt.Sprint(uidsOf(revoked)) != "[s-3]" || revoked[0].Status != billkey.ScheduleRevoked || !revoked[0].RevokedAt.Equal(b.now) {
 			t.Fatalf("revoke s-3 of cust-b: %v %v", uidsOf(revoked), err)
 		}
 		if again, err := b.store.RevokeSchedules(ctx, b.merchant.ID, "", []string{"s-3"}); err != nil || len(again) != 0 {
@@ -135,7 +134,7 @@ func TestStoreSchedules(t *testing.T) {
 			t.Fatalf("rearm pending: %v", err)
 		}
 		re, err := b.store.RearmSchedule(ctx, b.merchant.ID, "s-1", at.Add(time.Hour), "", time.Time{})
-		if err != nil || re.Status != sqlstore.ScheduleScheduled || !re.RevokedAt.IsZero() || !re.ScheduleAt.Equal(at.Add(time.Hour)) {
+		if err != nil || re.Status != billkey.ScheduleScheduled || !re.RevokedAt.IsZero() || !re.ScheduleAt.Equal(at.Add(time.Hour)) {
 			t.Fatalf("rearm revoked: %+v %v", re, err)
 		}
 		if p, err := b.store.RunPayment(ctx, b.merchant.ID, "s-2", 0); err != nil || p == nil || p.MerchantUID != "s-2" {
@@ -152,7 +151,7 @@ func TestStoreScheduleClaims(t *testing.T) {
 		b := setup(t, dsn)
 		ctx := context.Background()
 		const n = 60
-		var scs []*sqlstore.Schedule
+		var scs []*billkey.Schedule
 		for i := range n {
 			scs = append(scs, b.schedule(fmt.Sprintf("due-%02d", i), "cust-a", b.now.Add(-time.Duration(i)*time.Second)))
 		}
@@ -218,7 +217,7 @@ func TestStoreScheduleClaims(t *testing.T) {
 		// The lease expires (the node died): another node takes over.
 		owner0 := claimedBy["due-00"][0]
 		b.now = b.now.Add(2 * time.Minute)
-		var due00 *sqlstore.Schedule
+		var due00 *billkey.Schedule
 		for round := 0; ; round++ {
 			if round > 3 {
 				t.Fatal("still claiming: leased schedules are claimed again")
@@ -261,17 +260,17 @@ func TestStoreScheduleClaims(t *testing.T) {
 
 		// Finish once; a second finish changes nothing. A failure without
 		// payment adds its webhook event in the same transaction.
-		ok, err := b.store.FinishSchedule(ctx, due00.ID, sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed,
+		ok, err := b.store.FinishSchedule(ctx, due00.ID, billkey.ScheduleResult{PaymentStatus: billkey.StatusFailed,
 			FailReason: "등록되지 않은 구매자입니다.", ExecutedAt: b.now},
 			&billkey.Event{MerchantID: b.merchant.ID, MerchantUID: "due-00", Status: billkey.StatusFailed})
 		if err != nil || !ok {
 			t.Fatalf("finish: %v %v", ok, err)
 		}
-		if ok, err := b.store.FinishSchedule(ctx, due00.ID, sqlstore.ScheduleResult{ImpUID: "x", PaymentStatus: billkey.StatusPaid}, nil); err != nil || ok {
+		if ok, err := b.store.FinishSchedule(ctx, due00.ID, billkey.ScheduleResult{ImpUID: "x", PaymentStatus: billkey.StatusPaid}, nil); err != nil || ok {
 			t.Fatalf("finished twice: %v %v", ok, err)
 		}
 		fin, _ := b.store.ScheduleByMerchantUID(ctx, b.merchant.ID, "due-00")
-		if fin.Status != sqlstore.ScheduleExecuted || fin.PaymentStatus != billkey.StatusFailed || fin.LeaseOwner != "" || fin.ImpUID != "" {
+		if fin.Status != billkey.ScheduleExecuted || fin.PaymentStatus != billkey.StatusFailed || fin.LeaseOwner != "" || fin.ImpUID != "" {
 			t.Fatalf("finished: %+v", fin)
 		}
 		evs, _ := b.store.Events(ctx, b.merchant.ID, 0, 100)
@@ -284,7 +283,7 @@ func TestStoreScheduleClaims(t *testing.T) {
 		p := b.payment(t, "due-01", 8900)
 		b.pay(t, p)
 		s1, _ := b.store.ScheduleByMerchantUID(ctx, b.merchant.ID, "due-01")
-		if ok, err := b.store.FinishSchedule(ctx, s1.ID, sqlstore.ScheduleResult{ImpUID: p.ImpUID, PaymentStatus: billkey.StatusPaid, ExecutedAt: b.now}, nil); err != nil || !ok {
+		if ok, err := b.store.FinishSchedule(ctx, s1.ID, billkey.ScheduleResult{ImpUID: p.ImpUID, PaymentStatus: billkey.StatusPaid, ExecutedAt: b.now}, nil); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 		s1, _ = b.store.ScheduleByMerchantUID(ctx, b.merchant.ID, "due-01")
@@ -292,7 +291,7 @@ func TestStoreScheduleClaims(t *testing.T) {
 			t.Fatalf("executed: %+v", s1)
 		}
 		counts, err := b.store.ScheduleCounts(ctx)
-		if err != nil || counts[sqlstore.ScheduleExecuted] != 2 || counts[sqlstore.ScheduleRevoked] != 1 {
+		if err != nil || counts[billkey.ScheduleExecuted] != 2 || counts[billkey.ScheduleRevoked] != 1 {
 			t.Fatalf("counts: %v %v", counts, err)
 		}
 	})
@@ -312,12 +311,12 @@ func TestStoreWebhookDeliveries(t *testing.T) {
 			}
 			b.pay(t, p)
 		}
-		build := func(ev sqlstore.RelayedEvent) sqlstore.NewDelivery {
+		build := func(ev billkey.RelayedEvent) billkey.NewDelivery {
 			u := ev.MerchantWebhookURL
 			if ev.MerchantUID == "o-0" {
 				u = "https://shop.example/notice"
 			}
-			return sqlstore.NewDelivery{URL: u, Body: []byte(`{"imp_uid":"` + ev.ImpUID + `"}`), GiveUpAt: b.now.Add(time.Hour)}
+			return billkey.NewDelivery{URL: u, Body: []byte(`{"imp_uid":"` + ev.ImpUID + `"}`), GiveUpAt: b.now.Add(time.Hour)}
 		}
 		// Concurrent relays: one delivery per event.
 		var wg sync.WaitGroup
@@ -347,12 +346,12 @@ func TestStoreWebhookDeliveries(t *testing.T) {
 			}
 			relayed += n
 		}
-		ds, total, err := b.store.ListDeliveries(ctx, sqlstore.DeliveryFilter{MerchantID: b.merchant.ID, Limit: 100})
+		ds, total, err := b.store.ListDeliveries(ctx, billkey.DeliveryFilter{MerchantID: b.merchant.ID, Limit: 100})
 		if err != nil || total != 5 || len(ds) != 5 || relayed < 5 {
 			t.Fatalf("deliveries: %d %d relayed %d %v", total, len(ds), relayed, err)
 		}
 		for _, d := range ds {
-			if d.State != sqlstore.DeliveryPending || d.Status != billkey.StatusPaid || !bytes.Contains(d.Body, []byte(d.ImpUID)) {
+			if d.State != billkey.DeliveryPending || d.Status != billkey.StatusPaid || !bytes.Contains(d.Body, []byte(d.ImpUID)) {
 				t.Fatalf("delivery: %+v", d)
 			}
 		}
@@ -367,8 +366,8 @@ func TestStoreWebhookDeliveries(t *testing.T) {
 			t.Fatalf("second claimer got %d", len(more))
 		}
 		d := got[0]
-		if err := b.store.RecordWebhookAttempt(ctx, d, "node-a", sqlstore.WebhookAttempt{At: b.now, StatusCode: 500, Latency: 12 * time.Millisecond,
-			Error: "HTTP 500", Node: "node-a"}, sqlstore.AttemptOutcome{Next: b.now.Add(10 * time.Second)}); err != nil {
+		if err := b.store.RecordWebhookAttempt(ctx, d, "node-a", billkey.WebhookAttempt{At: b.now, StatusCode: 500, Latency: 12 * time.Millisecond,
+			Error: "HTTP 500", Node: "node-a"}, billkey.AttemptOutcome{Next: b.now.Add(10 * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
 		if again, _ := b.store.ClaimDueDeliveries(ctx, "node-c", b.now.Add(9*time.Second), b.now.Add(time.Minute), 10); len(again) != 0 {
@@ -378,42 +377,42 @@ func TestStoreWebhookDeliveries(t *testing.T) {
 		if len(again) != 1 || again[0].ID != d.ID || again[0].Attempts != 1 {
 			t.Fatalf("retry claim: %+v", again)
 		}
-		if err := b.store.RecordWebhookAttempt(ctx, again[0], "node-c", sqlstore.WebhookAttempt{At: b.now, StatusCode: 204, Node: "node-c"},
-			sqlstore.AttemptOutcome{Delivered: true}); err != nil {
+		if err := b.store.RecordWebhookAttempt(ctx, again[0], "node-c", billkey.WebhookAttempt{At: b.now, StatusCode: 204, Node: "node-c"},
+			billkey.AttemptOutcome{Delivered: true}); err != nil {
 			t.Fatal(err)
 		}
 		one, err := b.store.DeliveryByID(ctx, b.merchant.ID, d.ID)
-		if err != nil || one.State != sqlstore.DeliveryDelivered || one.Attempts != 2 || len(one.Log) != 2 ||
+		if err != nil || one.State != billkey.DeliveryDelivered || one.Attempts != 2 || len(one.Log) != 2 ||
 			one.Log[0].StatusCode != 500 || one.Log[0].Latency != 12*time.Millisecond || one.Log[1].Node != "node-c" {
 			t.Fatalf("delivered: %+v %v", one, err)
 		}
 		// A late failure report from a stale attempt does not undo it.
-		_ = b.store.RecordWebhookAttempt(ctx, d, "node-a", sqlstore.WebhookAttempt{At: b.now, Error: "timeout"}, sqlstore.AttemptOutcome{})
-		if one, _ = b.store.DeliveryByID(ctx, b.merchant.ID, d.ID); one.State != sqlstore.DeliveryDelivered || len(one.Log) != 3 {
+		_ = b.store.RecordWebhookAttempt(ctx, d, "node-a", billkey.WebhookAttempt{At: b.now, Error: "timeout"}, billkey.AttemptOutcome{})
+		if one, _ = b.store.DeliveryByID(ctx, b.merchant.ID, d.ID); one.State != billkey.DeliveryDelivered || len(one.Log) != 3 {
 			t.Fatalf("after a stale failure: %+v", one)
 		}
 		// Giving up, then a manual resend.
-		if err := b.store.RecordWebhookAttempt(ctx, got[1], "node-a", sqlstore.WebhookAttempt{At: b.now, Error: "connection refused"},
-			sqlstore.AttemptOutcome{}); err != nil {
+		if err := b.store.RecordWebhookAttempt(ctx, got[1], "node-a", billkey.WebhookAttempt{At: b.now, Error: "connection refused"},
+			billkey.AttemptOutcome{}); err != nil {
 			t.Fatal(err)
 		}
-		if g, _ := b.store.DeliveryByID(ctx, b.merchant.ID, got[1].ID); g.State != sqlstore.DeliveryFailed {
+		if g, _ := b.store.DeliveryByID(ctx, b.merchant.ID, got[1].ID); g.State != billkey.DeliveryFailed {
 			t.Fatalf("gave up: %+v", g)
 		}
 		rs, err := b.store.ResendDelivery(ctx, b.merchant.ID, got[1].ID, b.now.Add(time.Hour))
-		if err != nil || rs.State != sqlstore.DeliveryPending || !rs.NextAttemptAt.Equal(b.now) {
+		if err != nil || rs.State != billkey.DeliveryPending || !rs.NextAttemptAt.Equal(b.now) {
 			t.Fatalf("resend: %+v %v", rs, err)
 		}
 		other, _ := createMerchant(t, b.store, "imp10000003", "key-3")
 		if _, err := b.store.ResendDelivery(ctx, other.ID, got[1].ID, b.now); billkey.ErrorCode(err) != billkey.ENOTFOUND {
 			t.Fatalf("another merchant resent: %v", err)
 		}
-		byImp, n, err := b.store.ListDeliveries(ctx, sqlstore.DeliveryFilter{MerchantID: b.merchant.ID, ImpUID: d.ImpUID})
+		byImp, n, err := b.store.ListDeliveries(ctx, billkey.DeliveryFilter{MerchantID: b.merchant.ID, ImpUID: d.ImpUID})
 		if err != nil || n != 1 || byImp[0].ID != d.ID {
 			t.Fatalf("by imp_uid: %v %d %v", byImp, n, err)
 		}
 		counts, _ := b.store.WebhookDeliveryCounts(ctx)
-		if counts[sqlstore.DeliveryDelivered] != 1 || counts[sqlstore.DeliveryPending] != 4 {
+		if counts[billkey.DeliveryDelivered] != 1 || counts[billkey.DeliveryPending] != 4 {
 			t.Fatalf("counts: %v", counts)
 		}
 	})

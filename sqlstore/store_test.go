@@ -194,7 +194,7 @@ func TestStorePayments(t *testing.T) {
 		// The same imp_uid for another order is ErrImpUIDTaken.
 		other := *p
 		other.ID, other.MerchantUID = 0, "order-x"
-		if err := b.store.CreatePayment(ctx, &other); err != sqlstore.ErrImpUIDTaken {
+		if err := b.store.CreatePayment(ctx, &other); err != billkey.ErrImpUIDTaken {
 			t.Fatalf("imp_uid collision: %v", err)
 		}
 		b.pay(t, p)
@@ -290,23 +290,23 @@ func TestStoreCancels(t *testing.T) {
 		b := setup(t, dsn)
 		ctx := context.Background()
 		p := b.payment(t, "order-c", 10000)
-		if _, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 100}); billkey.ErrorCode(err) != billkey.EREJECTED {
+		if _, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 100}); billkey.ErrorCode(err) != billkey.EREJECTED {
 			t.Fatalf("cancel of a ready payment: %v", err)
 		}
 		b.pay(t, p)
 		chk := int64(9999)
-		if _, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 100, Checksum: &chk}); billkey.ErrorCode(err) != billkey.EREJECTED {
+		if _, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 100, Checksum: &chk}); billkey.ErrorCode(err) != billkey.EREJECTED {
 			t.Fatalf("bad checksum: %v", err)
 		}
-		if _, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 10001}); billkey.ErrorCode(err) != billkey.EREJECTED {
+		if _, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 10001}); billkey.ErrorCode(err) != billkey.EREJECTED {
 			t.Fatalf("over-refund: %v", err)
 		}
-		_, c, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 3000, Reason: "부분환불"})
+		_, c, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 3000, Reason: "부분환불"})
 		if err != nil || c.Amount != 3000 {
 			t.Fatalf("reserve: %+v %v", c, err)
 		}
 		// While one refund is in flight, another waits.
-		if _, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 1}); err != sqlstore.ErrCancelBusy {
+		if _, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 1}); err != billkey.ErrCancelBusy {
 			t.Fatalf("second in flight: %v", err)
 		}
 		c.PGTID, c.CancelledAt = "tid-c1", b.now
@@ -315,13 +315,13 @@ func TestStoreCancels(t *testing.T) {
 			t.Fatalf("complete partial: %+v %v", got, err)
 		}
 		// A refused refund releases its reservation.
-		_, c2, _ := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 500})
+		_, c2, _ := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 500})
 		if err := b.store.FailCancel(ctx, c2); err != nil {
 			t.Fatal(err)
 		}
 		// The rest: amount 0 means everything left, and the status flips.
 		chk = 7000
-		_, c3, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Checksum: &chk})
+		_, c3, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Checksum: &chk})
 		if err != nil || c3.Amount != 7000 {
 			t.Fatalf("reserve rest: %+v %v", c3, err)
 		}
@@ -330,7 +330,7 @@ func TestStoreCancels(t *testing.T) {
 		if err != nil || got.Status != billkey.StatusCancelled || got.CancelAmount != 10000 || len(got.Cancels) != 2 {
 			t.Fatalf("complete rest: %+v %v", got, err)
 		}
-		if _, _, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{}); billkey.ErrorCode(err) != billkey.EREJECTED || !strings.Contains(billkey.ErrorMessage(err), "전액취소") {
+		if _, _, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{}); billkey.ErrorCode(err) != billkey.EREJECTED || !strings.Contains(billkey.ErrorMessage(err), "전액취소") {
 			t.Fatalf("cancel of a cancelled payment: %v", err)
 		}
 		// Paid and cancelled both went to the webhook outbox, in order.
@@ -357,8 +357,8 @@ func TestStoreConcurrentCancels(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for {
-					_, c, err := b.store.ReserveCancel(ctx, p.ID, sqlstore.CancelRequest{Amount: 1000})
-					if err == sqlstore.ErrCancelBusy {
+					_, c, err := b.store.ReserveCancel(ctx, p.ID, billkey.CancelRequest{Amount: 1000})
+					if err == billkey.ErrCancelBusy {
 						time.Sleep(time.Millisecond)
 						continue
 					}
@@ -444,7 +444,7 @@ func TestStoreIdempotency(t *testing.T) {
 		if _, err := b.store.BeginIdempotent(ctx, mid, "k1", []byte("h2")); billkey.ErrorCode(err) != billkey.EMISMATCH {
 			t.Fatalf("mismatch: %v", err)
 		}
-		if err := b.store.FinishIdempotent(ctx, mid, "k1", sqlstore.StoredResponse{Status: 200, Body: []byte(`{"code":0}`)}); err != nil {
+		if err := b.store.FinishIdempotent(ctx, mid, "k1", billkey.StoredResponse{Status: 200, Body: []byte(`{"code":0}`)}); err != nil {
 			t.Fatal(err)
 		}
 		stored, err := b.store.BeginIdempotent(ctx, mid, "k1", []byte("h1"))
@@ -453,7 +453,7 @@ func TestStoreIdempotency(t *testing.T) {
 		}
 		// A stuck in-flight key (crashed node) may be taken over later.
 		_, _ = b.store.BeginIdempotent(ctx, mid, "k2", []byte("h"))
-		b.now = b.now.Add(sqlstore.IdempotencyTakeover + time.Second)
+		b.now = b.now.Add(billkey.IdempotencyTakeover + time.Second)
 		if stored, err := b.store.BeginIdempotent(ctx, mid, "k2", []byte("h")); err != nil || stored != nil {
 			t.Fatalf("takeover: %v %v", stored, err)
 		}

@@ -11,91 +11,12 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// SubscriptionStatus is where a subscription stands.
-type SubscriptionStatus string
-
-// Subscription statuses.
-const (
-	SubTrialing  SubscriptionStatus = "trialing"  // before the first charge, which is after a trial
-	SubActive    SubscriptionStatus = "active"    // renewing (perhaps retrying a soft decline)
-	SubPastDue   SubscriptionStatus = "past_due"  // retries exhausted or a hard decline: waits for a new card
-	SubPaused    SubscriptionStatus = "paused"    // no charges until resumed
-	SubUnpaid    SubscriptionStatus = "unpaid"    // the dunning policy gave up; kept, not charged
-	SubCancelled SubscriptionStatus = "cancelled" // ended by the merchant or the dunning policy
-	SubCompleted SubscriptionStatus = "completed" // every cycle paid
-)
-
-// Ended reports whether no charge will ever be made again.
-func (s SubscriptionStatus) Ended() bool {
-	return s == SubCancelled || s == SubCompleted || s == SubUnpaid
-}
-
-// Subscription is a recurring plan of one customer_uid. Each period's charge
-// is the schedule SubscriptionOrder(ID, Period).
-type Subscription struct {
-	ID          int64
-	MerchantID  int64
-	CustomerUID string
-	Name        string
-	Amount      int64
-	NextAmount  int64
-	AmountFrom  int // period from which NextAmount applies; -1: none
-	Unit        string
-	Count       int
-	AnchorAt    time.Time
-	StartAt     time.Time
-	TrialEndAt  time.Time
-	Cycles      int // 0: until cancelled
-	Status      SubscriptionStatus
-	Period      int
-	PaidCycles  int
-	Retries     int
-	RetryDays   []int
-	FinalAction string // none, unpaid or cancel
-	CancelAtEnd bool
-	TestClockID int64
-	NoticeURL   string
-	LastFail    string
-	PausedAt    time.Time
-	EndedAt     time.Time
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
-}
-
-// SubscriptionOrderPrefix starts the merchant_uid of every subscription
-// charge: sub_<subscription id>_<period+1>.
-const SubscriptionOrderPrefix = "sub_"
-
-// SubscriptionOrder returns the merchant_uid of period k's charge.
-func SubscriptionOrder(id int64, period int) string {
-	return SubscriptionOrderPrefix + strconv.FormatInt(id, 10) + "_" + strconv.Itoa(period+1)
-}
-
-// ParseSubscriptionOrder returns the subscription id and period of a
-// subscription charge's merchant_uid; ok is false for any other order.
-func ParseSubscriptionOrder(merchantUID string) (id int64, period int, ok bool) {
-	rest, found := strings.CutPrefix(merchantUID, SubscriptionOrderPrefix)
-	if !found {
-		return 0, 0, false
-	}
-	a, b, found := strings.Cut(rest, "_")
-	if !found {
-		return 0, 0, false
-	}
-	id, err1 := strconv.ParseInt(a, 10, 64)
-	n, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil || id <= 0 || n <= 0 || strconv.Itoa(n) != b || strconv.FormatInt(id, 10) != a {
-		return 0, 0, false
-	}
-	return id, n - 1, true
-}
-
 const subscriptionColumns = `id, merchant_id, customer_uid, name, amount, next_amount, amount_from, interval_unit,
 	interval_count, anchor_at, start_at, trial_end_at, cycles, status, period, paid_cycles, retries, retry_days,
 	final_action, cancel_at_period_end, test_clock_id, notice_url, last_fail_reason, paused_at, ended_at, created_at, updated_at`
 
-func scanSubscription(row rowScanner) (*Subscription, error) {
-	var s Subscription
+func scanSubscription(row rowScanner) (*billkey.Subscription, error) {
+	var s billkey.Subscription
 	var status, days string
 	var anchor, start, trial, paused, ended, created, updated int64
 	if err := row.Scan(&s.ID, &s.MerchantID, &s.CustomerUID, &s.Name, &s.Amount, &s.NextAmount, &s.AmountFrom, &s.Unit,
@@ -103,22 +24,11 @@ func scanSubscription(row rowScanner) (*Subscription, error) {
 		&s.FinalAction, &s.CancelAtEnd, &s.TestClockID, &s.NoticeURL, &s.LastFail, &paused, &ended, &created, &updated); err != nil {
 		return nil, err
 	}
-	s.Status = SubscriptionStatus(status)
-	s.RetryDays = ParseRetryDays(days)
+	s.Status = billkey.SubscriptionStatus(status)
+	s.RetryDays = billkey.ParseRetryDays(days)
 	s.AnchorAt, s.StartAt, s.TrialEndAt = fromUnix(anchor), fromUnix(start), fromUnix(trial)
 	s.PausedAt, s.EndedAt, s.CreatedAt, s.UpdatedAt = fromUnix(paused), fromUnix(ended), fromUnix(created), fromUnix(updated)
 	return &s, nil
-}
-
-// ParseRetryDays parses a stored "1,3,7".
-func ParseRetryDays(s string) []int {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 func formatRetryDays(ds []int) string {
@@ -130,7 +40,7 @@ func formatRetryDays(ds []int) string {
 }
 
 // CreateSubscription inserts a subscription and sets its ID.
-func (s *Store) CreateSubscription(ctx context.Context, sub *Subscription) error {
+func (s *Store) CreateSubscription(ctx context.Context, sub *billkey.Subscription) error {
 	now := s.Now()
 	sub.CreatedAt, sub.UpdatedAt = now, now
 	return s.tx(ctx, func(tx *sql.Tx) error {
@@ -149,7 +59,7 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *Subscription) error
 }
 
 // SubscriptionByID returns the merchant's subscription; ENOTFOUND if none.
-func (s *Store) SubscriptionByID(ctx context.Context, merchantID, id int64) (*Subscription, error) {
+func (s *Store) SubscriptionByID(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	subs, err := queryAll(ctx, s.DB, "subscriptions", scanSubscription,
 		`SELECT `+subscriptionColumns+` FROM subscriptions WHERE merchant_id = $1 AND id = $2`, merchantID, id)
 	if err != nil {
@@ -163,7 +73,7 @@ func (s *Store) SubscriptionByID(ctx context.Context, merchantID, id int64) (*Su
 
 // ListSubscriptions returns the merchant's subscriptions, newest first, of
 // customerUID when not empty, and the total number.
-func (s *Store) ListSubscriptions(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*Subscription, int, error) {
+func (s *Store) ListSubscriptions(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*billkey.Subscription, int, error) {
 	cond, args := "merchant_id = $1", []any{merchantID}
 	if customerUID != "" {
 		cond, args = cond+" AND customer_uid = $2", append(args, customerUID)
@@ -178,20 +88,12 @@ func (s *Store) ListSubscriptions(ctx context.Context, merchantID int64, custome
 	return subs, total, err
 }
 
-// SubscriptionEvent is a subscription.* webhook to queue with a change.
-type SubscriptionEvent struct {
-	Type        string // subscription.renewed, .past_due, .recovered, .cancelled
-	ImpUID      string
-	MerchantUID string
-	Payload     []byte
-}
-
 // UpdateSubscription writes sub's mutable state when the stored row's
 // status, period, retries and amounts are still prev's (optimistic
 // concurrency: a repeated or racing hook changes nothing), and queues
 // the events in the same transaction. It reports false, changing nothing,
 // when another writer changed the subscription first.
-func (s *Store) UpdateSubscription(ctx context.Context, prev, sub *Subscription, evs []SubscriptionEvent) (bool, error) {
+func (s *Store) UpdateSubscription(ctx context.Context, prev, sub *billkey.Subscription, evs []billkey.SubscriptionEvent) (bool, error) {
 	now := s.Now()
 	ok := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -229,19 +131,8 @@ func (s *Store) UpdateSubscription(ctx context.Context, prev, sub *Subscription,
 	return ok, err
 }
 
-// TestClock is a simulated "now" that subscriptions attach to.
-type TestClock struct {
-	ID         int64
-	MerchantID int64
-	Name       string
-	Now        time.Time
-	Status     string // ready, advancing
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
-}
-
-func scanClock(row rowScanner) (*TestClock, error) {
-	var c TestClock
+func scanClock(row rowScanner) (*billkey.TestClock, error) {
+	var c billkey.TestClock
 	var now, created, updated int64
 	if err := row.Scan(&c.ID, &c.MerchantID, &c.Name, &now, &c.Status, &created, &updated); err != nil {
 		return nil, err
@@ -253,7 +144,7 @@ func scanClock(row rowScanner) (*TestClock, error) {
 const clockColumns = `id, merchant_id, name, now_at, status, created_at, updated_at`
 
 // CreateTestClock inserts a ready clock at c.Now and sets its ID.
-func (s *Store) CreateTestClock(ctx context.Context, c *TestClock) error {
+func (s *Store) CreateTestClock(ctx context.Context, c *billkey.TestClock) error {
 	now := s.Now()
 	c.Status, c.CreatedAt, c.UpdatedAt = "ready", now, now
 	return s.tx(ctx, func(tx *sql.Tx) error {
@@ -266,7 +157,7 @@ func (s *Store) CreateTestClock(ctx context.Context, c *TestClock) error {
 }
 
 // TestClockByID returns the merchant's clock; ENOTFOUND if none.
-func (s *Store) TestClockByID(ctx context.Context, merchantID, id int64) (*TestClock, error) {
+func (s *Store) TestClockByID(ctx context.Context, merchantID, id int64) (*billkey.TestClock, error) {
 	cs, err := queryAll(ctx, s.DB, "test clocks", scanClock, `SELECT `+clockColumns+` FROM test_clocks WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
 	if err != nil {
@@ -304,7 +195,7 @@ func (s *Store) SetClock(ctx context.Context, id int64, at time.Time, status str
 
 // ClaimClockSchedule leases to owner the earliest pending schedule of the
 // clock due by until (clock time), or returns nil when none is due.
-func (s *Store) ClaimClockSchedule(ctx context.Context, clockID int64, until time.Time, owner string, now, leaseUntil time.Time) (*Schedule, error) {
+func (s *Store) ClaimClockSchedule(ctx context.Context, clockID int64, until time.Time, owner string, now, leaseUntil time.Time) (*billkey.Schedule, error) {
 	scs, err := s.querySchedules(ctx, s.DB, `UPDATE schedules SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1
 		WHERE id = (SELECT id FROM schedules WHERE test_clock_id = $3 AND status = 'scheduled' AND run_after_ms <= $4
 				AND lease_until_ms <= $5 ORDER BY run_after_ms, id LIMIT 1)
@@ -341,7 +232,7 @@ func (s *Store) DeleteSubscription(ctx context.Context, merchantID, id int64) er
 // trialing while their current period's schedule was executed before
 // before: the outcome hook did not run (a node stopped between recording
 // the charge and renewing), with that schedule.
-func (s *Store) StalledSubscriptions(ctx context.Context, before time.Time, limit int) ([]*Schedule, error) {
+func (s *Store) StalledSubscriptions(ctx context.Context, before time.Time, limit int) ([]*billkey.Schedule, error) {
 	return s.querySchedules(ctx, s.DB, `SELECT `+scheduleSelect+` FROM schedules WHERE id IN (SELECT sc.id FROM schedules sc
 		JOIN subscriptions sub ON sub.merchant_id = sc.merchant_id AND sc.merchant_uid = 'sub_' || sub.id || '_' || (sub.period + 1)
 		WHERE sub.status IN ('active', 'trialing') AND sc.status = 'executed' AND sc.executed_at < $1

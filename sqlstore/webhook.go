@@ -15,72 +15,11 @@ import (
 // PurposeWebhookSecret is the Sealer purpose of webhook signing secrets.
 const PurposeWebhookSecret = "webhook-secret"
 
-// DeliveryState is where a webhook delivery stands.
-type DeliveryState string
-
-// Delivery states.
-const (
-	DeliveryPending   DeliveryState = "pending"   // to be attempted at NextAttemptAt
-	DeliveryDelivered DeliveryState = "delivered" // the receiver answered 2xx
-	DeliveryFailed    DeliveryState = "failed"    // retries exhausted
-	DeliverySkipped   DeliveryState = "skipped"   // nothing to send (no URL, or an internal event)
-)
-
-// Valid reports whether d is one of the states.
-func (d DeliveryState) Valid() bool {
-	switch d {
-	case DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliverySkipped:
-		return true
-	}
-	return false
-}
-
-// WebhookDelivery is the delivery of one outbox event to one URL.
-type WebhookDelivery struct {
-	ID          int64
-	EventID     int64
-	MerchantID  int64
-	ImpUID      string
-	MerchantUID string
-	Status      billkey.PaymentStatus
-	URL         string
-	Body        []byte
-
-	State          DeliveryState
-	Attempts       int
-	NextAttemptAt  time.Time
-	GiveUpAt       time.Time
-	LeaseOwner     string
-	LeaseUntil     time.Time
-	LastStatusCode int
-	LastError      string
-	DeliveredAt    time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-
-	// Log holds the attempts, oldest first, in lookups that load them.
-	Log []WebhookAttempt
-}
-
-// WebhookAttempt is one HTTP attempt of a delivery.
-type WebhookAttempt struct {
-	ID         int64
-	DeliveryID int64
-	At         time.Time
-	StatusCode int // 0 when no HTTP answer came
-	Latency    time.Duration
-	Error      string
-	Node       string
-	// Response is an excerpt of the receiver's answer body (see
-	// webhook.Excerpt); stored bounded to 512 bytes.
-	Response string
-}
-
 const deliveryColumns = `id, event_id, merchant_id, imp_uid, merchant_uid, status, url, body, state, attempts,
 	next_attempt_ms, give_up_ms, lease_owner, lease_until_ms, last_status_code, last_error, delivered_at, created_at, updated_at`
 
-func scanDelivery(row rowScanner) (*WebhookDelivery, error) {
-	var d WebhookDelivery
+func scanDelivery(row rowScanner) (*billkey.WebhookDelivery, error) {
+	var d billkey.WebhookDelivery
 	var status, state, body string
 	var next, giveUp, lease, delivered, created, updated int64
 	if err := row.Scan(&d.ID, &d.EventID, &d.MerchantID, &d.ImpUID, &d.MerchantUID, &status, &d.URL, &body, &state,
@@ -88,33 +27,14 @@ func scanDelivery(row rowScanner) (*WebhookDelivery, error) {
 		&updated); err != nil {
 		return nil, err
 	}
-	d.Status, d.State, d.Body = billkey.PaymentStatus(status), DeliveryState(state), []byte(body)
+	d.Status, d.State, d.Body = billkey.PaymentStatus(status), billkey.DeliveryState(state), []byte(body)
 	d.NextAttemptAt, d.GiveUpAt, d.LeaseUntil = fromMillis(next), fromMillis(giveUp), fromMillis(lease)
 	d.DeliveredAt, d.CreatedAt, d.UpdatedAt = fromUnix(delivered), fromUnix(created), fromUnix(updated)
 	return &d, nil
 }
 
-func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, args ...any) ([]*WebhookDelivery, error) {
+func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, args ...any) ([]*billkey.WebhookDelivery, error) {
 	return queryAll(ctx, q, "deliveries", scanDelivery, query, args...)
-}
-
-// RelayedEvent is an outbox event being turned into a delivery, with the
-// merchant's configured URL at this moment.
-type RelayedEvent struct {
-	billkey.Event
-	MerchantWebhookURL string
-	// Payload is the body of a subscription.* event ("" for payment
-	// events, whose body is built from the fields).
-	Payload string
-}
-
-// NewDelivery is what the webhook worker decides for a relayed event.
-type NewDelivery struct {
-	URL      string
-	Body     []byte
-	State    DeliveryState // pending, or skipped
-	Note     string        // why it was skipped
-	GiveUpAt time.Time
 }
 
 // RelayEvents turns up to limit outbox events not yet relayed into
@@ -123,7 +43,7 @@ type NewDelivery struct {
 // PostgreSQL they skip each other's locked events, and the unique event_id
 // of deliveries makes a second relay of one event a no-op anyway. It
 // returns how many events it relayed.
-func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEvent) NewDelivery) (int, error) {
+func (s *Store) RelayEvents(ctx context.Context, limit int, build func(billkey.RelayedEvent) billkey.NewDelivery) (int, error) {
 	now := s.Now()
 	lock := ""
 	if s.Dialect == "postgres" {
@@ -141,9 +61,9 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEv
 		if err != nil {
 			return fmt.Errorf("sqlstore: relay events: %w", err)
 		}
-		var evs []RelayedEvent
+		var evs []billkey.RelayedEvent
 		for rows.Next() {
-			var ev RelayedEvent
+			var ev billkey.RelayedEvent
 			var status string
 			var at int64
 			if err := rows.Scan(&ev.ID, &ev.MerchantID, &ev.ImpUID, &ev.MerchantUID, &status, &ev.NoticeURL, &at,
@@ -161,7 +81,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEv
 		for _, ev := range evs {
 			d := build(ev)
 			if d.State == "" {
-				d.State = DeliveryPending
+				d.State = billkey.DeliveryPending
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO webhook_deliveries (event_id, merchant_id, imp_uid, merchant_uid, status,
 					url, body, state, next_attempt_ms, give_up_ms, last_error, created_at, updated_at)
@@ -185,7 +105,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(RelayedEv
 // ClaimDueDeliveries leases up to limit pending deliveries due at now to
 // owner until leaseUntil, oldest due first, rechecking every condition in
 // the UPDATE (see ClaimDueSchedules).
-func (s *Store) ClaimDueDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*WebhookDelivery, error) {
+func (s *Store) ClaimDueDeliveries(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*billkey.WebhookDelivery, error) {
 	if due, err := s.exists(ctx, `SELECT 1 FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_ms <= $1 AND lease_until_ms <= $1 LIMIT 1`,
 		millis(now)); err != nil || !due {
 		return nil, err
@@ -199,18 +119,11 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, owner string, now, lease
 		owner, millis(leaseUntil), millis(now), limit)
 }
 
-// AttemptOutcome is what a delivery attempt leads to.
-type AttemptOutcome struct {
-	Delivered bool
-	// Next is when to try again; zero with Delivered false means give up.
-	Next time.Time
-}
-
 // RecordWebhookAttempt stores one attempt of a delivery and its outcome in
 // one transaction: delivered, retried at Next, or failed for good. The
 // delivery's state changes only while it is pending (a delivery another
 // node already completed stays completed); owner's lease is released.
-func (s *Store) RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, owner string, a WebhookAttempt, o AttemptOutcome) error {
+func (s *Store) RecordWebhookAttempt(ctx context.Context, d *billkey.WebhookDelivery, owner string, a billkey.WebhookAttempt, o billkey.AttemptOutcome) error {
 	now := s.Now()
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt)
@@ -218,12 +131,12 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, ow
 			d.ID, millis(a.At), a.StatusCode, a.Latency.Milliseconds(), truncateText(a.Error, 500), a.Node, truncateText(a.Response, 512)); err != nil {
 			return fmt.Errorf("sqlstore: insert webhook attempt: %w", err)
 		}
-		state, next, deliveredAt := DeliveryPending, millis(o.Next), int64(0)
+		state, next, deliveredAt := billkey.DeliveryPending, millis(o.Next), int64(0)
 		switch {
 		case o.Delivered:
-			state, next, deliveredAt = DeliveryDelivered, millis(d.NextAttemptAt), unix(a.At)
+			state, next, deliveredAt = billkey.DeliveryDelivered, millis(d.NextAttemptAt), unix(a.At)
 		case o.Next.IsZero():
-			state, next = DeliveryFailed, millis(d.NextAttemptAt)
+			state, next = billkey.DeliveryFailed, millis(d.NextAttemptAt)
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET state = $1, attempts = attempts + 1,
 				next_attempt_ms = $2,
@@ -239,19 +152,9 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d *WebhookDelivery, ow
 	})
 }
 
-// DeliveryFilter selects a merchant's deliveries for paged lookups.
-type DeliveryFilter struct {
-	MerchantID  int64
-	ImpUID      string        // "" means any
-	MerchantUID string        // "" means any
-	State       DeliveryState // "" means any
-	Offset      int
-	Limit       int
-}
-
 // ListDeliveries returns one page of the merchant's deliveries matching f,
 // newest first, each with its attempts, and the total number matching.
-func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*WebhookDelivery, int, error) {
+func (s *Store) ListDeliveries(ctx context.Context, f billkey.DeliveryFilter) ([]*billkey.WebhookDelivery, int, error) {
 	where := []string{"merchant_id = $1"}
 	args := []any{f.MerchantID}
 	add := func(cond string, v any) {
@@ -291,7 +194,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]*Webhoo
 }
 
 // DeliveryByID returns one of the merchant's deliveries with its attempts.
-func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*WebhookDelivery, error) {
+func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error) {
 	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
 	if err != nil {
@@ -306,16 +209,16 @@ func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*Webhoo
 	return ds[0], nil
 }
 
-func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]WebhookAttempt, error) {
+func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]billkey.WebhookAttempt, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt
 		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
 	}
 	defer rows.Close()
-	var out []WebhookAttempt
+	var out []billkey.WebhookAttempt
 	for rows.Next() {
-		var a WebhookAttempt
+		var a billkey.WebhookAttempt
 		var at, latency int64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node, &a.Response); err != nil {
 			return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
@@ -330,9 +233,9 @@ func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]Webhoo
 // giveUp, whatever its state (a manual resend, as i'mport's console offers).
 // It goes to the URL stored with it; one relayed without a URL takes the
 // merchant's current URL. EREJECTED when there is still no URL.
-func (s *Store) ResendDelivery(ctx context.Context, merchantID, id int64, giveUp time.Time) (*WebhookDelivery, error) {
+func (s *Store) ResendDelivery(ctx context.Context, merchantID, id int64, giveUp time.Time) (*billkey.WebhookDelivery, error) {
 	now := s.Now()
-	var d *WebhookDelivery
+	var d *billkey.WebhookDelivery
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var url, merchantURL string
 		err := tx.QueryRowContext(ctx, `SELECT d.url, m.webhook_url FROM webhook_deliveries d JOIN merchants m ON m.id = d.merchant_id
@@ -400,23 +303,16 @@ func (s *Store) AddWebhookSecret(ctx context.Context, merchantID int64, secret s
 	})
 }
 
-// WebhookSecretInfo describes a valid secret without revealing it.
-type WebhookSecretInfo struct {
-	ID        int64
-	CreatedAt time.Time
-	ExpiresAt time.Time // zero: valid until rotated out
-}
-
 // WebhookSecrets returns the merchant's secrets valid at now, newest first
 // (at most two), decrypted, and their descriptions.
-func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.Time) ([]string, []WebhookSecretInfo, error) {
+func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.Time) ([]string, []billkey.WebhookSecretInfo, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, secret_cipher, created_at, expires_at FROM webhook_secrets
 		WHERE merchant_id = $1 AND (expires_at = 0 OR expires_at > $2) ORDER BY id DESC LIMIT 2`, merchantID, unix(now))
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlstore: webhook secrets: %w", err)
 	}
 	type row struct {
-		info WebhookSecretInfo
+		info billkey.WebhookSecretInfo
 		blob []byte
 	}
 	var raw []row
@@ -435,7 +331,7 @@ func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.T
 		return nil, nil, fmt.Errorf("sqlstore: webhook secrets: %w", err)
 	}
 	var secrets []string
-	var infos []WebhookSecretInfo
+	var infos []billkey.WebhookSecretInfo
 	for _, r := range raw {
 		plain, err := s.sealer.Open(r.blob, PurposeWebhookSecret, merchantID, strconv.FormatInt(r.info.ID, 10))
 		if err != nil {
@@ -476,20 +372,20 @@ func (s *Store) ReplaceWebhookSecretBlob(ctx context.Context, b KeyBlob, newBlob
 }
 
 // WebhookDeliveryCounts returns how many deliveries are in each state.
-func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[DeliveryState]int, error) {
+func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[billkey.DeliveryState]int, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
 	}
 	defer rows.Close()
-	out := map[DeliveryState]int{}
+	out := map[billkey.DeliveryState]int{}
 	for rows.Next() {
 		var st string
 		var n int
 		if err := rows.Scan(&st, &n); err != nil {
 			return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
 		}
-		out[DeliveryState(st)] = n
+		out[billkey.DeliveryState(st)] = n
 	}
 	return out, rows.Err()
 }

@@ -11,55 +11,11 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// Payment-window attempt states. An attempt is created open; the first
-// INICIS return post claims it (processing) and records the outcome (done or
-// failed); a close, a newer attempt for the same merchant_uid or the expiry
-// sweep fail an attempt that is still open. Only open → processing → done |
-// failed and open → failed are possible, so a return post is processed at
-// most once.
-const (
-	WindowOpen       = "open"
-	WindowProcessing = "processing"
-	WindowDone       = "done"
-	WindowFailed     = "failed"
-)
-
-// WindowAttempt is one IMP.request_pay that reached billkey: the binding
-// between the attempt token carried in INICIS's returnUrl and the merchant,
-// channel, payment (imp_uid), INICIS order id and customer_uid it was opened
-// for, plus where its result goes.
-type WindowAttempt struct {
-	ID         int64
-	TokenHash  []byte // SHA-256 of the attempt token; the token itself is never stored
-	MerchantID int64
-	ChannelID  int64
-	PaymentID  int64
-
-	ImpUID      string
-	MerchantUID string
-	CustomerUID string
-	CustomerID  string // IMP.request_pay's customer_id, stored with the key
-	OrderID     string // the INICIS oid / orderid
-
-	Kind         string // the device: "pc" or "mobile" (both open INIStdPay; attempts of older versions may be INILite)
-	Delivery     string // "message" (postMessage to the opener) or "redirect" (m_redirect_url)
-	OpenerOrigin string // the merchant page's origin, recorded when the window opened
-	RedirectURL  string // m_redirect_url
-	RequestID    string // the SDK's request_id, echoed in the rsp
-
-	State  string
-	Result []byte // the rsp delivered, JSON; never contains a billing key
-
-	CreatedAt  time.Time
-	ExpiresAt  time.Time
-	FinishedAt time.Time
-}
-
 const windowColumns = `id, token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid, order_id,
 	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at, customer_id`
 
-func scanWindowAttempt(row rowScanner) (*WindowAttempt, error) {
-	var a WindowAttempt
+func scanWindowAttempt(row rowScanner) (*billkey.WindowAttempt, error) {
+	var a billkey.WindowAttempt
 	var result string
 	var created, expires, finished int64
 	if err := row.Scan(&a.ID, &a.TokenHash, &a.MerchantID, &a.ChannelID, &a.PaymentID, &a.ImpUID, &a.MerchantUID,
@@ -77,12 +33,12 @@ func scanWindowAttempt(row rowScanner) (*WindowAttempt, error) {
 // CreateWindowAttempt inserts an open attempt and sets its ID. The payment it
 // names must exist (normally just created ready). A token hash that is
 // already used is an error (tokens are 256-bit random values).
-func (s *Store) CreateWindowAttempt(ctx context.Context, a *WindowAttempt) error {
+func (s *Store) CreateWindowAttempt(ctx context.Context, a *billkey.WindowAttempt) error {
 	if len(a.TokenHash) == 0 {
 		return errors.New("sqlstore: window attempt without a token hash")
 	}
 	if a.State == "" {
-		a.State = WindowOpen
+		a.State = billkey.WindowOpen
 	}
 	err := s.DB.QueryRowContext(ctx, `
 		INSERT INTO window_attempts (token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid,
@@ -100,7 +56,7 @@ func (s *Store) CreateWindowAttempt(ctx context.Context, a *WindowAttempt) error
 
 // WindowAttemptByToken returns the attempt whose token hashes to tokenHash;
 // ENOTFOUND if there is none.
-func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*WindowAttempt, error) {
+func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*billkey.WindowAttempt, error) {
 	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE token_hash = $1`, tokenHash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
@@ -111,7 +67,7 @@ func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*Wi
 }
 
 // WindowAttemptByID returns an attempt by its ID; ENOTFOUND if there is none.
-func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*WindowAttempt, error) {
+func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*billkey.WindowAttempt, error) {
 	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
@@ -127,7 +83,7 @@ func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*WindowAttempt
 // or replayed return posts, exactly one wins.
 func (s *Store) ClaimWindowAttempt(ctx context.Context, id int64, now time.Time) (bool, error) {
 	res, err := s.DB.ExecContext(ctx, `UPDATE window_attempts SET state = $1 WHERE id = $2 AND state = $3 AND expires_at > $4`,
-		WindowProcessing, id, WindowOpen, unix(now))
+		billkey.WindowProcessing, id, billkey.WindowOpen, unix(now))
 	if err != nil {
 		return false, fmt.Errorf("sqlstore: claim window attempt: %w", err)
 	}
@@ -142,7 +98,7 @@ func (s *Store) ClaimWindowAttempt(ctx context.Context, id int64, now time.Time)
 // and the delivered result of an attempt that is in one of the states from.
 // It reports false, changing nothing, when the attempt was in none of them.
 func (s *Store) FinishWindowAttempt(ctx context.Context, id int64, from []string, state string, result []byte, now time.Time) (bool, error) {
-	if state != WindowDone && state != WindowFailed {
+	if state != billkey.WindowDone && state != billkey.WindowFailed {
 		return false, fmt.Errorf("sqlstore: window attempt cannot finish as %q", state)
 	}
 	if len(from) == 0 {
@@ -168,9 +124,9 @@ func (s *Store) FinishWindowAttempt(ctx context.Context, id int64, from []string
 
 // OpenWindowAttempts returns the merchant's open attempts for a merchant_uid,
 // oldest first.
-func (s *Store) OpenWindowAttempts(ctx context.Context, merchantID int64, merchantUID string) ([]*WindowAttempt, error) {
+func (s *Store) OpenWindowAttempts(ctx context.Context, merchantID int64, merchantUID string) ([]*billkey.WindowAttempt, error) {
 	return s.queryWindowAttempts(ctx, `SELECT `+windowColumns+` FROM window_attempts
-		WHERE merchant_id = $1 AND merchant_uid = $2 AND state = $3 ORDER BY id`, merchantID, merchantUID, WindowOpen)
+		WHERE merchant_id = $1 AND merchant_uid = $2 AND state = $3 ORDER BY id`, merchantID, merchantUID, billkey.WindowOpen)
 }
 
 // DueWindowAttempts returns, oldest first, the attempts the expiry sweep must
@@ -178,17 +134,17 @@ func (s *Store) OpenWindowAttempts(ctx context.Context, merchantID int64, mercha
 // before staleProcessing (a node stopped while handling the return post);
 // and done ones whose payment is still ready (the outcome was delivered but
 // recording it on the payment failed).
-func (s *Store) DueWindowAttempts(ctx context.Context, now, staleProcessing time.Time, limit int) ([]*WindowAttempt, error) {
+func (s *Store) DueWindowAttempts(ctx context.Context, now, staleProcessing time.Time, limit int) ([]*billkey.WindowAttempt, error) {
 	return s.queryWindowAttempts(ctx, `SELECT `+prefixed("w.", windowColumns)+` FROM window_attempts w
 		JOIN payments p ON p.id = w.payment_id
 		WHERE (w.state = $1 AND w.expires_at <= $2)
 		   OR (w.state = $3 AND w.expires_at <= $4)
 		   OR (w.state = $5 AND p.status = $6)
 		ORDER BY w.id LIMIT $7`,
-		WindowOpen, unix(now), WindowProcessing, unix(staleProcessing), WindowDone, string(billkey.StatusReady), limit)
+		billkey.WindowOpen, unix(now), billkey.WindowProcessing, unix(staleProcessing), billkey.WindowDone, string(billkey.StatusReady), limit)
 }
 
-func (s *Store) queryWindowAttempts(ctx context.Context, query string, args ...any) ([]*WindowAttempt, error) {
+func (s *Store) queryWindowAttempts(ctx context.Context, query string, args ...any) ([]*billkey.WindowAttempt, error) {
 	return queryAll(ctx, s.DB, "window attempts", scanWindowAttempt, query, args...)
 }
 

@@ -10,15 +10,14 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // windowAttempt inserts an open attempt for a new ready payment.
-func (b *testBundle) windowAttempt(t *testing.T, merchantUID string, expires time.Time) *sqlstore.WindowAttempt {
+func (b *testBundle) windowAttempt(t *testing.T, merchantUID string, expires time.Time) *billkey.WindowAttempt {
 	t.Helper()
 	p := b.payment(t, merchantUID, 0)
 	h := sha256.Sum256([]byte(fmt.Sprintf("token-%s-%d", merchantUID, p.ID)))
-	a := &sqlstore.WindowAttempt{
+	a := &billkey.WindowAttempt{
 		TokenHash: h[:], MerchantID: b.merchant.ID, ChannelID: b.channel.ID, PaymentID: p.ID, ImpUID: p.ImpUID,
 		MerchantUID: merchantUID, CustomerUID: "cust-w", OrderID: p.ImpUID, Kind: "pc", Delivery: "message",
 		OpenerOrigin: "https://shop.example", RequestID: "req_1", CreatedAt: b.now, ExpiresAt: expires,
@@ -37,7 +36,7 @@ func TestStoreWindowAttempts(t *testing.T) {
 		a := b.windowAttempt(t, "order-w1", later)
 
 		got, err := b.store.WindowAttemptByToken(ctx, a.TokenHash)
-		if err != nil || got.ID != a.ID || got.State != sqlstore.WindowOpen || got.ImpUID != a.ImpUID || got.OpenerOrigin != "https://shop.example" ||
+		if err != nil || got.ID != a.ID || got.State != billkey.WindowOpen || got.ImpUID != a.ImpUID || got.OpenerOrigin != "https://shop.example" ||
 			got.RequestID != "req_1" || !got.ExpiresAt.Equal(later) || got.Result != nil {
 			t.Fatalf("by token: %+v %v", got, err)
 		}
@@ -61,20 +60,20 @@ func TestStoreWindowAttempts(t *testing.T) {
 			t.Fatal("claimed twice")
 		}
 		// Finishing: only from the given states, once.
-		if ok, _ := b.store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowOpen}, sqlstore.WindowFailed, []byte(`{}`), b.now); ok {
+		if ok, _ := b.store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowOpen}, billkey.WindowFailed, []byte(`{}`), b.now); ok {
 			t.Fatal("finished from the wrong state")
 		}
-		if ok, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowProcessing}, sqlstore.WindowDone, []byte(`{"rsp":{}}`), b.now); !ok || err != nil {
+		if ok, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowProcessing}, billkey.WindowDone, []byte(`{"rsp":{}}`), b.now); !ok || err != nil {
 			t.Fatalf("finish: %v %v", ok, err)
 		}
-		if ok, _ := b.store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowProcessing, sqlstore.WindowOpen}, sqlstore.WindowFailed, nil, b.now); ok {
+		if ok, _ := b.store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowProcessing, billkey.WindowOpen}, billkey.WindowFailed, nil, b.now); ok {
 			t.Fatal("finished twice")
 		}
-		if _, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowOpen}, sqlstore.WindowOpen, nil, b.now); err == nil {
+		if _, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowOpen}, billkey.WindowOpen, nil, b.now); err == nil {
 			t.Fatal("finish as open accepted")
 		}
 		got, _ = b.store.WindowAttemptByID(ctx, a.ID)
-		if got.State != sqlstore.WindowDone || string(got.Result) != `{"rsp":{}}` || !got.FinishedAt.Equal(b.now) {
+		if got.State != billkey.WindowDone || string(got.Result) != `{"rsp":{}}` || !got.FinishedAt.Equal(b.now) {
 			t.Fatalf("finished attempt %+v", got)
 		}
 
@@ -108,13 +107,13 @@ func TestStoreDueWindowAttempts(t *testing.T) {
 		busy := b.windowAttempt(t, "order-busy", past)
 		doneReady := b.windowAttempt(t, "order-done-ready", future)
 		donePaid := b.windowAttempt(t, "order-done-paid", future)
-		for _, a := range []*sqlstore.WindowAttempt{stale, busy, doneReady, donePaid} {
+		for _, a := range []*billkey.WindowAttempt{stale, busy, doneReady, donePaid} {
 			if _, err := b.store.DB.ExecContext(ctx, `UPDATE window_attempts SET state = 'processing' WHERE id = $1`, a.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, a := range []*sqlstore.WindowAttempt{doneReady, donePaid} {
-			if ok, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowProcessing}, sqlstore.WindowDone, []byte(`{}`), b.now); !ok || err != nil {
+		for _, a := range []*billkey.WindowAttempt{doneReady, donePaid} {
+			if ok, err := b.store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowProcessing}, billkey.WindowDone, []byte(`{}`), b.now); !ok || err != nil {
 				t.Fatal(ok, err)
 			}
 		}

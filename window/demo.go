@@ -12,7 +12,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // The demo shop is a tiny merchant living inside billkey: its page uses
@@ -279,13 +278,13 @@ func demoStatus(s billkey.PaymentStatus) string {
 }
 
 // demoScheduleStatus is a schedule's status in the buyer's words.
-func demoScheduleStatus(sc *sqlstore.Schedule) string {
+func demoScheduleStatus(sc *billkey.Schedule) string {
 	switch sc.Status {
-	case sqlstore.ScheduleScheduled:
+	case billkey.ScheduleScheduled:
 		return "예약됨"
-	case sqlstore.ScheduleRevoked:
+	case billkey.ScheduleRevoked:
 		return "예약 취소됨"
-	case sqlstore.ScheduleExecuted:
+	case billkey.ScheduleExecuted:
 		return "결제 실행됨 (" + demoStatus(sc.PaymentStatus) + ")"
 	}
 	return string(sc.Status)
@@ -326,7 +325,7 @@ func (h *Handler) demoOrder(w http.ResponseWriter, r *http.Request) {
 	if sc, err := h.cfg.Service.ScheduleByMerchantUID(r.Context(), p.MerchantID, demoNextUID(p)); err == nil {
 		data["Next"] = map[string]any{
 			"MerchantUID": sc.MerchantUID, "At": kstTime(sc.ScheduleAt), "Amount": sc.Amount,
-			"Status": demoScheduleStatus(sc), "Pending": sc.Status == sqlstore.ScheduleScheduled,
+			"Status": demoScheduleStatus(sc), "Pending": sc.Status == billkey.ScheduleScheduled,
 		}
 	}
 	h.demoRender(w, http.StatusOK, "demo_order.html", data)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/console"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // operatorStdin is where --password-stdin reads; tests replace it.
@@ -84,7 +83,7 @@ func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if all == (merchants != "") {
 		return fmt.Errorf("give exactly one of --merchants imp...,imp... and --all-merchants")
 	}
-	op := &sqlstore.Operator{Login: login, Name: name, AllMerchants: all}
+	op := &billkey.Operator{Login: login, Name: name, AllMerchants: all}
 	for _, code := range strings.Split(merchants, ",") {
 		if code = strings.TrimSpace(code); code == "" {
 			continue

@@ -16,7 +16,6 @@ import (
 	"github.com/billkey/billkey/api"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/jobs"
-	"github.com/billkey/billkey/sqlstore"
 	"github.com/billkey/billkey/webhook"
 )
 
@@ -137,7 +136,7 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var run func(svc *gateway.Service, m *billkey.Merchant) error
 	switch args[0] {
 	case "list":
-		var f sqlstore.DeliveryFilter
+		var f billkey.DeliveryFilter
 		var state string
 		var asJSON bool
 		fs.StringVar(&f.ImpUID, "imp-uid", "", "only deliveries of this imp_uid")
@@ -146,7 +145,7 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fs.IntVar(&f.Limit, "limit", 20, "how many (newest first)")
 		fs.BoolVar(&asJSON, "json", false, "print JSON lines")
 		run = func(svc *gateway.Service, m *billkey.Merchant) error {
-			f.MerchantID, f.State = m.ID, sqlstore.DeliveryState(state)
+			f.MerchantID, f.State = m.ID, billkey.DeliveryState(state)
 			if f.State != "" && !f.State.Valid() {
 				return fmt.Errorf("unknown state %q", state)
 			}
@@ -246,7 +245,7 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return run(svc, m)
 }
 
-func printDeliveries(w io.Writer, ds []*sqlstore.WebhookDelivery, total int, asJSON bool) error {
+func printDeliveries(w io.Writer, ds []*billkey.WebhookDelivery, total int, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, d := range ds {

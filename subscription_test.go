@@ -1,4 +1,4 @@
-package sqlstore
+package billkey
 
 import "testing"
 
