@@ -84,7 +84,7 @@ func (s *Server) handlePaymentSub(w http.ResponseWriter, r *http.Request) {
 		s.handleNotFound(w, r)
 		return
 	}
-	p, err := s.Service.Store.PaymentByImpUID(r.Context(), merchantID(r), r.PathValue("imp_uid"))
+	p, err := s.Service.Payment(r.Context(), merchantID(r), r.PathValue("imp_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

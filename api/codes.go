@@ -123,7 +123,7 @@ type pgSetting struct {
 // once for each; sandbox is true for a test channel (the simulator or
 // INICIS's test MIDs).
 func (s *Server) handlePGSettings(w http.ResponseWriter, r *http.Request) {
-	chs, err := s.Service.Store.Channels(r.Context(), merchantID(r))
+	chs, err := s.Service.Channels(r.Context(), merchantID(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

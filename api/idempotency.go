@@ -45,7 +45,7 @@ func (s *Server) idempotent(h paramsHandler) http.HandlerFunc {
 		// and a plain hash of them could be brute-forced from a dump.
 		sum := s.Service.Keys.MAC(macIdempotency, append([]byte(r.Method+" "+r.URL.Path+"\n"), canon...))
 		mid := merchantID(r)
-		stored, err := s.Service.Store.BeginIdempotent(r.Context(), mid, key, sum)
+		stored, err := s.Service.BeginIdempotent(r.Context(), mid, key, sum)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -61,8 +61,8 @@ func (s *Server) idempotent(h paramsHandler) http.HandlerFunc {
 		h(rec, r, p)
 		ctx := context.WithoutCancel(r.Context())
 		if rec.status >= 500 {
-			_ = s.Service.Store.AbandonIdempotent(ctx, mid, key)
-		} else if err := s.Service.Store.FinishIdempotent(ctx, mid, key, billkey.StoredResponse{Status: rec.status, Body: rec.body.Bytes()}); err != nil {
+			_ = s.Service.AbandonIdempotent(ctx, mid, key)
+		} else if err := s.Service.FinishIdempotent(ctx, mid, key, billkey.StoredResponse{Status: rec.status, Body: rec.body.Bytes()}); err != nil {
 			s.Logger.Error("store idempotent reply", "error", err)
 		}
 		for k, v := range rec.header {

@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // Operational metrics: what billkey does at INICIS, how payment windows end,
@@ -128,14 +127,20 @@ func (o *observedPG) Inquire(ctx context.Context, ch billkey.PGChannel, orderID 
 // WatchStore exports the database's waiting work (billkey.OpsSnapshot) as
 // gauges, read on each scrape (bounded by a 5 s timeout). Every node of a
 // cluster reports the same shared figures: aggregate them with max().
-func (m *Metrics) WatchStore(store *sqlstore.Store) {
+func (m *Metrics) WatchStore(store OpsSource) {
 	if m == nil || store == nil {
 		return
 	}
 	m.Registry.MustRegister(&storeCollector{store: store})
 }
 
-type storeCollector struct{ store *sqlstore.Store }
+// OpsSource counts the waiting work in the database (gateway.Service and
+// *sqlstore.Store implement it).
+type OpsSource interface {
+	OpsSnapshot(ctx context.Context, now time.Time) (billkey.OpsSnapshot, error)
+}
+
+type storeCollector struct{ store OpsSource }
 
 var (
 	descUp = prometheus.NewDesc("billkey_store_snapshot_up",

@@ -16,7 +16,7 @@ const (
 
 // handlePayment serves GET /payments/{imp_uid}.
 func (s *Server) handlePayment(w http.ResponseWriter, r *http.Request) {
-	p, err := s.Service.Store.PaymentByImpUID(r.Context(), merchantID(r), r.PathValue("imp_uid"))
+	p, err := s.Service.Payment(r.Context(), merchantID(r), r.PathValue("imp_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -54,7 +54,7 @@ func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "한 번에 최대 100건까지 조회할 수 있습니다."))
 		return
 	}
-	ps, err := s.Service.Store.PaymentsByUIDs(r.Context(), merchantID(r), impUIDs, merchantUIDs)
+	ps, err := s.Service.PaymentsByUIDs(r.Context(), merchantID(r), impUIDs, merchantUIDs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -111,7 +111,7 @@ func (s *Server) handleFindPayment(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 정렬 방식입니다. (sorting: %s)", truncate(sorting, 20)))
 			return
 		}
-		ps, _, err := s.Service.Store.ListPayments(r.Context(), f)
+		ps, _, err := s.Service.Payments(r.Context(), f)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -123,7 +123,7 @@ func (s *Server) handleFindPayment(w http.ResponseWriter, r *http.Request) {
 		writeOK(w, newPaymentView(ps[0]))
 		return
 	}
-	p, err := s.Service.Store.FindPayment(r.Context(), merchantID(r), r.PathValue("merchant_uid"), status)
+	p, err := s.Service.FindPayment(r.Context(), merchantID(r), r.PathValue("merchant_uid"), status)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -182,7 +182,7 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.
 			return
 		}
 	}
-	ps, total, err := s.Service.Store.ListPayments(r.Context(), f)
+	ps, total, err := s.Service.Payments(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -84,7 +84,7 @@ func (s *Server) handleUpdatePrepare(w http.ResponseWriter, r *http.Request, p P
 // handleGetPrepare serves GET /payments/prepare/{merchant_uid}: HTTP 404
 // `사전등록된 결제정보가 존재하지 않습니다.` for an unknown one.
 func (s *Server) handleGetPrepare(w http.ResponseWriter, r *http.Request) {
-	pr, err := s.Service.Store.PrepareByMerchantUID(r.Context(), merchantID(r), r.PathValue("merchant_uid"))
+	pr, err := s.Service.Prepared(r.Context(), merchantID(r), r.PathValue("merchant_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

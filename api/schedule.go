@@ -252,7 +252,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerU
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "지원되지 않는 정렬 방식입니다. (sorting: scheduled, -scheduled)"))
 		return
 	}
-	scs, total, err := s.Service.Store.ListSchedules(r.Context(), f)
+	scs, total, err := s.Service.ListSchedules(r.Context(), f)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -158,12 +158,12 @@ func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.Service.Store.Ping(ctx); err != nil {
+	h, err := s.Service.Health(ctx)
+	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": s.Service.Store.Dialect,
-		"durability": s.Service.Store.Durability(ctx)})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": h.Dialect, "durability": h.Durability})
 }
 
 // statusRecorder remembers the status written, for logs and metrics.

@@ -131,15 +131,13 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, billkey.Errorf(billkey.EINVALID, "한 번에 최대 100건까지 조회할 수 있습니다."))
 		return
 	}
+	cs, err := s.Service.CustomersByUID(r.Context(), merchantID(r), uids)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var views []customerView
-	for _, uid := range uids {
-		c, err := s.Service.Store.CustomerByUID(r.Context(), merchantID(r), uid)
-		if billkey.ErrorCode(err) == billkey.ENOTFOUND {
-			continue
-		} else if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	for _, c := range cs {
 		views = append(views, newCustomerView(c))
 	}
 	switch {

@@ -156,7 +156,7 @@ func (s *Server) unsupported(op UnsupportedOperation) http.HandlerFunc {
 		case NoData:
 			s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "%s", op.Message))
 		case ByPayment:
-			if _, err := s.Service.Store.PaymentByImpUID(r.Context(), merchantID(r), r.PathValue("imp_uid")); err != nil {
+			if _, err := s.Service.Payment(r.Context(), merchantID(r), r.PathValue("imp_uid")); err != nil {
 				s.writeError(w, r, err) // 존재하지 않는 결제정보입니다. (404)
 				return
 			}

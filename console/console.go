@@ -51,7 +51,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // Prefix is where the console is mounted.
@@ -71,7 +70,10 @@ var assetFS embed.FS
 // Config configures the console.
 type Config struct {
 	Service *gateway.Service
-	Logger  *slog.Logger
+	// Store serves the console's read models and operator sessions; nil
+	// uses the service's store (which must then implement Store).
+	Store  Store
+	Logger *slog.Logger
 	// SecureCookies marks cookies Secure (billkey is reached over HTTPS);
 	// they are also marked Secure on requests that arrive over TLS.
 	SecureCookies bool
@@ -97,7 +99,7 @@ type Config struct {
 type Console struct {
 	cfg       Config
 	svc       *gateway.Service
-	store     *sqlstore.Store
+	store     Store
 	log       *slog.Logger
 	mux       *http.ServeMux
 	pages     map[string]*template.Template
@@ -134,7 +136,14 @@ func New(cfg Config) (*Console, error) {
 		}
 		cfg.Location = loc
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, store: cfg.Service.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.Store == nil {
+		st, ok := cfg.Service.Store.(Store)
+		if !ok {
+			return nil, errors.New("console: no store (the service's store has no console read models)")
+		}
+		cfg.Store = st
+	}
+	c := &Console{cfg: cfg, svc: cfg.Service, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
 	dummy, err := HashPassword("timing-equalizer-"+randomToken(), *cfg.HashParams)
 	if err != nil {
 		return nil, err

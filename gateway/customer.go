@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // IssueInput is a REST billing-key issuance (POST /subscribe/customers/{uid}).
@@ -70,7 +69,7 @@ func (s *Service) saveCustomer(ctx context.Context, merchantID int64, ch *billke
 // saveCustomerID is saveCustomer with the merchant's own buyer id
 // (IMP.request_pay's customer_id) stored on the key.
 func (s *Service) saveCustomerID(ctx context.Context, merchantID int64, ch *billkey.Channel, customerUID, customerID string, key *billkey.BillingKey, info billkey.Buyer) (*billkey.Customer, error) {
-	blob, err := s.Keys.Seal([]byte(key.Key), sqlstore.PurposeBillingKey, merchantID, customerUID)
+	blob, err := s.Keys.Seal([]byte(key.Key), billkey.PurposeBillingKey, merchantID, customerUID)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: seal billing key: %w", err)
 	}
@@ -122,7 +121,7 @@ func notFoundAsRejected(err error) error {
 
 // openKey decrypts a customer's billing key.
 func (s *Service) openKey(c *billkey.Customer) (string, error) {
-	plain, err := s.Keys.Open(c.KeyCiphertext, sqlstore.PurposeBillingKey, c.MerchantID, c.CustomerUID)
+	plain, err := s.Keys.Open(c.KeyCiphertext, billkey.PurposeBillingKey, c.MerchantID, c.CustomerUID)
 	if err != nil {
 		return "", fmt.Errorf("gateway: open billing key of customer %d: %w", c.ID, err)
 	}
@@ -146,7 +145,7 @@ func (s *Service) RotateKeys(ctx context.Context, rewrap func(blob []byte, purpo
 		return 0, err
 	}
 	for _, b := range blobs {
-		nb, err := rewrap(b.Blob, sqlstore.PurposeBillingKey, b.MerchantID, b.CustomerUID)
+		nb, err := rewrap(b.Blob, billkey.PurposeBillingKey, b.MerchantID, b.CustomerUID)
 		if err != nil {
 			return n, fmt.Errorf("gateway: rewrap billing key %s/%d: %w", b.Table, b.ID, err)
 		}
@@ -163,7 +162,7 @@ func (s *Service) RotateKeys(ctx context.Context, rewrap func(blob []byte, purpo
 		return n, err
 	}
 	for _, b := range chs {
-		nb, err := rewrap(b.Blob, sqlstore.PurposeChannel, b.MerchantID, strconv.FormatInt(b.ID, 10))
+		nb, err := rewrap(b.Blob, billkey.PurposeChannel, b.MerchantID, strconv.FormatInt(b.ID, 10))
 		if err != nil {
 			return n, fmt.Errorf("gateway: rewrap channel %d: %w", b.ID, err)
 		}

@@ -12,13 +12,12 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // Keys is what the gateway needs from the vault: sealing of secrets bound to
 // their owner, and keyed MACs of high-entropy secrets.
 type Keys interface {
-	sqlstore.Sealer
+	billkey.Sealer
 	MAC(purpose string, data []byte) []byte
 }
 
@@ -31,7 +30,7 @@ const (
 
 // Service implements billkey's use cases.
 type Service struct {
-	Store  *sqlstore.Store
+	Store  Store
 	Keys   Keys
 	PG     billkey.PG
 	Logger *slog.Logger
@@ -148,7 +147,7 @@ var DefaultReconcileDelays = []time.Duration{
 }
 
 // New returns a Service with default settings.
-func New(store *sqlstore.Store, keys Keys, pg billkey.PG, logger *slog.Logger) *Service {
+func New(store Store, keys Keys, pg billkey.PG, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // IssueToken implements POST /users/getToken: it checks the REST credentials
-// and returns the merchant's current token (see sqlstore.CurrentToken for the
+// and returns the merchant's current token (see MerchantStore.CurrentToken for the
 // reuse and extension rules) and the server time.
 func (s *Service) IssueToken(ctx context.Context, impKey, impSecret string) (*billkey.AccessToken, time.Time, error) {
 	if impKey == "" || impSecret == "" {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/jobs"
-	"github.com/billkey/billkey/sqlstore"
 	"github.com/billkey/billkey/webhook"
 )
 
@@ -293,7 +292,7 @@ func (s *Service) RewrapWebhookSecrets(ctx context.Context, rewrap func(blob []b
 		return 0, err
 	}
 	for _, b := range blobs {
-		nb, err := rewrap(b.Blob, sqlstore.PurposeWebhookSecret, b.MerchantID, strconv.FormatInt(b.ID, 10))
+		nb, err := rewrap(b.Blob, billkey.PurposeWebhookSecret, b.MerchantID, strconv.FormatInt(b.ID, 10))
 		if err != nil {
 			return n, fmt.Errorf("gateway: rewrap webhook secret %d: %w", b.ID, err)
 		}

@@ -130,15 +130,15 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchantID int64, customerUI
 
 // BillingKeyBlobs returns every sealed billing key (current and retired) with
 // what binds it, for key rotation.
-func (s *Store) BillingKeyBlobs(ctx context.Context) ([]KeyBlob, error) {
-	var out []KeyBlob
+func (s *Store) BillingKeyBlobs(ctx context.Context) ([]billkey.KeyBlob, error) {
+	var out []billkey.KeyBlob
 	for _, table := range []string{"customers", "retired_billing_keys"} {
 		rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, customer_uid, key_cipher FROM `+table+` ORDER BY id`)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
 		}
 		for rows.Next() {
-			b := KeyBlob{Table: table}
+			b := billkey.KeyBlob{Table: table}
 			if err := rows.Scan(&b.ID, &b.MerchantID, &b.CustomerUID, &b.Blob); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
@@ -154,15 +154,15 @@ func (s *Store) BillingKeyBlobs(ctx context.Context) ([]KeyBlob, error) {
 }
 
 // ChannelBlobs returns every sealed channel credential, for key rotation.
-func (s *Store) ChannelBlobs(ctx context.Context) ([]KeyBlob, error) {
+func (s *Store) ChannelBlobs(ctx context.Context) ([]billkey.KeyBlob, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, credentials_cipher FROM channels ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
 	}
 	defer rows.Close()
-	var out []KeyBlob
+	var out []billkey.KeyBlob
 	for rows.Next() {
-		b := KeyBlob{Table: "channels"}
+		b := billkey.KeyBlob{Table: "channels"}
 		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
 			return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
 		}
@@ -171,18 +171,9 @@ func (s *Store) ChannelBlobs(ctx context.Context) ([]KeyBlob, error) {
 	return out, rows.Err()
 }
 
-// KeyBlob is one sealed billing key and the row it lives in.
-type KeyBlob struct {
-	Table       string
-	ID          int64
-	MerchantID  int64
-	CustomerUID string
-	Blob        []byte
-}
-
 // ReplaceKeyBlob swaps a sealed billing key for its rewrapped form, only if
 // the row still holds the old blob.
-func (s *Store) ReplaceKeyBlob(ctx context.Context, b KeyBlob, newBlob []byte) error {
+func (s *Store) ReplaceKeyBlob(ctx context.Context, b billkey.KeyBlob, newBlob []byte) error {
 	col := "key_cipher"
 	switch b.Table {
 	case "customers", "retired_billing_keys":

@@ -39,17 +39,14 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// Sealer encrypts and decrypts small secrets bound to an owner. The vault
-// package implements it.
-type Sealer interface {
-	Seal(plaintext []byte, purpose string, merchantID int64, subject string) ([]byte, error)
-	Open(blob []byte, purpose string, merchantID int64, subject string) ([]byte, error)
-}
+// Sealer is the vault's sealing of small secrets (billkey.Sealer).
+type Sealer = billkey.Sealer
 
-// Purposes passed to the Sealer.
+// Purposes passed to the Sealer (see billkey.PurposeChannel).
 const (
-	PurposeChannel    = "channel-credentials"
-	PurposeBillingKey = "billing-key"
+	PurposeChannel       = billkey.PurposeChannel
+	PurposeBillingKey    = billkey.PurposeBillingKey
+	PurposeWebhookSecret = billkey.PurposeWebhookSecret
 )
 
 // Store is billkey's persistence. It is safe for concurrent use.
@@ -395,3 +392,6 @@ func queryAll[T any](ctx context.Context, q queryer, what string, scan func(rowS
 	}
 	return out, nil
 }
+
+// DialectName is the database's dialect: "sqlite" or "postgres".
+func (s *Store) DialectName() string { return s.Dialect }

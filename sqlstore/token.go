@@ -10,24 +10,14 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// TokenRecord is the stored form of a merchant's current access token. The
-// token itself is not stored: it is derived from Nonce with the server's MAC
-// key, and looked up by the MAC of the token.
-type TokenRecord struct {
-	MerchantID int64
-	Nonce      []byte
-	IssuedAt   time.Time
-	ExpiresAt  time.Time
-}
-
 // CurrentToken implements i'mport's token rules atomically for one merchant:
 // while the current token is valid it is returned again (its expiry extended
 // by billkey.TokenExtension when fewer than billkey.TokenExtendIn remain);
 // otherwise the fresh token (nonce, tokenMAC) replaces it for
 // billkey.TokenLifetime. Many servers of one merchant may race here: all get
 // the same token.
-func (s *Store) CurrentToken(ctx context.Context, merchantID int64, nonce, tokenMAC []byte, now time.Time) (*TokenRecord, error) {
-	var rec TokenRecord
+func (s *Store) CurrentToken(ctx context.Context, merchantID int64, nonce, tokenMAC []byte, now time.Time) (*billkey.TokenRecord, error) {
+	var rec billkey.TokenRecord
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		n := now.Unix()
 		exp := now.Add(billkey.TokenLifetime).Unix()

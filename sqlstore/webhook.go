@@ -12,9 +12,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// PurposeWebhookSecret is the Sealer purpose of webhook signing secrets.
-const PurposeWebhookSecret = "webhook-secret"
-
 const deliveryColumns = `id, event_id, merchant_id, imp_uid, merchant_uid, status, url, body, state, attempts,
 	next_attempt_ms, give_up_ms, lease_owner, lease_until_ms, last_status_code, last_error, delivered_at, created_at, updated_at`
 
@@ -344,15 +341,15 @@ func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.T
 }
 
 // WebhookSecretBlobs returns every sealed webhook secret, for key rotation.
-func (s *Store) WebhookSecretBlobs(ctx context.Context) ([]KeyBlob, error) {
+func (s *Store) WebhookSecretBlobs(ctx context.Context) ([]billkey.KeyBlob, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, secret_cipher FROM webhook_secrets ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
 	}
 	defer rows.Close()
-	var out []KeyBlob
+	var out []billkey.KeyBlob
 	for rows.Next() {
-		b := KeyBlob{Table: "webhook_secrets"}
+		b := billkey.KeyBlob{Table: "webhook_secrets"}
 		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
 			return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
 		}
@@ -363,7 +360,7 @@ func (s *Store) WebhookSecretBlobs(ctx context.Context) ([]KeyBlob, error) {
 
 // ReplaceWebhookSecretBlob swaps a sealed webhook secret for its rewrapped
 // form, only if the row still holds the old blob.
-func (s *Store) ReplaceWebhookSecretBlob(ctx context.Context, b KeyBlob, newBlob []byte) error {
+func (s *Store) ReplaceWebhookSecretBlob(ctx context.Context, b billkey.KeyBlob, newBlob []byte) error {
 	_, err := s.DB.ExecContext(ctx, `UPDATE webhook_secrets SET secret_cipher = $1 WHERE id = $2 AND secret_cipher = $3`, newBlob, b.ID, b.Blob)
 	if err != nil {
 		return fmt.Errorf("sqlstore: replace webhook secret blob: %w", err)

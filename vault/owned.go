@@ -1,7 +1,7 @@
 package vault
 
 // Owned adapts a Keyring to callers that name an owner's fields directly
-// (the sqlstore.Sealer and gateway.Keys interfaces), so those packages need
+// (the billkey.Sealer and gateway.Keys interfaces), so those packages need
 // not import this one.
 type Owned struct {
 	*Keyring

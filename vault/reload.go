@@ -21,7 +21,7 @@ const MinReloadInterval = time.Second
 // re-read wait for it and then use its result) and accepted only when the
 // new file keeps the MAC key (which tokens and API secrets depend on).
 //
-// It adapts to the sqlstore.Sealer and gateway.Keys interfaces like [Owned],
+// It adapts to the billkey.Sealer and gateway.Keys interfaces like [Owned],
 // and is safe for concurrent use.
 type FileKeys struct {
 	path string

@@ -53,11 +53,11 @@ func (h *Handler) demoMerchant(ctx context.Context) (*billkey.Merchant, error) {
 	var m *billkey.Merchant
 	if code := h.cfg.DemoMerchant; code != "" {
 		var err error
-		if m, err = h.cfg.Service.Store.MerchantByImpCode(ctx, code); err != nil {
+		if m, err = h.cfg.Service.MerchantByImpCode(ctx, code); err != nil {
 			return nil, billkey.WrapError(billkey.EREJECTED, "데모 상점 가맹점("+code+")을 찾을 수 없습니다.", err)
 		}
 	} else {
-		ms, err := h.cfg.Service.Store.ListMerchants(ctx)
+		ms, err := h.cfg.Service.Merchants(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -180,7 +180,7 @@ func (h *Handler) demoSubscribe(w http.ResponseWriter, r *http.Request) {
 		h.demoHome(w, r, http.StatusBadRequest, "imp_uid가 올바르지 않습니다.")
 		return
 	}
-	issue, err := h.cfg.Service.Store.PaymentByImpUID(ctx, m.ID, imp)
+	issue, err := h.cfg.Service.Payment(ctx, m.ID, imp)
 	if err != nil || issue.CustomerUIDUsage != billkey.UsageIssue || issue.Status != billkey.StatusPaid ||
 		!strings.HasPrefix(issue.MerchantUID, demoPrefix) || issue.CustomerUID == "" {
 		h.demoHome(w, r, http.StatusBadRequest, "카드 등록(빌링키 발급) 기록을 확인할 수 없습니다.")
@@ -192,7 +192,7 @@ func (h *Handler) demoSubscribe(w http.ResponseWriter, r *http.Request) {
 		Amounts: gateway.Amounts{Amount: demoPlanPrice}, UserAgent: r.UserAgent(), ClientIP: remoteIP(r),
 	})
 	if billkey.ErrorCode(err) == billkey.EREJECTED {
-		if prev, ferr := h.cfg.Service.Store.FindPayment(ctx, m.ID, orderUID, ""); ferr == nil {
+		if prev, ferr := h.cfg.Service.FindPayment(ctx, m.ID, orderUID, ""); ferr == nil {
 			p, err = prev, nil // already charged for this issuance
 		}
 	}
@@ -299,7 +299,7 @@ func (h *Handler) demoPaymentOf(ctx context.Context, imp string) (*billkey.Merch
 	if !impUIDRE.MatchString(imp) {
 		return nil, nil, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 결제정보입니다.")
 	}
-	p, err := h.cfg.Service.Store.PaymentByImpUID(ctx, m.ID, imp)
+	p, err := h.cfg.Service.Payment(ctx, m.ID, imp)
 	if err != nil {
 		return nil, nil, err
 	}

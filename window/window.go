@@ -198,7 +198,7 @@ func (h *Handler) knownMerchant(r *http.Request, impCode string) bool {
 	if impCode == "" || gateway.BadText(impCode, false) != "" || len(impCode) > 40 {
 		return false
 	}
-	_, err := h.cfg.Service.Store.MerchantByImpCode(r.Context(), impCode)
+	_, err := h.cfg.Service.MerchantByImpCode(r.Context(), impCode)
 	return err == nil
 }
 

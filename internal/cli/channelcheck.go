@@ -34,16 +34,16 @@ func channelCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	if impCode == "" || mid == "" {
 		fmt.Fprintln(stderr, "usage: billkey channel check --merchant IMP_CODE --mid MID [--inicis-sim-url URL]")
 		return errUsage
 	}
-	m, err := svc.Store.MerchantByImpCode(ctx, impCode)
+	m, err := sqlStore(svc).MerchantByImpCode(ctx, impCode)
 	if err != nil {
 		return fmt.Errorf("%s", billkey.ErrorMessage(err))
 	}
-	chs, err := svc.Store.Channels(ctx, m.ID)
+	chs, err := sqlStore(svc).Channels(ctx, m.ID)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	n, err := svc.RotateKeys(ctx, k.Rewrap)
 	if err != nil {
 		return err

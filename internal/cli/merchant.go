@@ -88,7 +88,7 @@ func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	created, err := svc.CreateMerchant(ctx, in)
 	if err != nil {
 		return fmt.Errorf("create merchant: %s", billkey.ErrorMessage(err))
@@ -113,8 +113,8 @@ func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
-	ms, err := svc.Store.ListMerchants(ctx)
+	defer sqlStore(svc).Close()
+	ms, err := sqlStore(svc).ListMerchants(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	if ch.Live && !k.Explicit {
 		return fmt.Errorf("a live channel needs an explicit master key (--key-file, BILLKEY_KEY_FILE or BILLKEY_KEK); the generated test key in %s is not one", k.Source)
 	}
@@ -184,21 +184,21 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	var ms []*billkey.Merchant
 	if impCode != "" {
-		m, err := svc.Store.MerchantByImpCode(ctx, impCode)
+		m, err := sqlStore(svc).MerchantByImpCode(ctx, impCode)
 		if err != nil {
 			return fmt.Errorf("%s", billkey.ErrorMessage(err))
 		}
 		ms = []*billkey.Merchant{m}
-	} else if ms, err = svc.Store.ListMerchants(ctx); err != nil {
+	} else if ms, err = sqlStore(svc).ListMerchants(ctx); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MERCHANT\tID\tPG\tMID\tMODE\tDEFAULT\tMOBILE\tCREDENTIALS\tCHANNEL KEY")
 	for _, m := range ms {
-		chs, err := svc.Store.Channels(ctx, m.ID)
+		chs, err := sqlStore(svc).Channels(ctx, m.ID)
 		if err != nil {
 			return err
 		}
@@ -224,7 +224,7 @@ func channelMobileWindow(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	if err := svc.SetMobileWindow(ctx, impCode, mid, mode); err != nil {
 		return fmt.Errorf("mobile window: %s", billkey.ErrorMessage(err))
 	}
@@ -258,8 +258,8 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
-	fmt.Fprintf(stdout, "database %s (%s) is up to date\n", maskDSN(c.DB), svc.Store.Dialect)
+	defer sqlStore(svc).Close()
+	fmt.Fprintf(stdout, "database %s (%s) is up to date\n", maskDSN(c.DB), sqlStore(svc).Dialect)
 	return nil
 }
 
@@ -279,7 +279,7 @@ func merchantRotateSecret(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	if impCode == "" {
 		fmt.Fprintln(stderr, "billkey merchant rotate-secret: --merchant is required")
 		return errUsage
@@ -317,7 +317,7 @@ func merchantRevokeTokens(ctx context.Context, args []string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	if impCode == "" {
 		fmt.Fprintln(stderr, "billkey merchant revoke-tokens: --merchant is required")
 		return errUsage

@@ -75,7 +75,7 @@ func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	login = strings.TrimSpace(login)
 	if login == "" || len(login) > 100 || strings.ContainsAny(login, " \t\r\n") {
 		return fmt.Errorf("--login is required (1 to 100 characters, no spaces)")
@@ -88,7 +88,7 @@ func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 		if code = strings.TrimSpace(code); code == "" {
 			continue
 		}
-		m, err := svc.Store.MerchantByImpCode(ctx, code)
+		m, err := sqlStore(svc).MerchantByImpCode(ctx, code)
 		if err != nil {
 			return fmt.Errorf("merchant %s: %s", code, billkey.ErrorMessage(err))
 		}
@@ -101,7 +101,7 @@ func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	if op.PasswordHash, err = console.HashPassword(password, console.DefaultHashParams); err != nil {
 		return err
 	}
-	if err := svc.Store.CreateOperator(ctx, op); err != nil {
+	if err := sqlStore(svc).CreateOperator(ctx, op); err != nil {
 		return fmt.Errorf("create operator: %s", billkey.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "operator %q created\n", login)
@@ -119,12 +119,12 @@ func operatorList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
-	ops, err := svc.Store.ListOperators(ctx)
+	defer sqlStore(svc).Close()
+	ops, err := sqlStore(svc).ListOperators(ctx)
 	if err != nil {
 		return err
 	}
-	ms, err := svc.Store.ListMerchants(ctx)
+	ms, err := sqlStore(svc).ListMerchants(ctx)
 	if err != nil {
 		return err
 	}
@@ -163,8 +163,8 @@ func operatorDisable(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
-	if err := svc.Store.SetOperatorDisabled(ctx, login, disable); err != nil {
+	defer sqlStore(svc).Close()
+	if err := sqlStore(svc).SetOperatorDisabled(ctx, login, disable); err != nil {
 		return fmt.Errorf("%s operator: %s", verb, billkey.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "operator %q %sd", login, verb)
@@ -187,7 +187,7 @@ func operatorResetPassword(ctx context.Context, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	password, generated, err := operatorPassword(fromStdin)
 	if err != nil {
 		return err
@@ -196,7 +196,7 @@ func operatorResetPassword(ctx context.Context, args []string, stdout, stderr io
 	if err != nil {
 		return err
 	}
-	if err := svc.Store.SetOperatorPassword(ctx, login, hash); err != nil {
+	if err := sqlStore(svc).SetOperatorPassword(ctx, login, hash); err != nil {
 		return fmt.Errorf("reset password: %s", billkey.ErrorMessage(err))
 	}
 	fmt.Fprintf(stdout, "password of operator %q reset (its sessions ended)\n", login)

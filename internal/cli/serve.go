@@ -61,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	store := svc.Store
+	store := sqlStore(svc)
 	defer store.Close()
 	logger := c.logger(stderr)
 	o.Store, o.Keys, o.Logger, o.AllowLive = store, k.Owned, logger, k.Explicit
@@ -184,7 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // ensureDemoMerchant creates a demo merchant on an empty database and prints
 // its credentials; on later starts it prints nothing new.
 func ensureDemoMerchant(ctx context.Context, svc *gateway.Service, stdout io.Writer) error {
-	ms, err := svc.Store.ListMerchants(ctx)
+	ms, err := svc.Merchants(ctx)
 	if err != nil {
 		return err
 	}

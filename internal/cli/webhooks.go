@@ -233,12 +233,12 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer svc.Store.Close()
+	defer sqlStore(svc).Close()
 	if impCode == "" {
 		fmt.Fprintln(stderr, "--merchant is required")
 		return errUsage
 	}
-	m, err := svc.Store.MerchantByImpCode(ctx, impCode)
+	m, err := sqlStore(svc).MerchantByImpCode(ctx, impCode)
 	if err != nil {
 		return fmt.Errorf("merchant: %s", billkey.ErrorMessage(err))
 	}
