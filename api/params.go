@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/gateway"
 )
 
 // maxBody bounds request bodies.
@@ -129,19 +130,13 @@ func checkText(field, s string, multiline bool) error {
 	if field != "" {
 		what = printable(field) + " 파라미터"
 	}
-	if !utf8.ValidString(s) {
+	switch fault, c := gateway.ScanText(s, multiline, false); {
+	case fault == gateway.TextInvalidUTF8:
 		return billkey.Errorf(billkey.EINVALID, "%s에 올바르지 않은 UTF-8 바이트가 있습니다. (invalid UTF-8 in %s)", what, printable(field))
-	}
-	for _, c := range s {
-		if c == 0 {
-			return errNUL
-		}
-		if multiline && (c == '\t' || c == '\n' || c == '\r') {
-			continue
-		}
-		if c < 0x20 || (c >= 0x7f && c <= 0x9f) {
-			return billkey.Errorf(billkey.EINVALID, "%s에 제어 문자(U+%04X)를 사용할 수 없습니다. (control character in %s)", what, c, printable(field))
-		}
+	case fault == gateway.TextControl && c == 0:
+		return errNUL
+	case fault == gateway.TextControl:
+		return billkey.Errorf(billkey.EINVALID, "%s에 제어 문자(U+%04X)를 사용할 수 없습니다. (control character in %s)", what, c, printable(field))
 	}
 	return nil
 }

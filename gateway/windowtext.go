@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"net/url"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Byte-level checks of what reaches the payment window from browsers. Text
@@ -17,17 +15,13 @@ import (
 // also lets tab, newline and carriage return through (free text such as
 // custom_data).
 func BadText(s string, allowSpace bool) string {
-	if !utf8.ValidString(s) {
+	switch fault, _ := ScanText(s, allowSpace, true); fault {
+	case TextInvalidUTF8:
 		return "UTF-8이 아닌 바이트"
-	}
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-			return "유효하지 않은 문자(U+FFFD)"
-		case allowSpace && (r == '\t' || r == '\n' || r == '\r'):
-		case unicode.IsControl(r):
-			return "제어 문자"
-		}
+	case TextReplacement:
+		return "유효하지 않은 문자(U+FFFD)"
+	case TextControl:
+		return "제어 문자"
 	}
 	return ""
 }
