@@ -16,6 +16,7 @@ import (
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/api"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -54,7 +55,9 @@ func setup(t *testing.T, dsn string) *testBundle {
 	}
 	tb.paidA = insertPaid(t, st, tb.a.Merchant.ID, "imps_100000000001", "order-1", tb.now)
 	tb.paidB = insertPaid(t, st, tb.b.Merchant.ID, "imps_200000000001", "order-1", tb.now)
-	tb.srv = httptest.NewServer(api.NewServer(svc, nil, api.NewMetrics()))
+	srv := api.NewServer(svc, nil, api.NewMetrics())
+	cli.MountAPI(srv)
+	tb.srv = httptest.NewServer(srv)
 	t.Cleanup(tb.srv.Close)
 	tb.tokenA = tb.token(t, tb.a)
 	return tb

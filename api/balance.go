@@ -77,11 +77,11 @@ func newBalanceView(p *billkey.Payment) balanceView {
 	return v
 }
 
-// handlePaymentSub serves GET /payments/{imp_uid}/balance; any other
+// HandlePaymentSub serves GET /payments/{imp_uid}/balance; any other
 // two-segment GET under /payments is an unknown API.
-func (s *Server) handlePaymentSub(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandlePaymentSub(w http.ResponseWriter, r *http.Request) {
 	if r.PathValue("sub") != "balance" {
-		s.handleNotFound(w, r)
+		s.HandleNotFound(w, r)
 		return
 	}
 	p, err := s.Service.Payment(r.Context(), merchantID(r), r.PathValue("imp_uid"))

@@ -85,27 +85,29 @@ const (
 	noBankCode = "코드에 해당되는 은행정보를 찾을 수 없습니다."
 )
 
-func (s *Server) codeRoutes() {
-	s.private.HandleFunc("GET /cards", s.codeList(cardCodes))
-	s.private.HandleFunc("GET /cards/{code}", s.codeOne(cardCodes, noCardCode))
-	s.private.HandleFunc("GET /banks", s.codeList(bankCodes))
-	s.private.HandleFunc("GET /banks/{code}", s.codeOne(bankCodes, noBankCode))
-	s.private.HandleFunc("GET /users/pg", s.handlePGSettings)
+// HandleCards serves GET /cards: the KFTC card company codes.
+func (s *Server) HandleCards(w http.ResponseWriter, r *http.Request) { writeOK(w, cardCodes) }
+
+// HandleCard serves GET /cards/{code}.
+func (s *Server) HandleCard(w http.ResponseWriter, r *http.Request) {
+	s.codeOne(w, r, cardCodes, noCardCode)
 }
 
-func (s *Server) codeList(codes []standardCode) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { writeOK(w, codes) }
+// HandleBanks serves GET /banks: the KFTC bank codes.
+func (s *Server) HandleBanks(w http.ResponseWriter, r *http.Request) { writeOK(w, bankCodes) }
+
+// HandleBank serves GET /banks/{code}.
+func (s *Server) HandleBank(w http.ResponseWriter, r *http.Request) {
+	s.codeOne(w, r, bankCodes, noBankCode)
 }
 
-func (s *Server) codeOne(codes []standardCode, notFound string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		code := r.PathValue("code")
-		if i := slices.IndexFunc(codes, func(c standardCode) bool { return c.Code == code }); i >= 0 {
-			writeOK(w, codes[i])
-			return
-		}
-		s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "%s", notFound))
+func (s *Server) codeOne(w http.ResponseWriter, r *http.Request, codes []standardCode, notFound string) {
+	code := r.PathValue("code")
+	if i := slices.IndexFunc(codes, func(c standardCode) bool { return c.Code == code }); i >= 0 {
+		writeOK(w, codes[i])
+		return
 	}
+	s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "%s", notFound))
 }
 
 // pgSetting is i'mport's PgSettingAnnotation.
@@ -116,13 +118,13 @@ type pgSetting struct {
 	Type       string `json:"type"`
 }
 
-// handlePGSettings serves GET /users/pg: the merchant's INICIS channels
+// HandlePGSettings serves GET /users/pg: the merchant's INICIS channels
 // in i'mport's shape, the default channel first. Each channel serves both
 // the billing window (type "payment", i'mport's 일반결제 및 정기결제) and
 // the REST billing calls (type "api_payment", 키인결제), so it is listed
 // once for each; sandbox is true for a test channel (the simulator or
 // INICIS's test MIDs).
-func (s *Server) handlePGSettings(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandlePGSettings(w http.ResponseWriter, r *http.Request) {
 	chs, err := s.Service.Channels(r.Context(), merchantID(r))
 	if err != nil {
 		s.writeError(w, r, err)

@@ -10,8 +10,8 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// paramsHandler is a POST handler that receives its bound parameters.
-type paramsHandler func(w http.ResponseWriter, r *http.Request, p Params)
+// ParamsHandler is a POST handler that receives its bound parameters.
+type ParamsHandler func(w http.ResponseWriter, r *http.Request, p Params)
 
 // macIdempotency is the MAC purpose of Idempotency-Key request digests.
 const macIdempotency = "idempotency-request"
@@ -19,12 +19,12 @@ const macIdempotency = "idempotency-request"
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 255
 
-// idempotent binds a POST's parameters and, when the request carries an
+// Idempotent binds a POST's parameters and, when the request carries an
 // Idempotency-Key header, gives it Stripe's semantics: the first reply is
 // stored and replayed for the same key and parameters; a request with the key
 // still in flight gets 409; the key with other parameters gets 422. Replies
 // that are internal errors (5xx) are not stored, so they may be retried.
-func (s *Server) idempotent(h paramsHandler) http.HandlerFunc {
+func (s *Server) Idempotent(h ParamsHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, err := readParams(r)
 		if err != nil {

@@ -344,33 +344,38 @@ const docsInit = `(function () {
 })();
 `
 
-// docsRoutes serves /openapi.json, the server-rendered reference at /docs
-// and the interactive Redoc view at /docs/redoc (all public).
-func (s *Server) docsRoutes() {
-	s.public.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		_, _ = w.Write(OpenAPIDocument())
-	})
-	s.public.HandleFunc("GET /docs/redoc.standalone.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=UTF-8")
-		w.Header().Set("Cache-Control", "public, max-age=86400")
-		http.ServeContent(w, r, "redoc.standalone.js", time.Time{}, bytes.NewReader(redocJS))
-	})
-	s.public.HandleFunc("GET /docs/init.js", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=UTF-8")
-		_, _ = w.Write([]byte(docsInit))
-	})
-	s.public.HandleFunc("GET /docs/redoc", func(w http.ResponseWriter, r *http.Request) {
-		// Redoc injects its styles and may run a blob: worker.
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "+
-			"style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src blob:; frame-ancestors 'none'; base-uri 'none'")
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		_ = redocPage.Execute(w, nil)
-	})
-	s.public.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		_, _ = w.Write(referencePage())
-	})
+// HandleOpenAPI serves GET /openapi.json (public, any origin).
+func (s *Server) HandleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	_, _ = w.Write(OpenAPIDocument())
+}
+
+// HandleRedocJS serves GET /docs/redoc.standalone.js.
+func (s *Server) HandleRedocJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=UTF-8")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	http.ServeContent(w, r, "redoc.standalone.js", time.Time{}, bytes.NewReader(redocJS))
+}
+
+// HandleDocsInit serves GET /docs/init.js, the Redoc page's start script.
+func (s *Server) HandleDocsInit(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=UTF-8")
+	_, _ = w.Write([]byte(docsInit))
+}
+
+// HandleRedoc serves GET /docs/redoc, the interactive reference.
+func (s *Server) HandleRedoc(w http.ResponseWriter, r *http.Request) {
+	// Redoc injects its styles and may run a blob: worker.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "+
+		"style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src blob:; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	_ = redocPage.Execute(w, nil)
+}
+
+// HandleDocs serves GET /docs, the server-rendered reference.
+func (s *Server) HandleDocs(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	_, _ = w.Write(referencePage())
 }

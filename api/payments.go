@@ -14,8 +14,8 @@ const (
 	maxWindow    = 90 * 24 * time.Hour
 )
 
-// handlePayment serves GET /payments/{imp_uid}.
-func (s *Server) handlePayment(w http.ResponseWriter, r *http.Request) {
+// HandlePayment serves GET /payments/{imp_uid}.
+func (s *Server) HandlePayment(w http.ResponseWriter, r *http.Request) {
 	p, err := s.Service.Payment(r.Context(), merchantID(r), r.PathValue("imp_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -24,9 +24,9 @@ func (s *Server) handlePayment(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newPaymentView(p))
 }
 
-// handlePayments serves GET /payments?imp_uid[]=&merchant_uid[]=: 200 when
+// HandlePayments serves GET /payments?imp_uid[]=&merchant_uid[]=: 200 when
 // every id was found, 207 with the found ones when some were, 404 when none.
-func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandlePayments(w http.ResponseWriter, r *http.Request) {
 	q, err := parseForm(r.URL.RawQuery)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -87,8 +87,8 @@ func (s *Server) handlePayments(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, envelope{Response: views})
 }
 
-// handleFindPayment serves GET /payments/find/{merchant_uid}[/{payment_status}].
-func (s *Server) handleFindPayment(w http.ResponseWriter, r *http.Request) {
+// HandleFindPayment serves GET /payments/find/{merchant_uid}[/{payment_status}].
+func (s *Server) HandleFindPayment(w http.ResponseWriter, r *http.Request) {
 	status, err := statusFilter(r.PathValue("payment_status"), false)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -131,8 +131,8 @@ func (s *Server) handleFindPayment(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newPaymentView(p))
 }
 
-// handleFindAllPayments serves GET /payments/findAll/{merchant_uid}[/{payment_status}].
-func (s *Server) handleFindAllPayments(w http.ResponseWriter, r *http.Request) {
+// HandleFindAllPayments serves GET /payments/findAll/{merchant_uid}[/{payment_status}].
+func (s *Server) HandleFindAllPayments(w http.ResponseWriter, r *http.Request) {
 	status, err := statusFilter(r.PathValue("payment_status"), false)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -142,8 +142,8 @@ func (s *Server) handleFindAllPayments(w http.ResponseWriter, r *http.Request) {
 	s.listPayments(w, r, f, false, true)
 }
 
-// handlePaymentsByStatus serves GET /payments/status/{payment_status}.
-func (s *Server) handlePaymentsByStatus(w http.ResponseWriter, r *http.Request) {
+// HandlePaymentsByStatus serves GET /payments/status/{payment_status}.
+func (s *Server) HandlePaymentsByStatus(w http.ResponseWriter, r *http.Request) {
 	status, err := statusFilter(r.PathValue("payment_status"), true)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -7,17 +7,6 @@ import (
 	"github.com/billkey/billkey/gateway"
 )
 
-// prepareRoutes registers payment pre-registration and the legacy foreign
-// card charge.
-func (s *Server) prepareRoutes() {
-	s.private.HandleFunc("POST /payments/prepare", s.idempotent(s.handlePrepare))
-	s.private.HandleFunc("PUT /payments/prepare", s.idempotent(s.handleUpdatePrepare))
-	s.private.HandleFunc("GET /payments/prepare/{merchant_uid}", s.handleGetPrepare)
-	// GET /payments/{imp_uid}/balance, registered with a wildcard last
-	// segment so that it does not conflict with /payments/prepare/{...}.
-	s.private.HandleFunc("GET /payments/{imp_uid}/{sub}", s.handlePaymentSub)
-}
-
 // prepareView is i'mport's PaymentPrepareAnnotation. currency is left out
 // when none was registered (not checked): the legacy reply is
 // {merchant_uid, amount}, and go-iamport decodes it strictly.
@@ -50,8 +39,8 @@ func prepareInput(p Params) (gateway.PrepareInput, error) {
 	return in, nil
 }
 
-// handlePrepare serves POST /payments/prepare.
-func (s *Server) handlePrepare(w http.ResponseWriter, r *http.Request, p Params) {
+// HandlePrepare serves POST /payments/prepare.
+func (s *Server) HandlePrepare(w http.ResponseWriter, r *http.Request, p Params) {
 	in, err := prepareInput(p)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -65,9 +54,9 @@ func (s *Server) handlePrepare(w http.ResponseWriter, r *http.Request, p Params)
 	writeOK(w, newPrepareView(pr))
 }
 
-// handleUpdatePrepare serves PUT /payments/prepare: an unknown merchant_uid
+// HandleUpdatePrepare serves PUT /payments/prepare: an unknown merchant_uid
 // is HTTP 404 with i'mport's message.
-func (s *Server) handleUpdatePrepare(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleUpdatePrepare(w http.ResponseWriter, r *http.Request, p Params) {
 	in, err := prepareInput(p)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -81,9 +70,9 @@ func (s *Server) handleUpdatePrepare(w http.ResponseWriter, r *http.Request, p P
 	writeOK(w, newPrepareView(pr))
 }
 
-// handleGetPrepare serves GET /payments/prepare/{merchant_uid}: HTTP 404
+// HandleGetPrepare serves GET /payments/prepare/{merchant_uid}: HTTP 404
 // `사전등록된 결제정보가 존재하지 않습니다.` for an unknown one.
-func (s *Server) handleGetPrepare(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleGetPrepare(w http.ResponseWriter, r *http.Request) {
 	pr, err := s.Service.Prepared(r.Context(), merchantID(r), r.PathValue("merchant_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -92,9 +81,9 @@ func (s *Server) handleGetPrepare(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newPrepareView(pr))
 }
 
-// handleForeign serves POST /subscribe/payments/foreign: onetime without
+// HandleForeign serves POST /subscribe/payments/foreign: onetime without
 // birth, for foreign cards.
-func (s *Server) handleForeign(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleForeign(w http.ResponseWriter, r *http.Request, p Params) {
 	s.keyInCharge(w, r, p, s.Service.ChargeForeign)
 }
 

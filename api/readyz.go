@@ -35,11 +35,11 @@ type readyCheck struct {
 	Checks map[string]string `json:"checks"`
 }
 
-// handleReadyz answers 200 when the node is ready, 503 otherwise, with one
+// HandleReadyz answers 200 when the node is ready, 503 otherwise, with one
 // line per check. Every call makes a tiny durable write, so a node whose
 // database cannot write (full disk, read-only, unreachable) reports not
 // ready until a write succeeds again.
-func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleReadyz(w http.ResponseWriter, r *http.Request) {
 	rd := s.Ready
 	if rd == nil {
 		rd = &Readiness{}

@@ -8,19 +8,6 @@ import (
 	"github.com/billkey/billkey/gateway"
 )
 
-// scheduleRoutes registers the scheduled-payment routes (i'mport's subscribe/payments/schedule family).
-func (s *Server) scheduleRoutes() {
-	s.private.HandleFunc("POST /subscribe/payments/schedule", s.idempotent(s.handleSchedule))
-	s.private.HandleFunc("POST /subscribe/payments/unschedule", s.idempotent(s.handleUnschedule))
-	s.private.HandleFunc("GET /subscribe/payments/schedule", s.handleSchedulesByRange)
-	s.private.HandleFunc("GET /subscribe/payments/schedule/{merchant_uid}", s.handleScheduleByMerchantUID)
-	s.private.HandleFunc("GET /subscribe/payments/schedule/customers/{customer_uid}", s.handleCustomerSchedules)
-	s.private.HandleFunc("GET /subscribe/customers/{customer_uid}/schedules", s.handleCustomerSchedules)
-	s.private.HandleFunc("PUT /subscribe/payments/schedule/{merchant_uid}", s.idempotent(s.handleMoveSchedule))
-	s.private.HandleFunc("POST /subscribe/payments/schedule/{merchant_uid}/reschedule", s.idempotent(s.handleReschedule))
-	s.private.HandleFunc("POST /subscribe/payments/schedule/{merchant_uid}/retry", s.idempotent(s.handleRetrySchedule))
-}
-
 // scheduleView is the schedule object with the legacy field set go-iamport
 // decodes strictly (client-compat §3): the PortOne-era currency, pg_* and
 // customer_id are left out. payment_status is JSON null until execution.
@@ -66,9 +53,9 @@ func scheduleViews(scs []*billkey.Schedule) []scheduleView {
 	return out
 }
 
-// handleSchedule serves POST /subscribe/payments/schedule. The reply is an
+// HandleSchedule serves POST /subscribe/payments/schedule. The reply is an
 // array of the created schedules (code 0), or code 1 with nothing written.
-func (s *Server) handleSchedule(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleSchedule(w http.ResponseWriter, r *http.Request, p Params) {
 	v, err := strs(p, "customer_uid", "card_number", "expiry", "birth", "pwd_2digit", "cvc", "pg")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -159,9 +146,9 @@ func scheduleItem(p Params) (gateway.ScheduleItem, error) {
 	return it, nil
 }
 
-// handleUnschedule serves POST /subscribe/payments/unschedule: customer_uid
+// HandleUnschedule serves POST /subscribe/payments/unschedule: customer_uid
 // and/or merchant_uid (an array, merchant_uid[]= or one value).
-func (s *Server) handleUnschedule(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleUnschedule(w http.ResponseWriter, r *http.Request, p Params) {
 	customerUID, err := p.String("customer_uid")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -180,9 +167,9 @@ func (s *Server) handleUnschedule(w http.ResponseWriter, r *http.Request, p Para
 	writeOK(w, scheduleViews(scs))
 }
 
-// handleScheduleByMerchantUID serves GET /subscribe/payments/schedule/{merchant_uid}
+// HandleScheduleByMerchantUID serves GET /subscribe/payments/schedule/{merchant_uid}
 // (404 when unknown).
-func (s *Server) handleScheduleByMerchantUID(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleScheduleByMerchantUID(w http.ResponseWriter, r *http.Request) {
 	sc, err := s.Service.ScheduleByMerchantUID(r.Context(), merchantID(r), r.PathValue("merchant_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -191,16 +178,16 @@ func (s *Server) handleScheduleByMerchantUID(w http.ResponseWriter, r *http.Requ
 	writeOK(w, newScheduleView(sc))
 }
 
-// handleSchedulesByRange serves GET /subscribe/payments/schedule with
+// HandleSchedulesByRange serves GET /subscribe/payments/schedule with
 // schedule_from, schedule_to, schedule_status, page, limit and sorting.
-func (s *Server) handleSchedulesByRange(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleSchedulesByRange(w http.ResponseWriter, r *http.Request) {
 	s.listSchedules(w, r, "", "schedule_from", "schedule_to", "schedule_status")
 }
 
-// handleCustomerSchedules serves both by-customer lists, with from, to,
+// HandleCustomerSchedules serves both by-customer lists, with from, to,
 // page and schedule-status (go-iamport, node) or schedule_status (Ruby). An
 // unknown customer has an empty list (code 0), as go-iamport's tests saw.
-func (s *Server) handleCustomerSchedules(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleCustomerSchedules(w http.ResponseWriter, r *http.Request) {
 	s.listSchedules(w, r, r.PathValue("customer_uid"), "from", "to", "schedule-status", "schedule_status")
 }
 
@@ -307,10 +294,10 @@ func scheduleAtParam(p Params) (time.Time, error) {
 	return time.Unix(at, 0), nil
 }
 
-// handleMoveSchedule serves PUT /subscribe/payments/schedule/{merchant_uid}:
+// HandleMoveSchedule serves PUT /subscribe/payments/schedule/{merchant_uid}:
 // a pending schedule moves to schedule_at (400 when it is not pending or the
 // time is not in the future; 404 when unknown).
-func (s *Server) handleMoveSchedule(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleMoveSchedule(w http.ResponseWriter, r *http.Request, p Params) {
 	at, err := scheduleAtParam(p)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -324,8 +311,8 @@ func (s *Server) handleMoveSchedule(w http.ResponseWriter, r *http.Request, p Pa
 	writeOK(w, newScheduleView(sc))
 }
 
-// handleReschedule serves POST /subscribe/payments/schedule/{merchant_uid}/reschedule.
-func (s *Server) handleReschedule(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleReschedule serves POST /subscribe/payments/schedule/{merchant_uid}/reschedule.
+func (s *Server) HandleReschedule(w http.ResponseWriter, r *http.Request, p Params) {
 	at, err := scheduleAtParam(p)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -339,9 +326,9 @@ func (s *Server) handleReschedule(w http.ResponseWriter, r *http.Request, p Para
 	writeOK(w, newScheduleView(sc))
 }
 
-// handleRetrySchedule serves POST /subscribe/payments/schedule/{merchant_uid}/retry:
+// HandleRetrySchedule serves POST /subscribe/payments/schedule/{merchant_uid}/retry:
 // a failed or revoked schedule runs now; the reply is its Payment.
-func (s *Server) handleRetrySchedule(w http.ResponseWriter, r *http.Request, _ Params) {
+func (s *Server) HandleRetrySchedule(w http.ResponseWriter, r *http.Request, _ Params) {
 	pay, err := s.Service.RetrySchedule(r.Context(), merchantID(r), r.PathValue("merchant_uid"))
 	if err != nil {
 		s.writeError(w, r, err)

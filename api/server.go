@@ -29,43 +29,27 @@ type Server struct {
 	throttle *tokenThrottle // failed getToken attempts
 }
 
-// NewServer returns a Server with every i'mport route registered.
+// NewServer returns a Server with no route: the composition root
+// (internal/cli's route table) adds them with Public and Private.
 func NewServer(svc *gateway.Service, logger *slog.Logger, metrics *Metrics) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{Service: svc, Logger: logger, Metrics: metrics, public: http.NewServeMux(), private: http.NewServeMux(),
 		throttle: newTokenThrottle()}
-	s.routes()
 	return s
 }
 
-// Mount adds a public handler (no token needed), such as the payment
-// window, iamport.js, the demo shop or the simulator.
-func (s *Server) Mount(pattern string, h http.Handler) { s.public.Handle(pattern, h) }
+// Public serves pattern without a token: getToken, health, docs, and the
+// payment window, iamport.js, the demo shop or the simulator mounted here.
+func (s *Server) Public(pattern string, h http.Handler) { s.public.Handle(pattern, h) }
 
-func (s *Server) routes() {
-	s.public.HandleFunc("POST /users/getToken", s.handleGetToken)
-	s.public.HandleFunc("GET /healthz", s.handleHealthz)
-	s.public.HandleFunc("GET /readyz", s.handleReadyz)
-	s.docsRoutes()
+// Mount is Public (the name handlers of other packages are mounted with).
+func (s *Server) Mount(pattern string, h http.Handler) { s.Public(pattern, h) }
 
-	s.private.HandleFunc("GET /payments/{imp_uid}", s.handlePayment)
-	s.private.HandleFunc("GET /payments", s.handlePayments)
-	s.private.HandleFunc("GET /payments/find/{merchant_uid}", s.handleFindPayment)
-	s.private.HandleFunc("GET /payments/find/{merchant_uid}/{payment_status}", s.handleFindPayment)
-	s.private.HandleFunc("GET /payments/findAll/{merchant_uid}", s.handleFindAllPayments)
-	s.private.HandleFunc("GET /payments/findAll/{merchant_uid}/{payment_status}", s.handleFindAllPayments)
-	s.private.HandleFunc("GET /payments/status/{payment_status}", s.handlePaymentsByStatus)
-	s.private.HandleFunc("/", s.handleNotFound)
-	s.subscribeRoutes()
-	s.scheduleRoutes()
-	s.webhookRoutes()
-	s.prepareRoutes()
-	s.codeRoutes()
-	s.unsupportedRoutes()
-	s.subscriptionRoutes() // subscription.go: billkey's own subscriptions and test clocks
-}
+// Private serves pattern behind the access token: an i'mport API route.
+// Its handler finds the merchant with MerchantID.
+func (s *Server) Private(pattern string, h http.Handler) { s.private.Handle(pattern, h) }
 
 type ctxKey int
 
@@ -151,11 +135,11 @@ func tokenOf(r *http.Request) string {
 	return r.URL.Query().Get("_token")
 }
 
-func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 API입니다. (%s %s)", r.Method, r.URL.Path))
 }
 
-func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleHealthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	h, err := s.Service.Health(ctx)

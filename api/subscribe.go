@@ -9,19 +9,6 @@ import (
 	"github.com/billkey/billkey/gateway"
 )
 
-// subscribeRoutes registers the billing-key, charge and cancel routes.
-func (s *Server) subscribeRoutes() {
-	s.private.HandleFunc("POST /subscribe/customers/{customer_uid}", s.idempotent(s.handleIssueCustomer))
-	s.private.HandleFunc("GET /subscribe/customers/{customer_uid}", s.handleCustomer)
-	s.private.HandleFunc("DELETE /subscribe/customers/{customer_uid}", s.handleDeleteCustomer)
-	s.private.HandleFunc("GET /subscribe/customers", s.handleCustomers)
-	s.private.HandleFunc("GET /subscribe/customers/{customer_uid}/payments", s.handleCustomerPayments)
-	s.private.HandleFunc("POST /subscribe/payments/again", s.idempotent(s.handleAgain))
-	s.private.HandleFunc("POST /subscribe/payments/onetime", s.idempotent(s.handleOnetime))
-	s.private.HandleFunc("POST /subscribe/payments/foreign", s.idempotent(s.handleForeign))
-	s.private.HandleFunc("POST /payments/cancel", s.idempotent(s.handleCancel))
-}
-
 // customerView is the billing-key record as i'mport sends it.
 type customerView struct {
 	CardCode         *string `json:"card_code"`
@@ -70,8 +57,8 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// handleIssueCustomer serves POST /subscribe/customers/{customer_uid}.
-func (s *Server) handleIssueCustomer(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleIssueCustomer serves POST /subscribe/customers/{customer_uid}.
+func (s *Server) HandleIssueCustomer(w http.ResponseWriter, r *http.Request, p Params) {
 	v, err := strs(p, "card_number", "expiry", "birth", "pwd_2digit", "cvc", "pg",
 		"customer_name", "customer_tel", "customer_email", "customer_addr", "customer_postcode")
 	if err != nil {
@@ -92,8 +79,8 @@ func (s *Server) handleIssueCustomer(w http.ResponseWriter, r *http.Request, p P
 	writeOK(w, newCustomerView(c))
 }
 
-// handleCustomer serves GET /subscribe/customers/{customer_uid}.
-func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
+// HandleCustomer serves GET /subscribe/customers/{customer_uid}.
+func (s *Server) HandleCustomer(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Service.Customer(r.Context(), merchantID(r), r.PathValue("customer_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -102,9 +89,9 @@ func (s *Server) handleCustomer(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newCustomerView(c))
 }
 
-// handleDeleteCustomer serves DELETE /subscribe/customers/{customer_uid}
+// HandleDeleteCustomer serves DELETE /subscribe/customers/{customer_uid}
 // (go-iamport's reason/requester query is accepted and ignored).
-func (s *Server) handleDeleteCustomer(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleDeleteCustomer(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Service.DeleteCustomer(r.Context(), merchantID(r), r.PathValue("customer_uid"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -113,9 +100,9 @@ func (s *Server) handleDeleteCustomer(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newCustomerView(c))
 }
 
-// handleCustomers serves GET /subscribe/customers?customer_uid[]=: 200, 207
+// HandleCustomers serves GET /subscribe/customers?customer_uid[]=: 200, 207
 // or 404 like GET /payments.
-func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleCustomers(w http.ResponseWriter, r *http.Request) {
 	q, err := parseForm(r.URL.RawQuery)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -150,9 +137,9 @@ func (s *Server) handleCustomers(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handleCustomerPayments serves GET /subscribe/customers/{uid}/payments: an
+// HandleCustomerPayments serves GET /subscribe/customers/{uid}/payments: an
 // unknown customer has an empty list (code 0), as go-iamport's tests saw.
-func (s *Server) handleCustomerPayments(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleCustomerPayments(w http.ResponseWriter, r *http.Request) {
 	f := billkey.PaymentFilter{MerchantID: merchantID(r), CustomerUID: r.PathValue("customer_uid")}
 	s.listPayments(w, r, f, false, false)
 }
@@ -202,8 +189,8 @@ func chargeInput(p Params, r *http.Request) (gateway.ChargeInput, error) {
 	return in, nil
 }
 
-// handleAgain serves POST /subscribe/payments/again.
-func (s *Server) handleAgain(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleAgain serves POST /subscribe/payments/again.
+func (s *Server) HandleAgain(w http.ResponseWriter, r *http.Request, p Params) {
 	in, err := chargeInput(p, r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -217,8 +204,8 @@ func (s *Server) handleAgain(w http.ResponseWriter, r *http.Request, p Params) {
 	writeOK(w, newPaymentView(pay))
 }
 
-// handleOnetime serves POST /subscribe/payments/onetime.
-func (s *Server) handleOnetime(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleOnetime serves POST /subscribe/payments/onetime.
+func (s *Server) HandleOnetime(w http.ResponseWriter, r *http.Request, p Params) {
 	s.keyInCharge(w, r, p, s.Service.ChargeOnetime)
 }
 
@@ -248,8 +235,8 @@ func (s *Server) keyInCharge(w http.ResponseWriter, r *http.Request, p Params,
 	writeOK(w, newPaymentView(pay))
 }
 
-// handleCancel serves POST /payments/cancel.
-func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleCancel serves POST /payments/cancel.
+func (s *Server) HandleCancel(w http.ResponseWriter, r *http.Request, p Params) {
 	v, err := strs(p, "imp_uid", "merchant_uid", "reason")
 	if err != nil {
 		s.writeError(w, r, err)

@@ -10,22 +10,6 @@ import (
 	"github.com/billkey/billkey/internal/cycle"
 )
 
-// subscriptionRoutes registers billkey's own subscription and test-clock
-// routes (not part of i'mport's API).
-func (s *Server) subscriptionRoutes() {
-	s.private.HandleFunc("POST /subscriptions", s.idempotent(s.handleCreateSubscription))
-	s.private.HandleFunc("GET /subscriptions", s.handleSubscriptions)
-	s.private.HandleFunc("GET /subscriptions/{id}", s.handleSubscription)
-	s.private.HandleFunc("PUT /subscriptions/{id}", s.idempotent(s.handleChangeSubscription))
-	s.private.HandleFunc("POST /subscriptions/{id}/pause", s.idempotent(s.handlePauseSubscription))
-	s.private.HandleFunc("POST /subscriptions/{id}/resume", s.idempotent(s.handleResumeSubscription))
-	s.private.HandleFunc("POST /subscriptions/{id}/cancel", s.idempotent(s.handleCancelSubscription))
-	s.private.HandleFunc("POST /subscriptions/{id}/retry", s.idempotent(s.handleRetrySubscription))
-	s.private.HandleFunc("POST /test_clocks", s.idempotent(s.handleCreateTestClock))
-	s.private.HandleFunc("GET /test_clocks/{id}", s.handleTestClock)
-	s.private.HandleFunc("POST /test_clocks/{id}/advance", s.idempotent(s.handleAdvanceTestClock))
-}
-
 // subscriptionView is a subscription as the API shows it. Times are UNIX
 // seconds (0: none); next_billing_at is the pending charge's billing time
 // (0 once ended or while paused).
@@ -123,8 +107,8 @@ func intParam(p Params, name string) (int, error) {
 	return int(n), nil
 }
 
-// handleCreateSubscription serves POST /subscriptions.
-func (s *Server) handleCreateSubscription(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleCreateSubscription serves POST /subscriptions.
+func (s *Server) HandleCreateSubscription(w http.ResponseWriter, r *http.Request, p Params) {
 	v, err := strs(p, "customer_uid", "name", "interval", "final_action", "notice_url")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -187,8 +171,8 @@ func (s *Server) handleCreateSubscription(w http.ResponseWriter, r *http.Request
 	writeOK(w, newSubscriptionView(sub))
 }
 
-// handleSubscriptions serves GET /subscriptions?customer_uid=&page=&limit=.
-func (s *Server) handleSubscriptions(w http.ResponseWriter, r *http.Request) {
+// HandleSubscriptions serves GET /subscriptions?customer_uid=&page=&limit=.
+func (s *Server) HandleSubscriptions(w http.ResponseWriter, r *http.Request) {
 	q, err := parseForm(r.URL.RawQuery)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -230,15 +214,15 @@ func (s *Server) subscriptionReply(w http.ResponseWriter, r *http.Request, f fun
 	writeOK(w, newSubscriptionView(sub))
 }
 
-func (s *Server) handleSubscription(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleSubscription(w http.ResponseWriter, r *http.Request) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.Subscription(r.Context(), merchantID(r), id)
 	})
 }
 
-// handleChangeSubscription serves PUT /subscriptions/{id}: amount (and
+// HandleChangeSubscription serves PUT /subscriptions/{id}: amount (and
 // name) from the next unscheduled cycle.
-func (s *Server) handleChangeSubscription(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleChangeSubscription(w http.ResponseWriter, r *http.Request, p Params) {
 	amount, ok, err := p.Int64("amount")
 	if err == nil && !ok {
 		err = billkey.Errorf(billkey.EREJECTED, "amount 파라미터가 누락되었습니다.")
@@ -256,19 +240,19 @@ func (s *Server) handleChangeSubscription(w http.ResponseWriter, r *http.Request
 	})
 }
 
-func (s *Server) handlePauseSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
+func (s *Server) HandlePauseSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.PauseSubscription(r.Context(), merchantID(r), id)
 	})
 }
 
-func (s *Server) handleResumeSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
+func (s *Server) HandleResumeSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.ResumeSubscription(r.Context(), merchantID(r), id)
 	})
 }
 
-func (s *Server) handleCancelSubscription(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleCancelSubscription(w http.ResponseWriter, r *http.Request, p Params) {
 	atEnd, err := p.Bool("at_period_end")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -279,14 +263,14 @@ func (s *Server) handleCancelSubscription(w http.ResponseWriter, r *http.Request
 	})
 }
 
-func (s *Server) handleRetrySubscription(w http.ResponseWriter, r *http.Request, _ Params) {
+func (s *Server) HandleRetrySubscription(w http.ResponseWriter, r *http.Request, _ Params) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.RetrySubscription(r.Context(), merchantID(r), id)
 	})
 }
 
-// handleCreateTestClock serves POST /test_clocks {name, frozen_time}.
-func (s *Server) handleCreateTestClock(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleCreateTestClock serves POST /test_clocks {name, frozen_time}.
+func (s *Server) HandleCreateTestClock(w http.ResponseWriter, r *http.Request, p Params) {
 	name, err := p.String("name")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -305,7 +289,7 @@ func (s *Server) handleCreateTestClock(w http.ResponseWriter, r *http.Request, p
 	writeOK(w, newTestClockView(c))
 }
 
-func (s *Server) handleTestClock(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleTestClock(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -319,9 +303,9 @@ func (s *Server) handleTestClock(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newTestClockView(c))
 }
 
-// handleAdvanceTestClock serves POST /test_clocks/{id}/advance
+// HandleAdvanceTestClock serves POST /test_clocks/{id}/advance
 // {frozen_time}: it returns once every charge due on the way has run.
-func (s *Server) handleAdvanceTestClock(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleAdvanceTestClock(w http.ResponseWriter, r *http.Request, p Params) {
 	id, err := pathID(r)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -34,6 +34,7 @@ func TestGetTokenThrottled(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := NewServer(svc, nil, NewMetrics())
+	srv.Public("POST /users/getToken", http.HandlerFunc(srv.HandleGetToken))
 	get := func(addr, key, secret string) (int, envelope, http.Header) {
 		body := `{"imp_key":"` + key + `","imp_secret":"` + secret + `"}`
 		r := httptest.NewRequest("POST", "/users/getToken", strings.NewReader(body))

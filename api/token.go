@@ -15,11 +15,11 @@ type tokenView struct {
 	Now         int64  `json:"now"`
 }
 
-// handleGetToken serves POST /users/getToken (JSON or form body). Failed
+// HandleGetToken serves POST /users/getToken (JSON or form body). Failed
 // attempts are logged at warn and throttled per imp_key and per client
 // address (see tokenThrottle): past the limit the answer is HTTP 429 with
 // the envelope and a Retry-After header.
-func (s *Server) handleGetToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleGetToken(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(r)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -127,27 +127,44 @@ var unsupportedOps = []UnsupportedOperation{
 // tests).
 func UnsupportedOperations() []UnsupportedOperation { return slices.Clone(unsupportedOps) }
 
-// unsupportedRoutes registers every operation of unsupportedOps.
-func (s *Server) unsupportedRoutes() {
-	// GET /payments/{imp_uid}/naver/{x} would conflict with GET
-	// /payments/find/{merchant_uid}/{payment_status} in ServeMux, so those
-	// are served by one less specific pattern that dispatches on the path.
-	const naverGET = "/payments/{imp_uid}/naver/"
-	naver := map[string]http.HandlerFunc{}
+// naverGET is the path prefix of Naver Pay's GET operations. GET
+// /payments/{imp_uid}/naver/{x} would conflict with GET
+// /payments/find/{merchant_uid}/{payment_status} in ServeMux, so those are
+// served by one less specific pattern (HandleProductOp) that dispatches on
+// the path.
+const naverGET = "/payments/{imp_uid}/naver/"
+
+// UnsupportedRoute is the route of one unsupported operation.
+type UnsupportedRoute struct {
+	Pattern string // "METHOD /path"
+	Handler http.HandlerFunc
+}
+
+// UnsupportedRoutes returns the route of every operation of
+// UnsupportedOperations except Naver Pay's GETs (see HandleProductOp).
+func (s *Server) UnsupportedRoutes() []UnsupportedRoute {
+	var out []UnsupportedRoute
 	for _, op := range unsupportedOps {
 		if op.Method == http.MethodGet && strings.HasPrefix(op.Path, naverGET) {
-			naver[strings.TrimPrefix(op.Path, naverGET)] = s.unsupported(op)
 			continue
 		}
-		s.private.HandleFunc(op.Method+" "+op.Path, s.unsupported(op))
+		out = append(out, UnsupportedRoute{op.Method + " " + op.Path, s.unsupported(op)})
 	}
-	s.private.HandleFunc("GET /payments/{imp_uid}/{product}/{op}", func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := naver[r.PathValue("op")]; ok && r.PathValue("product") == "naver" {
-			h(w, r)
-			return
+	return out
+}
+
+// HandleProductOp serves GET /payments/{imp_uid}/{product}/{op}: Naver
+// Pay's unsupported GETs, and 404 for anything else.
+func (s *Server) HandleProductOp(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("product") == "naver" {
+		for _, op := range unsupportedOps {
+			if op.Method == http.MethodGet && op.Path == naverGET+r.PathValue("op") {
+				s.unsupported(op)(w, r)
+				return
+			}
 		}
-		s.handleNotFound(w, r)
-	})
+	}
+	s.HandleNotFound(w, r)
 }
 
 func (s *Server) unsupported(op UnsupportedOperation) http.HandlerFunc {

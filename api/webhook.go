@@ -9,21 +9,6 @@ import (
 	"github.com/billkey/billkey/gateway"
 )
 
-// webhookRoutes registers billkey's webhook management API (an extension:
-// i'mport has only a console for this). It uses the same token and
-// envelope as the rest of the API.
-func (s *Server) webhookRoutes() {
-	s.private.HandleFunc("GET /webhooks", s.handleWebhookSettings)
-	s.private.HandleFunc("PUT /webhooks/url", s.idempotent(s.handleSetWebhookURL))
-	s.private.HandleFunc("PUT /webhooks/notice-hosts", s.idempotent(s.handleSetNoticeHosts))
-	// Not idempotent(): a stored reply would keep the new secret in the
-	// idempotency table.
-	s.private.HandleFunc("POST /webhooks/secret/rotate", s.handleRotateWebhookSecret)
-	s.private.HandleFunc("GET /webhooks/deliveries", s.handleWebhookDeliveries)
-	s.private.HandleFunc("GET /webhooks/deliveries/{id}", s.handleWebhookDelivery)
-	s.private.HandleFunc("POST /webhooks/deliveries/{id}/resend", s.idempotent(s.handleResendWebhook))
-}
-
 type webhookSecretView struct {
 	CreatedAt int64 `json:"created_at"`
 	ExpiresAt int64 `json:"expires_at"` // 0: signs until rotated out
@@ -85,9 +70,9 @@ func newDeliveryView(d *billkey.WebhookDelivery) deliveryView {
 	return v
 }
 
-// handleWebhookSettings serves GET /webhooks: the URL and which secrets
+// HandleWebhookSettings serves GET /webhooks: the URL and which secrets
 // sign (never the secrets).
-func (s *Server) handleWebhookSettings(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleWebhookSettings(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Service.WebhookSettings(r.Context(), merchantID(r))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -100,8 +85,8 @@ func (s *Server) handleWebhookSettings(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, v)
 }
 
-// handleSetWebhookURL serves PUT /webhooks/url {"url": "..."} ("" clears).
-func (s *Server) handleSetWebhookURL(w http.ResponseWriter, r *http.Request, p Params) {
+// HandleSetWebhookURL serves PUT /webhooks/url {"url": "..."} ("" clears).
+func (s *Server) HandleSetWebhookURL(w http.ResponseWriter, r *http.Request, p Params) {
 	u, err := p.String("url")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -111,13 +96,13 @@ func (s *Server) handleSetWebhookURL(w http.ResponseWriter, r *http.Request, p P
 		s.writeError(w, r, err)
 		return
 	}
-	s.handleWebhookSettings(w, r)
+	s.HandleWebhookSettings(w, r)
 }
 
-// handleSetNoticeHosts serves PUT /webhooks/notice-hosts {"hosts": [...]}
+// HandleSetNoticeHosts serves PUT /webhooks/notice-hosts {"hosts": [...]}
 // (a billkey extension): the hosts, besides the webhook URL's, that a
 // payment window's notice_url may name. An empty list clears it.
-func (s *Server) handleSetNoticeHosts(w http.ResponseWriter, r *http.Request, p Params) {
+func (s *Server) HandleSetNoticeHosts(w http.ResponseWriter, r *http.Request, p Params) {
 	hosts, err := p.Strings("hosts")
 	if err != nil {
 		s.writeError(w, r, err)
@@ -127,7 +112,7 @@ func (s *Server) handleSetNoticeHosts(w http.ResponseWriter, r *http.Request, p 
 		s.writeError(w, r, err)
 		return
 	}
-	s.handleWebhookSettings(w, r)
+	s.HandleWebhookSettings(w, r)
 }
 
 type rotatedSecretView struct {
@@ -136,10 +121,10 @@ type rotatedSecretView struct {
 	Secret             string `json:"secret"`
 }
 
-// handleRotateWebhookSecret serves POST /webhooks/secret/rotate, with an
+// HandleRotateWebhookSecret serves POST /webhooks/secret/rotate, with an
 // optional previous_valid_for (seconds the old secret keeps signing; default
 // 86400, 0 drops it at once). The new secret is in this reply only.
-func (s *Server) handleRotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleRotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
 	p, err := readParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -173,10 +158,10 @@ func (s *Server) handleRotateWebhookSecret(w http.ResponseWriter, r *http.Reques
 	writeOK(w, rotatedSecretView{Secret: rs.Secret, CreatedAt: ts(rs.CreatedAt), PreviousValidUntil: ts(rs.PreviousValidUntil)})
 }
 
-// handleWebhookDeliveries serves GET /webhooks/deliveries with optional
+// HandleWebhookDeliveries serves GET /webhooks/deliveries with optional
 // imp_uid, merchant_uid, state (pending, delivered, failed, skipped), page
 // and limit; newest first, each with every attempt.
-func (s *Server) handleWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
+func (s *Server) HandleWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
 	q, err := parseForm(r.URL.RawQuery)
 	if err != nil {
 		s.writeError(w, r, invalid(err))
@@ -218,8 +203,8 @@ func deliveryID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-// handleWebhookDelivery serves GET /webhooks/deliveries/{id}.
-func (s *Server) handleWebhookDelivery(w http.ResponseWriter, r *http.Request) {
+// HandleWebhookDelivery serves GET /webhooks/deliveries/{id}.
+func (s *Server) HandleWebhookDelivery(w http.ResponseWriter, r *http.Request) {
 	id, err := deliveryID(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -233,9 +218,9 @@ func (s *Server) handleWebhookDelivery(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newDeliveryView(d))
 }
 
-// handleResendWebhook serves POST /webhooks/deliveries/{id}/resend: the
+// HandleResendWebhook serves POST /webhooks/deliveries/{id}/resend: the
 // delivery is sent again now (same webhook-id), whatever its state.
-func (s *Server) handleResendWebhook(w http.ResponseWriter, r *http.Request, _ Params) {
+func (s *Server) HandleResendWebhook(w http.ResponseWriter, r *http.Request, _ Params) {
 	id, err := deliveryID(r)
 	if err != nil {
 		s.writeError(w, r, err)

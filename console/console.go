@@ -156,13 +156,6 @@ func New(cfg Config) (*Console, error) {
 	return c, nil
 }
 
-// Register mounts the console on a mux-like function (api.Server.Mount or
-// http.ServeMux.Handle).
-func (c *Console) Register(mount func(pattern string, h http.Handler)) {
-	mount(Prefix+"/", c)
-	mount(Prefix, http.RedirectHandler(Prefix+"/", http.StatusSeeOther))
-}
-
 func (c *Console) now() time.Time { return c.svc.Now() }
 
 // ServeHTTP serves every console path with the security headers.

@@ -51,7 +51,7 @@ func startConsole(t *testing.T, dsn string) *consoleEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cons.Register(e.app.API.Mount)
+	e.app.ServeRoutes(cons, false, false)
 
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {

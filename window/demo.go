@@ -33,19 +33,6 @@ var (
 	kst      = time.FixedZone("KST", 9*60*60)
 )
 
-func (h *Handler) registerDemo(mux *http.ServeMux) {
-	cop := http.NewCrossOriginProtection()
-	mux.HandleFunc("GET /demo", h.demoIndex)
-	mux.HandleFunc("GET /demo/{$}", h.demoIndex)
-	mux.HandleFunc("GET /demo/assets/{file}", h.demoAsset)
-	mux.HandleFunc("GET /demo/complete", h.demoComplete)
-	mux.Handle("POST /demo/subscribe", cop.Handler(http.HandlerFunc(h.demoSubscribe)))
-	mux.HandleFunc("GET /demo/orders/{imp_uid}", h.demoOrder)
-	mux.Handle("POST /demo/orders/{imp_uid}/cancel", cop.Handler(http.HandlerFunc(h.demoCancel)))
-	mux.HandleFunc("GET /demo/payments/{imp_uid}", h.demoPayment)
-	mux.Handle("POST /demo/orders/{imp_uid}/unschedule", cop.Handler(http.HandlerFunc(h.demoUnschedule)))
-}
-
 // demoMerchant returns the demo shop's merchant: the one named by
 // Config.DemoMerchant, else the oldest; its default channel must be a test
 // channel.
@@ -94,8 +81,8 @@ func (h *Handler) demoRender(w http.ResponseWriter, status int, name string, dat
 	h.render(w, status, name, data)
 }
 
-// demoIndex serves GET /demo: the subscription page.
-func (h *Handler) demoIndex(w http.ResponseWriter, r *http.Request) {
+// HandleDemoIndex serves GET /demo: the subscription page.
+func (h *Handler) HandleDemoIndex(w http.ResponseWriter, r *http.Request) {
 	h.demoHome(w, r, http.StatusOK, r.URL.Query().Get("error"))
 }
 
@@ -123,8 +110,8 @@ func (h *Handler) demoFail(w http.ResponseWriter, err error) {
 	h.demoRender(w, status, "demo_error.html", map[string]any{"Message": billkey.ErrorMessage(err)})
 }
 
-// demoAsset serves the demo page's script and stylesheet.
-func (h *Handler) demoAsset(w http.ResponseWriter, r *http.Request) {
+// HandleDemoAsset serves the demo page's script and stylesheet.
+func (h *Handler) HandleDemoAsset(w http.ResponseWriter, r *http.Request) {
 	ct := map[string]string{"demo.js": "text/javascript; charset=utf-8", "demo.css": "text/css; charset=utf-8"}[r.PathValue("file")]
 	if ct == "" {
 		http.NotFound(w, r)
@@ -141,10 +128,10 @@ func (h *Handler) demoAsset(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// demoComplete serves GET /demo/complete, the m_redirect_url of the demo
+// HandleDemoComplete serves GET /demo/complete, the m_redirect_url of the demo
 // (the PC callback goes there too). On success it shows a page whose form
 // posts the imp_uid to /demo/subscribe (the charge is a POST, never a GET).
-func (h *Handler) demoComplete(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleDemoComplete(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	if q.Get("imp_success") != "true" {
 		msg := q.Get("error_msg")
@@ -162,12 +149,12 @@ func (h *Handler) demoComplete(w http.ResponseWriter, r *http.Request) {
 	h.demoRender(w, http.StatusOK, "demo_complete.html", map[string]any{"ImpUID": imp})
 }
 
-// demoSubscribe serves POST /demo/subscribe: the demo merchant's server
+// HandleDemoSubscribe serves POST /demo/subscribe: the demo merchant's server
 // checks the issuance (GET /payments/{imp_uid} in a real shop: status paid,
 // customer_uid_usage issue) and charges the first month on the stored key
 // (POST /subscribe/payments/again). The charge's merchant_uid is derived
 // from the issuance's imp_uid, so a repeated post never charges twice.
-func (h *Handler) demoSubscribe(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleDemoSubscribe(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, err := h.demoMerchant(ctx)
 	if err != nil {
@@ -243,9 +230,9 @@ func (h *Handler) demoScheduleNext(ctx context.Context, merchantID int64, issue,
 	return err
 }
 
-// demoUnschedule serves POST /demo/orders/{imp_uid}/unschedule: the next
+// HandleDemoUnschedule serves POST /demo/orders/{imp_uid}/unschedule: the next
 // payment is revoked (POST /subscribe/payments/unschedule in a real shop).
-func (h *Handler) demoUnschedule(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleDemoUnschedule(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, p, err := h.demoPaymentOf(ctx, r.PathValue("imp_uid"))
 	if err != nil {
@@ -309,9 +296,9 @@ func (h *Handler) demoPaymentOf(ctx context.Context, imp string) (*billkey.Merch
 	return m, p, nil
 }
 
-// demoOrder serves GET /demo/orders/{imp_uid}: the result of the first
+// HandleDemoOrder serves GET /demo/orders/{imp_uid}: the result of the first
 // charge, with a refund button and links to the payment.
-func (h *Handler) demoOrder(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleDemoOrder(w http.ResponseWriter, r *http.Request) {
 	_, p, err := h.demoPaymentOf(r.Context(), r.PathValue("imp_uid"))
 	if err != nil {
 		h.demoFail(w, err)
@@ -331,9 +318,9 @@ func (h *Handler) demoOrder(w http.ResponseWriter, r *http.Request) {
 	h.demoRender(w, http.StatusOK, "demo_order.html", data)
 }
 
-// demoCancel serves POST /demo/orders/{imp_uid}/cancel: a full refund
+// HandleDemoCancel serves POST /demo/orders/{imp_uid}/cancel: a full refund
 // through the gateway's Cancel (POST /payments/cancel in a real shop).
-func (h *Handler) demoCancel(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleDemoCancel(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m, p, err := h.demoPaymentOf(ctx, r.PathValue("imp_uid"))
 	if err != nil {
@@ -394,9 +381,9 @@ func unixOr0(t time.Time) int64 {
 	return t.Unix()
 }
 
-// demoPayment serves GET /demo/payments/{imp_uid}: the payment as JSON,
+// HandleDemoPayment serves GET /demo/payments/{imp_uid}: the payment as JSON,
 // and how to fetch the same from the REST API.
-func (h *Handler) demoPayment(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleDemoPayment(w http.ResponseWriter, r *http.Request) {
 	_, p, err := h.demoPaymentOf(r.Context(), r.PathValue("imp_uid"))
 	if err != nil {
 		h.demoFail(w, err)

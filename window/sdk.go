@@ -26,10 +26,10 @@ var SDKPaths = []string{
 	"/js/iamport.payment-1.1.0.js",
 }
 
-// handleSDK serves iamport.js. It is public and cacheable for a short time;
+// HandleSDK serves iamport.js. It is public and cacheable for a short time;
 // cross-origin pages load it with a plain script tag (Cross-Origin-Resource-
 // Policy allows embedding under COEP).
-func (h *Handler) handleSDK(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleSDK(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256(h.sdk)
 	etag := `"` + hex.EncodeToString(sum[:8]) + `"`
 	hd := w.Header()

@@ -88,27 +88,8 @@ func New(cfg Config) (*Handler, error) {
 	return &Handler{cfg: cfg, log: log, tpl: tpl, base: base, sdk: sdk}, nil
 }
 
-// Register mounts the routes (api.Server.Mount: public, no token). They are
-// served by the handler's own ServeMux, so path wildcards and methods are
-// matched there.
-func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
-	mux := http.NewServeMux()
-	for _, p := range SDKPaths {
-		mux.HandleFunc("GET "+p, h.handleSDK)
-		mount(p, mux)
-	}
-	mux.HandleFunc("POST "+PathOpen, h.handleOpen)
-	mux.HandleFunc("POST "+PathReturn+"{token}", h.handleReturn)
-	mux.HandleFunc("GET "+PathClose+"{token}", h.handleClose)
-	mux.HandleFunc("POST "+PathClose+"{token}", h.handleClose)
-	mount("/window/", mux)
-	h.registerLanding(mux, mount)
-	if h.cfg.Demo {
-		h.registerDemo(mux)
-		mount("/demo", mux)
-		mount("/demo/", mux)
-	}
-}
+// Demo reports whether the demo shop is on (Config.Demo).
+func (h *Handler) Demo() bool { return h.cfg.Demo }
 
 // urls builds INICIS's returnUrl and closeUrl for an attempt token.
 func (h *Handler) urls(token string) (string, string) {
@@ -135,11 +116,11 @@ func openerOrigin(r *http.Request) (string, error) {
 	return "", nil
 }
 
-// handleOpen serves POST /window/open, which iamport.js submits (into the
+// HandleOpen serves POST /window/open, which iamport.js submits (into the
 // modal iframe, or the page itself in redirect mode) with the fields
 // imp_code, tier, params (JSON), device (pc|mobile), delivery
 // (message|redirect), origin and sdk.
-func (h *Handler) handleOpen(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleOpen(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	if err := r.ParseForm(); err != nil {
 		h.message(w, http.StatusBadRequest, "", "결제 요청을 읽을 수 없습니다.")
@@ -202,8 +183,8 @@ func (h *Handler) knownMerchant(r *http.Request, impCode string) bool {
 	return err == nil
 }
 
-// handleReturn serves POST /window/return/{token}: INICIS's result post.
-func (h *Handler) handleReturn(w http.ResponseWriter, r *http.Request) {
+// HandleReturn serves POST /window/return/{token}: INICIS's result post.
+func (h *Handler) HandleReturn(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 	// A body that cannot be parsed counts as a post without a result code:
 	// the attempt fails with a clear message rather than staying open.
@@ -216,9 +197,9 @@ func (h *Handler) handleReturn(w http.ResponseWriter, r *http.Request) {
 	h.result(w, r, res, err)
 }
 
-// handleClose serves GET and POST /window/close/{token}: INICIS's closeUrl
+// HandleClose serves GET and POST /window/close/{token}: INICIS's closeUrl
 // and the SDK's close button.
-func (h *Handler) handleClose(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) HandleClose(w http.ResponseWriter, r *http.Request) {
 	res, err := h.cfg.Service.CloseWindow(r.Context(), r.PathValue("token"))
 	h.result(w, r, res, err)
 }

@@ -194,8 +194,9 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.API = api.NewServer(a.Service, o.Logger, a.Metrics)
 	a.Ready = &api.Readiness{JobsRunning: func() bool { return a.workers.Load() == 2 }}
 	a.API.Ready = a.Ready
+	var sim http.Handler
 	if a.Simulator != nil {
-		a.API.Mount(SimulatorPrefix+"/", liveGate(o.Store, o.Logger, http.StripPrefix(SimulatorPrefix, a.Simulator)))
+		sim = liveGate(o.Store, o.Logger, http.StripPrefix(SimulatorPrefix, a.Simulator))
 	}
 	win, err := window.New(window.Config{
 		Service: a.Service, BaseURL: a.BaseURL, Logger: o.Logger.With("component", "window"),
@@ -208,7 +209,7 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 		}
 		return nil, err
 	}
-	win.Register(a.API.Mount)
+	serveRoutes(parts{api: a.API, win: win, sim: sim}, func(r route) bool { return !late(r) }) // routes.go
 	a.server = &http.Server{
 		Handler:           a.API,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/pprof"
 	"path/filepath"
 	"strings"
 	"time"
@@ -125,28 +124,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if adminAddr == "" {
-		cons.Register(app.API.Mount)
-	}
 	var admin *http.Server
 	// Metrics describe traffic by route and status: they are served on the
-	// admin listener, and on the public one only when asked for.
-	if publicMetrics {
-		app.API.Mount("GET /metrics", app.Metrics.Handler())
-	}
+	// admin listener, and on the public one only when asked for. Profiling
+	// and the built-in simulator's ledger (raw test keys), faults and reset
+	// are served only on the admin listener (routes.go).
+	mux := app.ServeRoutes(cons, adminAddr != "", publicMetrics)
 	if adminAddr != "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", app.Metrics.Handler())
-		cons.Register(mux.Handle)
-		// Profiling is served only on the private admin listener.
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		if app.SimIntrospection != nil {
-			// The built-in simulator's ledger (raw test keys), faults and
-			// reset: only here, never on --addr.
-			mux.Handle(SimulatorPrefix+"/_sim/", app.SimIntrospection)
-		}
 		admin = &http.Server{Addr: adminAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := admin.ListenAndServe(); err != nil && err != http.ErrServerClosed {
