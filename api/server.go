@@ -1,6 +1,8 @@
 // Package api serves billkey's i'mport-compatible REST API: the envelope,
-// token authentication, JSON and form binding, and the routes. Handlers only
-// bind requests and render replies; the use cases live in package gateway.
+// token authentication, JSON and form binding, and the handlers, which
+// internal/cli's route table serves (Server.Public and Server.Private).
+// Handlers only bind requests and render replies; the use cases live in
+// package gateway, which is also the only way to the store.
 package api
 
 import (
@@ -43,9 +45,6 @@ func NewServer(svc *gateway.Service, logger *slog.Logger, metrics *Metrics) *Ser
 // Public serves pattern without a token: getToken, health, docs, and the
 // payment window, iamport.js, the demo shop or the simulator mounted here.
 func (s *Server) Public(pattern string, h http.Handler) { s.public.Handle(pattern, h) }
-
-// Mount is Public (the name handlers of other packages are mounted with).
-func (s *Server) Mount(pattern string, h http.Handler) { s.Public(pattern, h) }
 
 // Private serves pattern behind the access token: an i'mport API route.
 // Its handler finds the merchant with MerchantID.
@@ -135,10 +134,12 @@ func tokenOf(r *http.Request) string {
 	return r.URL.Query().Get("_token")
 }
 
+// HandleNotFound answers an unknown API route with i'mport's 404 envelope.
 func (s *Server) HandleNotFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 API입니다. (%s %s)", r.Method, r.URL.Path))
 }
 
+// HandleHealthz serves GET /healthz: whether the database answers.
 func (s *Server) HandleHealthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()

@@ -214,6 +214,7 @@ func (s *Server) subscriptionReply(w http.ResponseWriter, r *http.Request, f fun
 	writeOK(w, newSubscriptionView(sub))
 }
 
+// HandleSubscription serves GET /subscriptions/{id}.
 func (s *Server) HandleSubscription(w http.ResponseWriter, r *http.Request) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.Subscription(r.Context(), merchantID(r), id)
@@ -240,18 +241,21 @@ func (s *Server) HandleChangeSubscription(w http.ResponseWriter, r *http.Request
 	})
 }
 
+// HandlePauseSubscription serves POST /subscriptions/{id}/pause.
 func (s *Server) HandlePauseSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.PauseSubscription(r.Context(), merchantID(r), id)
 	})
 }
 
+// HandleResumeSubscription serves POST /subscriptions/{id}/resume.
 func (s *Server) HandleResumeSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.ResumeSubscription(r.Context(), merchantID(r), id)
 	})
 }
 
+// HandleCancelSubscription serves POST /subscriptions/{id}/cancel.
 func (s *Server) HandleCancelSubscription(w http.ResponseWriter, r *http.Request, p Params) {
 	atEnd, err := p.Bool("at_period_end")
 	if err != nil {
@@ -263,6 +267,7 @@ func (s *Server) HandleCancelSubscription(w http.ResponseWriter, r *http.Request
 	})
 }
 
+// HandleRetrySubscription serves POST /subscriptions/{id}/retry.
 func (s *Server) HandleRetrySubscription(w http.ResponseWriter, r *http.Request, _ Params) {
 	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.RetrySubscription(r.Context(), merchantID(r), id)
@@ -289,6 +294,7 @@ func (s *Server) HandleCreateTestClock(w http.ResponseWriter, r *http.Request, p
 	writeOK(w, newTestClockView(c))
 }
 
+// HandleTestClock serves GET /test_clocks/{id}.
 func (s *Server) HandleTestClock(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {

@@ -101,7 +101,6 @@ type Console struct {
 	svc       *gateway.Service
 	store     Store
 	log       *slog.Logger
-	mux       *http.ServeMux
 	pages     map[string]*template.Template
 	dummyHash string
 }
@@ -143,7 +142,7 @@ func New(cfg Config) (*Console, error) {
 		}
 		cfg.Store = st
 	}
-	c := &Console{cfg: cfg, svc: cfg.Service, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux()}
+	c := &Console{cfg: cfg, svc: cfg.Service, store: cfg.Store, log: cfg.Logger}
 	dummy, err := HashPassword("timing-equalizer-"+randomToken(), *cfg.HashParams)
 	if err != nil {
 		return nil, err
@@ -152,14 +151,18 @@ func New(cfg Config) (*Console, error) {
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
-	c.routes()
 	return c, nil
 }
 
 func (c *Console) now() time.Time { return c.svc.Now() }
 
-// ServeHTTP serves every console path with the security headers.
-func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// Guard serves every console path through next with the security
+// headers, and refuses cross-site POSTs.
+func (c *Console) Guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { c.guard(next, w, r) })
+}
+
+func (c *Console) guard(next http.Handler, w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "+
 		"frame-ancestors 'none'; base-uri 'none'")
@@ -177,7 +180,7 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c.mux.ServeHTTP(w, r)
+	next.ServeHTTP(w, r)
 }
 
 // sameOrigin refuses POSTs whose Origin (when the browser sends one) is
@@ -191,41 +194,39 @@ func (c *Console) sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host == r.Host
 }
 
-func (c *Console) routes() {
+// Pages are the console's handlers, each behind its login check (and,
+// under /m/{imp}, the operator's access to that merchant). The route table
+// (internal/cli) serves them under Prefix, behind Guard.
+type Pages struct {
+	Assets, LoginPage, Login, Logout, Home, Audit, NotFound                http.HandlerFunc
+	Dashboard, Payments, PaymentsCSV, Payment, Refund                      http.HandlerFunc
+	Customers, Customer, DeleteCustomer                                    http.HandlerFunc
+	Schedules, Calendar, RevokeSchedule, RescheduleSchedule, RetrySchedule http.HandlerFunc
+	Webhooks, ResendWebhook, Settings, SetWebhookURL                       http.HandlerFunc
+	RotateAPISecret, RotateWebhookSecret                                   http.HandlerFunc
+}
+
+// Pages returns the console's handlers.
+func (c *Console) Pages() Pages {
 	sub, _ := fs.Sub(assetFS, "assets")
 	assets := http.StripPrefix(Prefix+"/assets/", http.FileServerFS(sub))
-	c.mux.Handle("GET "+Prefix+"/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		assets.ServeHTTP(w, r)
-	}))
-	c.mux.HandleFunc("GET "+Prefix+"/login", c.loginPage)
-	c.mux.HandleFunc("POST "+Prefix+"/login", c.login)
-	c.mux.HandleFunc("POST "+Prefix+"/logout", c.authed(c.logout))
-	c.mux.HandleFunc("GET "+Prefix+"/{$}", c.authed(c.home))
-	c.mux.HandleFunc("GET "+Prefix+"/audit", c.authed(c.auditPage))
-	m := "/m/{imp}"
-	c.mux.HandleFunc("GET "+Prefix+m+"/{$}", c.merchant(c.dashboard))
-	c.mux.HandleFunc("GET "+Prefix+m+"/payments", c.merchant(c.payments))
-	c.mux.HandleFunc("GET "+Prefix+m+"/payments.csv", c.merchant(c.paymentsCSV))
-	c.mux.HandleFunc("GET "+Prefix+m+"/payments/{imp_uid}", c.merchant(c.payment))
-	c.mux.HandleFunc("POST "+Prefix+m+"/payments/{imp_uid}/refund", c.merchant(c.refund))
-	c.mux.HandleFunc("GET "+Prefix+m+"/customers", c.merchant(c.customers))
-	c.mux.HandleFunc("GET "+Prefix+m+"/customers/{customer_uid}", c.merchant(c.customer))
-	c.mux.HandleFunc("POST "+Prefix+m+"/customers/{customer_uid}/delete", c.merchant(c.deleteCustomer))
-	c.mux.HandleFunc("GET "+Prefix+m+"/schedules", c.merchant(c.schedules))
-	c.mux.HandleFunc("POST "+Prefix+m+"/schedules/{merchant_uid}/revoke", c.merchant(c.revokeSchedule))
-	c.mux.HandleFunc("GET "+Prefix+m+"/schedules/calendar", c.merchant(c.calendar))
-	c.mux.HandleFunc("POST "+Prefix+m+"/schedules/{merchant_uid}/reschedule", c.merchant(c.rescheduleSchedule))
-	c.mux.HandleFunc("POST "+Prefix+m+"/schedules/{merchant_uid}/retry", c.merchant(c.retrySchedule))
-	c.mux.HandleFunc("POST "+Prefix+m+"/settings/webhook-url", c.merchant(c.setWebhookURL))
-	c.mux.HandleFunc("GET "+Prefix+m+"/webhooks", c.merchant(c.webhooks))
-	c.mux.HandleFunc("POST "+Prefix+m+"/webhooks/{id}/resend", c.merchant(c.resendWebhook))
-	c.mux.HandleFunc("GET "+Prefix+m+"/settings", c.merchant(c.settings))
-	c.mux.HandleFunc("POST "+Prefix+m+"/settings/api-secret", c.merchant(c.rotateAPISecret))
-	c.mux.HandleFunc("POST "+Prefix+m+"/settings/webhook-secret", c.merchant(c.rotateWebhookSecret))
-	c.mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		c.errorPage(w, r, nil, http.StatusNotFound, "페이지를 찾을 수 없습니다. (not found)")
-	})
+	m := c.merchant
+	return Pages{
+		Assets: func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			assets.ServeHTTP(w, r)
+		},
+		LoginPage: c.loginPage, Login: c.login, Logout: c.authed(c.logout), Home: c.authed(c.home), Audit: c.authed(c.auditPage),
+		NotFound: func(w http.ResponseWriter, r *http.Request) {
+			c.errorPage(w, r, nil, http.StatusNotFound, "페이지를 찾을 수 없습니다. (not found)")
+		},
+		Dashboard: m(c.dashboard), Payments: m(c.payments), PaymentsCSV: m(c.paymentsCSV), Payment: m(c.payment), Refund: m(c.refund),
+		Customers: m(c.customers), Customer: m(c.customer), DeleteCustomer: m(c.deleteCustomer),
+		Schedules: m(c.schedules), Calendar: m(c.calendar), RevokeSchedule: m(c.revokeSchedule),
+		RescheduleSchedule: m(c.rescheduleSchedule), RetrySchedule: m(c.retrySchedule),
+		Webhooks: m(c.webhooks), ResendWebhook: m(c.resendWebhook), Settings: m(c.settings), SetWebhookURL: m(c.setWebhookURL),
+		RotateAPISecret: m(c.rotateAPISecret), RotateWebhookSecret: m(c.rotateWebhookSecret),
+	}
 }
 
 // request is what an authenticated handler knows about its request.

@@ -1,7 +1,8 @@
 // Package window is billkey's browser side: iamport.js (an IMP SDK written
 // for billkey, embedded), the payment-window endpoints that issue a billing
 // key through KG INICIS's window, and the demo shop at /demo. Every route is
-// public (no token); the use cases live in gateway (window.go).
+// public (no token) and listed in internal/cli's route table; the use cases
+// live in gateway (window.go).
 //
 // # SDK ↔ server protocol
 //

@@ -23,6 +23,9 @@ const (
 	// landing page, the demo shop), reached through the pub lines that
 	// mount it, so a wrong method gets its 405 rather than a token error.
 	win
+	// con is the console's own mux, mounted under console.Prefix behind
+	// Console.Guard (security headers, same-origin POSTs).
+	con
 	// admin is the private --admin-addr listener only.
 	admin
 )
@@ -45,23 +48,34 @@ type parts struct {
 	console   *console.Console
 	adminAddr bool // --admin-addr is set: console and metrics go there
 	pubMetric bool // --public-metrics
+
+	winMux, conMux *http.ServeMux // the win and con lines, made by serveRoutes
 }
 
-// routeTable is every route billkey serves, on one screen. The INICIS
-// simulator's own routes live under /inicis-sim (package inicissim); the
-// console's pages under /console (package console, behind its login).
+// routeTable is every route billkey serves, one line each: listener,
+// pattern, handler, and whether this configuration serves it. Middleware
+// comes with the listener (pub and rest: the API server's request log,
+// tracing, metrics, panic recovery, and the token for rest; con: the
+// console's Guard; each console page checks its own login), or is named on
+// the line (idem: Idempotency-Key replay; sameOrigin). The INICIS
+// simulator's own routes live under /inicis-sim (package inicissim).
 func routeTable(p parts) []route {
 	s, w, idem, c := p.api, p.win, p.api.Idempotent, p.console
-	consoleOn, hasWin, demo := pub, w != nil, w != nil && w.Demo()
+	consoleOn, hasWin, demo, hasCon := pub, w != nil, w != nil && w.Demo(), c != nil
 	if p.adminAddr {
 		consoleOn = admin
 	}
+	var cp console.Pages
+	if hasCon {
+		cp = c.Pages()
+	}
+	const m = console.Prefix + "/m/{imp}" // a merchant's pages
 	metrics := http.NotFound
 	if p.metrics != nil {
 		metrics = p.metrics.Handler().ServeHTTP
 	}
 	serve := func(h http.Handler) http.HandlerFunc {
-		if h == nil {
+		if h == nil || h == (*http.ServeMux)(nil) {
 			return nil
 		}
 		return h.ServeHTTP
@@ -154,16 +168,42 @@ func routeTable(p parts) []route {
 		{win, "POST /demo/orders/{imp_uid}/unschedule", sameOrigin(w.HandleDemoUnschedule), demo},
 		{win, "GET /demo/payments/{imp_uid}", w.HandleDemoPayment, demo},
 		// The window's mux is mounted on these public patterns.
-		{pub, "/window/", nil, hasWin},
-		{pub, "GET /{$}", nil, hasWin},
-		{pub, "GET /billkey.css", nil, hasWin},
-		{pub, "GET /favicon.svg", nil, hasWin},
-		{pub, "GET /favicon.ico", nil, hasWin},
-		{pub, "/demo", nil, demo},
-		{pub, "/demo/", nil, demo},
+		{pub, "/window/", serve(p.winMux), hasWin},
+		{pub, "GET /{$}", serve(p.winMux), hasWin},
+		{pub, "GET /billkey.css", serve(p.winMux), hasWin},
+		{pub, "GET /favicon.svg", serve(p.winMux), hasWin},
+		{pub, "GET /favicon.ico", serve(p.winMux), hasWin},
+		{pub, "/demo", serve(p.winMux), demo},
+		{pub, "/demo/", serve(p.winMux), demo},
 
-		{consoleOn, console.Prefix + "/", serve(c), c != nil},
-		{consoleOn, console.Prefix, http.RedirectHandler(console.Prefix+"/", http.StatusSeeOther).ServeHTTP, c != nil},
+		{con, "GET " + console.Prefix + "/assets/", cp.Assets, hasCon},
+		{con, "GET " + console.Prefix + "/login", cp.LoginPage, hasCon},
+		{con, "POST " + console.Prefix + "/login", cp.Login, hasCon},
+		{con, "POST " + console.Prefix + "/logout", cp.Logout, hasCon},
+		{con, "GET " + console.Prefix + "/{$}", cp.Home, hasCon},
+		{con, "GET " + console.Prefix + "/audit", cp.Audit, hasCon},
+		{con, "GET " + m + "/{$}", cp.Dashboard, hasCon},
+		{con, "GET " + m + "/payments", cp.Payments, hasCon},
+		{con, "GET " + m + "/payments.csv", cp.PaymentsCSV, hasCon},
+		{con, "GET " + m + "/payments/{imp_uid}", cp.Payment, hasCon},
+		{con, "POST " + m + "/payments/{imp_uid}/refund", cp.Refund, hasCon},
+		{con, "GET " + m + "/customers", cp.Customers, hasCon},
+		{con, "GET " + m + "/customers/{customer_uid}", cp.Customer, hasCon},
+		{con, "POST " + m + "/customers/{customer_uid}/delete", cp.DeleteCustomer, hasCon},
+		{con, "GET " + m + "/schedules", cp.Schedules, hasCon},
+		{con, "GET " + m + "/schedules/calendar", cp.Calendar, hasCon},
+		{con, "POST " + m + "/schedules/{merchant_uid}/revoke", cp.RevokeSchedule, hasCon},
+		{con, "POST " + m + "/schedules/{merchant_uid}/reschedule", cp.RescheduleSchedule, hasCon},
+		{con, "POST " + m + "/schedules/{merchant_uid}/retry", cp.RetrySchedule, hasCon},
+		{con, "GET " + m + "/webhooks", cp.Webhooks, hasCon},
+		{con, "POST " + m + "/webhooks/{id}/resend", cp.ResendWebhook, hasCon},
+		{con, "GET " + m + "/settings", cp.Settings, hasCon},
+		{con, "POST " + m + "/settings/webhook-url", cp.SetWebhookURL, hasCon},
+		{con, "POST " + m + "/settings/api-secret", cp.RotateAPISecret, hasCon},
+		{con, "POST " + m + "/settings/webhook-secret", cp.RotateWebhookSecret, hasCon},
+		{con, console.Prefix + "/", cp.NotFound, hasCon},
+		{consoleOn, console.Prefix + "/", serve(guard(c, p.conMux)), hasCon},
+		{consoleOn, console.Prefix, http.RedirectHandler(console.Prefix+"/", http.StatusSeeOther).ServeHTTP, hasCon},
 		{admin, "GET /metrics", metrics, true},
 		{admin, "/debug/pprof/", pprof.Index, true},
 		{admin, "/debug/pprof/profile", pprof.Profile, true},
@@ -174,7 +214,7 @@ func routeTable(p parts) []route {
 		t = append(t, route{rest, u.Pattern, u.Handler, true})
 	}
 	for _, path := range window.SDKPaths { // iamport.js and its CDN names
-		t = append(t, route{win, "GET " + path, w.HandleSDK, hasWin}, route{pub, path, nil, hasWin})
+		t = append(t, route{win, "GET " + path, w.HandleSDK, hasWin}, route{pub, path, serve(p.winMux), hasWin})
 	}
 	return t
 }
@@ -184,14 +224,24 @@ func sameOrigin(h http.HandlerFunc) http.HandlerFunc {
 	return http.NewCrossOriginProtection().Handler(h).ServeHTTP
 }
 
-// serveRoutes adds the routes of the table served by p to p.api (and the
-// window's mux it mounts) and, for the admin lines, to the returned admin
-// mux (nil unless p.adminAddr). A pub line without a handler mounts the
-// window's mux.
+// guard puts the console's mux behind its security headers.
+func guard(c *console.Console, mux *http.ServeMux) http.Handler {
+	if c == nil {
+		return nil
+	}
+	return c.Guard(mux)
+}
+
+// serveRoutes adds the routes of the table that only selects and that p
+// serves: to p.api, to the window's and the console's muxes, and, for the
+// admin lines, to the returned admin mux (nil unless p.adminAddr).
 func serveRoutes(p parts, only func(route) bool) *http.ServeMux {
-	var winMux, adminMux *http.ServeMux
+	var adminMux *http.ServeMux
 	if p.win != nil {
-		winMux = http.NewServeMux()
+		p.winMux = http.NewServeMux()
+	}
+	if p.console != nil {
+		p.conMux = http.NewServeMux()
 	}
 	if p.adminAddr {
 		adminMux = http.NewServeMux()
@@ -200,17 +250,19 @@ func serveRoutes(p parts, only func(route) bool) *http.ServeMux {
 		if !r.when || !only(r) {
 			continue
 		}
-		switch {
-		case r.on == pub && r.h == nil:
-			p.api.Public(r.pattern, winMux)
-		case r.on == pub:
+		switch r.on {
+		case pub:
 			p.api.Public(r.pattern, r.h)
-		case r.on == rest:
+		case rest:
 			p.api.Private(r.pattern, r.h)
-		case r.on == win:
-			winMux.Handle(r.pattern, r.h)
-		case r.on == admin && adminMux != nil:
-			adminMux.Handle(r.pattern, r.h)
+		case win:
+			p.winMux.Handle(r.pattern, r.h)
+		case con:
+			p.conMux.Handle(r.pattern, r.h)
+		case admin:
+			if adminMux != nil {
+				adminMux.Handle(r.pattern, r.h)
+			}
 		}
 	}
 	return adminMux
@@ -220,7 +272,7 @@ func serveRoutes(p parts, only func(route) bool) *http.ServeMux {
 // exists (the console, metrics and the admin listener) rather than by
 // StartApp.
 func late(r route) bool {
-	return r.on == admin || r.pattern == "GET /metrics" || strings.HasPrefix(r.pattern, console.Prefix)
+	return r.on == admin || r.on == con || r.pattern == "GET /metrics" || strings.HasPrefix(r.pattern, console.Prefix)
 }
 
 // ServeRoutes adds the routes billkey serve adds once the console exists:
