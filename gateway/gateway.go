@@ -1,7 +1,9 @@
 // Package gateway is billkey's application layer: the use cases behind the
 // i'mport API (tokens, merchants, billing keys, charges, cancels, lookups)
-// written against the domain, the store, the vault and a PG connector. The
-// HTTP layer (api) only binds requests and renders replies.
+// written against the domain, the vault, a PG connector and the store
+// interfaces it declares (store.go, one per aggregate; package sqlstore
+// implements them, the unit tests fake them). The HTTP layer (api) only
+// binds requests and renders replies.
 package gateway
 
 import (
