@@ -139,7 +139,11 @@ func runChannelCheck(ctx context.Context, c *inicis.Connector, ch billkey.PGChan
 	default:
 		r.fail("network", "no usable answer from INICIS: "+err.Error())
 	}
-	if _, err := inicis.EncryptField("billkey", ch.Credentials.APIKey, ch.Credentials.APIIV); err != nil {
+	cr, err := inicis.ParseCredentials(ch.Credentials)
+	if err == nil {
+		_, err = inicis.EncryptField("billkey", cr.APIKey, cr.APIIV)
+	}
+	if err != nil {
 		r.fail("INIAPI IV", "the key and IV cannot encrypt ("+err.Error()+"): both must be 16 characters")
 	} else {
 		r.add("INIAPI IV", "16 characters, usable (an inquiry does not exercise it)")
