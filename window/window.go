@@ -16,7 +16,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/inicis"
 )
 
 //go:embed templates/*.html
@@ -370,7 +369,7 @@ func (h *Handler) renderOpen(w http.ResponseWriter, o *gateway.OpenedWindow) {
 	setPageHeaders(hd)
 	csp := "script-src 'nonce-" + nonce + "' 'strict-dynamic'; object-src 'none'; base-uri 'none'; frame-ancestors "
 	if o.Form.Kind == gateway.WindowPC {
-		csp = pcOpenCSP(nonce, inicis.StdPayPageSources(o.Form.ScriptURL))
+		csp = pcOpenCSP(nonce, o.Form.Sources)
 	}
 	if a.Delivery == gateway.DeliverMessage {
 		csp += a.OpenerOrigin
@@ -462,10 +461,11 @@ func won(n int64) string {
 
 // pcOpenCSP is the policy of the page that opens the PC window through
 // INIStdPay.js, up to its frame-ancestors: nothing by default, and exactly
-// the origins the script needs (inicis.StdPayPageSources: INICIS's hosts on
+// the origins the PG says its script needs (billkey.WindowForm.Sources; for
+// KG INICIS: INICIS's hosts on
 // live channels, the simulator's origin on test ones). frame-src adds 'self'
 // because INICIS's overlay iframe ends on billkey's own returnUrl.
-func pcOpenCSP(nonce string, src inicis.PageSources) string {
+func pcOpenCSP(nonce string, src billkey.PageSources) string {
 	n := "'nonce-" + nonce + "'"
 	var b strings.Builder
 	b.WriteString("default-src 'none'")
