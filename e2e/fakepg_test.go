@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/fakepg"
 )
@@ -97,6 +98,44 @@ func TestSecondPGThroughTheAPI(t *testing.T) {
 		_, env = h.again("cust-fake-poor", "fake-order-2", 5_000)
 		if p := env.payment(t); env.Code != 0 || p.Status != "failed" || !strings.Contains(p.FailReason, "[D01]") {
 			t.Fatalf("declined through the fake: %s", env.raw)
+		}
+
+		// The payment window through the fake: the gateway asks the
+		// channel's provider for the form, and redeems the provider's
+		// return post server to server for the key.
+		var token string
+		opened, err := h.app.Service.OpenWindow(ctx, gateway.WindowRequest{
+			ImpCode: h.merchant.Merchant.ImpCode, Kind: gateway.WindowPC, Delivery: gateway.DeliverMessage,
+			OpenerOrigin: "https://shop.example",
+			Params: gateway.WindowParams{PG: "fakepg", MerchantUID: "fake-window-1", CustomerUID: "cust-fake-window",
+				Buyer: billkey.Buyer{Name: "홍길동", Email: "gildong@example.com", Tel: "01012345678"}},
+			URLs: func(tok string) (string, string) {
+				token = tok
+				return "https://billkey.example/window/return/" + tok, "https://billkey.example/window/close/" + tok
+			},
+		})
+		if err != nil {
+			t.Fatalf("open window on the fake: %v", err)
+		}
+		if opened.Form.Action != fakepg.WindowAction || opened.Form.Sources.Form[0] != "https://fakepg.example" {
+			t.Fatalf("window form: %+v", opened.Form)
+		}
+		to, post, err := fake.Buyer(ch.PGChannel(), &billkey.WindowForm{Fields: opened.Form.Fields}, billkey.Card{Number: fakepg.ApproveNumber}, false)
+		if err != nil || !strings.HasSuffix(to, token) {
+			t.Fatalf("fake window: %s %v", to, err)
+		}
+		res, err := h.app.Service.CompleteWindow(ctx, token, post)
+		if err != nil || !res.Rsp.Success || *res.Rsp.PGProvider != fakepg.Name || !strings.HasPrefix(*res.Rsp.PGTID, "fakeiss_") {
+			t.Fatalf("complete window on the fake: %+v %v", res, err)
+		}
+		if _, env = h.again("cust-fake-window", "fake-order-3", 2_500); env.payment(t).Status != "paid" || !strings.HasPrefix(env.payment(t).PGTID, "faketid_") {
+			t.Fatalf("charge on the window's key: %s", env.raw)
+		}
+		// A replayed return post gets the recorded result; nothing is
+		// redeemed again.
+		calls = fake.Calls()
+		if again, err := h.app.Service.CompleteWindow(ctx, token, post); err != nil || !again.Replayed || fake.Calls() != calls {
+			t.Fatalf("replayed return post: %+v %v", again, err)
 		}
 
 		// KG INICIS saw nothing of it.
