@@ -4,11 +4,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"net/url"
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/window/sdk"
 )
 
 // The payment window (window issuance), one file per flow: IMP.request_pay
@@ -131,54 +131,21 @@ type OpenedWindow struct {
 	CloseURL string // the attempt's close URL (the PG's close URL; the SDK's close button)
 }
 
-// WindowRsp is the rsp of IMP.request_pay as i'mport's SDK delivers it
-// (the rsp fields are listed in README's "Payment window and iamport.js").
-// It never carries a billing key.
-type WindowRsp struct {
-	Success       bool            `json:"success"`
-	ErrorCode     *string         `json:"error_code"`
-	ErrorMsg      *string         `json:"error_msg"`
-	ImpUID        *string         `json:"imp_uid"`
-	MerchantUID   string          `json:"merchant_uid"`
-	CustomerUID   *string         `json:"customer_uid"`
-	PayMethod     string          `json:"pay_method"`
-	PaidAmount    int64           `json:"paid_amount"`
-	Currency      string          `json:"currency"`
-	Status        string          `json:"status"`
-	Name          *string         `json:"name"`
-	PGProvider    *string         `json:"pg_provider"`
-	PGType        string          `json:"pg_type"`
-	PGTID         *string         `json:"pg_tid"`
-	ApplyNum      string          `json:"apply_num"`
-	CardName      *string         `json:"card_name"`
-	CardNumber    *string         `json:"card_number"`
-	CardQuota     int             `json:"card_quota"`
-	BankName      *string         `json:"bank_name"`
-	PaidAt        int64           `json:"paid_at"`
-	ReceiptURL    string          `json:"receipt_url"`
-	BuyerName     *string         `json:"buyer_name"`
-	BuyerEmail    *string         `json:"buyer_email"`
-	BuyerTel      *string         `json:"buyer_tel"`
-	BuyerAddr     *string         `json:"buyer_addr"`
-	BuyerPostcode *string         `json:"buyer_postcode"`
-	CustomData    json.RawMessage `json:"custom_data"`
-	RequestID     string          `json:"request_id,omitempty"`
-}
-
 // WindowResult is the outcome of a window attempt, to deliver as its
 // Delivery says. Replayed is set when the attempt had been finished before
 // (a replayed or reloaded return post): nothing was processed again.
 type WindowResult struct {
 	Attempt  *billkey.WindowAttempt
-	Rsp      *WindowRsp
+	Rsp      *sdk.Rsp
 	Replayed bool
 }
 
-// windowOutcome is what an attempt's Result column holds: the rsp and what
-// the expiry sweep needs to record the payment if that failed the first time.
+// windowOutcome is what an attempt's Result column holds: the rsp as the
+// SDK receives it (replays return it unchanged) and what the expiry sweep
+// needs to record the payment if that failed the first time.
 type windowOutcome struct {
-	Rsp      *WindowRsp `json:"rsp"`
-	CardCode string     `json:"card_code,omitempty"`
+	Rsp      *sdk.Rsp `json:"rsp"`
+	CardCode string   `json:"card_code,omitempty"`
 }
 
 // NewWindowToken returns a fresh attempt token: 32 random bytes, base64url
@@ -213,27 +180,10 @@ func (s *Service) windowTTL() time.Duration {
 	return DefaultWindowTTL
 }
 
-// rspOf builds the rsp of an attempt from its payment.
-func rspOf(p *billkey.Payment, a *billkey.WindowAttempt) *WindowRsp {
-	r := &WindowRsp{
-		Success: p.Status == billkey.StatusPaid, ImpUID: &p.ImpUID, MerchantUID: p.MerchantUID, PayMethod: p.PayMethod,
-		PaidAmount: 0, Currency: p.Currency, Status: string(p.Status), PGType: "payment",
-		CustomerUID: optional(p.CustomerUID), Name: optional(p.Name), PGProvider: optional(p.PGProvider),
-		PGTID: optional(p.PGTID), CardName: optional(p.CardName), CardNumber: optional(p.CardNumber),
-		BuyerName: optional(p.Buyer.Name), BuyerEmail: optional(p.Buyer.Email), BuyerTel: optional(p.Buyer.Tel),
-		BuyerAddr: optional(p.Buyer.Addr), BuyerPostcode: optional(p.Buyer.Postcode),
-		CustomData: customDataJSON(p.CustomData), RequestID: a.RequestID, ReceiptURL: p.ReceiptURL,
-	}
-	if p.Status == billkey.StatusPaid {
-		r.PaidAt = p.PaidAt.Unix()
-	}
-	return r
-}
-
 // NewFailureRsp is the rsp for a request refused before any attempt existed
 // (imp_uid null, as i'mport sends when pre-validation fails). Its error_code
 // is F400 for a refused request and F500 for billkey's own failure.
-func NewFailureRsp(p WindowParams, err error) *WindowRsp {
+func NewFailureRsp(p WindowParams, err error) *sdk.Rsp {
 	msg := billkey.ErrorMessage(err)
 	code := ErrCodeServer
 	if billkey.ErrorCode(err) == billkey.EREJECTED {
@@ -247,31 +197,11 @@ func NewFailureRsp(p WindowParams, err error) *WindowRsp {
 	if currency == "" {
 		currency = "KRW"
 	}
-	return &WindowRsp{
+	return &sdk.Rsp{
 		Success: false, ErrorCode: &code, ErrorMsg: &msg, MerchantUID: p.MerchantUID, PayMethod: method, Currency: currency,
-		Status: string(billkey.StatusFailed), PGType: "payment", CustomerUID: optional(p.CustomerUID), Name: optional(p.Name),
-		BuyerName: optional(p.Buyer.Name), BuyerEmail: optional(p.Buyer.Email), BuyerTel: optional(p.Buyer.Tel),
-		BuyerAddr: optional(p.Buyer.Addr), BuyerPostcode: optional(p.Buyer.Postcode),
-		CustomData: customDataJSON(p.CustomData), RequestID: p.RequestID,
+		Status: string(billkey.StatusFailed), PGType: "payment", CustomerUID: sdk.Optional(p.CustomerUID), Name: sdk.Optional(p.Name),
+		BuyerName: sdk.Optional(p.Buyer.Name), BuyerEmail: sdk.Optional(p.Buyer.Email), BuyerTel: sdk.Optional(p.Buyer.Tel),
+		BuyerAddr: sdk.Optional(p.Buyer.Addr), BuyerPostcode: sdk.Optional(p.Buyer.Postcode),
+		CustomData: sdk.CustomData(p.CustomData), RequestID: p.RequestID,
 	}
-}
-
-func optional(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-// customDataJSON echoes custom_data as the JSON value the page sent: stored
-// JSON text comes back as that value, any other stored text as a string.
-func customDataJSON(v *string) json.RawMessage {
-	if v == nil {
-		return json.RawMessage("null")
-	}
-	if json.Valid([]byte(*v)) {
-		return json.RawMessage(*v)
-	}
-	b, _ := json.Marshal(*v)
-	return b
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/window/sdk"
 )
 
 // windowAttempt finds the attempt of a token; ENOTFOUND for a malformed or
@@ -214,7 +215,7 @@ func (s *Service) failWindow(ctx context.Context, a *billkey.WindowAttempt, from
 	}
 	now := s.Now()
 	pay.Status, pay.OutcomeUnknown, pay.FailReason, pay.FailedAt = billkey.StatusFailed, false, truncate(msg, 250), now
-	rsp := rspOf(pay, a)
+	rsp := sdk.Payment(pay, a.RequestID)
 	rsp.ErrorMsg = &msg
 	if code == "" {
 		code = ErrCodeServer
@@ -251,7 +252,7 @@ func (s *Service) succeedWindow(ctx context.Context, a *billkey.WindowAttempt, p
 		pay.PaidAt = now
 	}
 	pay.CardCode, pay.CardName, pay.CardNumber = key.CardCode, key.CardName, key.CardNumber
-	rsp := rspOf(pay, a)
+	rsp := sdk.Payment(pay, a.RequestID)
 	out, err := json.Marshal(windowOutcome{Rsp: rsp, CardCode: key.CardCode})
 	if err != nil {
 		return nil, fmt.Errorf("gateway: window result: %w", err)
