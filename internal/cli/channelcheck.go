@@ -52,6 +52,9 @@ func channelCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("merchant %s has no channel with MID %s (billkey channel list --merchant %s)", impCode, mid, impCode)
 	}
 	ch := chs[i]
+	if ch.Provider != billkey.ProviderHTML5Inicis && ch.Provider != billkey.ProviderInicis {
+		return fmt.Errorf("channel %s.%s: billkey channel check knows KG INICIS channels only", ch.Provider, ch.MID)
+	}
 	cfg := inicis.Config{Live: inicis.ProductionEndpoints(), Timeout: timeout}
 	target := inicis.ProductionEndpoints().INIAPI
 	if !ch.Live {
