@@ -38,16 +38,17 @@ func (s *Service) finished(a *billkey.WindowAttempt) (*WindowResult, error) {
 }
 
 // CompleteWindow handles the PG's return post for an attempt token (KG
-// INICIS: the STEP 2 post of INIStdPay, PC and phones alike). The first post claims the
-// attempt; a replayed post gets the recorded result and nothing is
-// processed again. On success the key is approved server to server (the
-// post itself only carries what the provider redeems, for INICIS an
-// authToken billkey redeems at INICIS's fixed approval URL, checking the
-// signed reply), stored under the attempt's customer_uid, the issuance payment
-// becomes paid (amount 0) with its webhook event; when storing fails after
-// the PG approved, the approval is voided (INICIS's net cancel). Every other outcome
-// (refusal, cancel, tampering, expiry) fails the attempt and its payment,
-// without a webhook, and is reported in the rsp.
+// INICIS: the STEP 2 post of INIStdPay, PC and phones alike). The first
+// post claims the attempt; a replayed post gets the recorded result and
+// nothing is processed again. On success the channel's provider redeems the
+// post server to server for the key (the post only carries what the
+// provider redeems: for INICIS an authToken, redeemed at INICIS's fixed
+// approval URL with the signed reply checked); the key is stored under the
+// attempt's customer_uid and the issuance payment becomes paid (amount 0)
+// with its webhook event. When storing fails after the PG approved, the
+// approval is voided (INICIS's net cancel). Every other outcome (refusal,
+// cancel, tampering, expiry) fails the attempt and its payment, without a
+// webhook, and is reported in the rsp.
 //
 // Errors: ENOTFOUND for an unknown token, EREJECTED while another request
 // processes the attempt; anything else is internal.
