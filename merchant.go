@@ -26,12 +26,13 @@ const (
 	ProviderInicis      = "inicis"
 )
 
-// Channel is one PG setting of a merchant: which PG, which MID, test or live,
-// and the INICIS credentials (decrypted only in memory).
+// Channel is one PG setting of a merchant: which PG (a provider name of the
+// PG registry, see PGRegistry), which MID, test or live, and the provider's
+// credentials (decrypted only in memory).
 type Channel struct {
 	ID          int64
 	MerchantID  int64
-	Provider    string // ProviderHTML5Inicis or ProviderInicis
+	Provider    string // a registered provider name, e.g. ProviderHTML5Inicis
 	MID         string
 	Live        bool
 	Default     bool
@@ -60,17 +61,18 @@ func (c *Channel) PGChannel() PGChannel {
 	return PGChannel{Provider: c.Provider, MID: c.MID, Live: c.Live, Credentials: c.Credentials}
 }
 
-// ChannelCredentials are the per-MID INICIS secrets. They are stored encrypted
-// and never logged (LogValue redacts them).
-type ChannelCredentials struct {
-	SignKey string // INIStdPay web signKey
-	APIKey  string // INIAPI key
-	APIIV   string // INIAPI IV (16 raw bytes, used as-is)
-	LiteKey string // INILite key (mobile / INILite billing windows)
-}
+// ChannelCredentials are a channel's PG secrets as an opaque blob: each PG
+// provider defines and parses its own format (for KG INICIS, the JSON of
+// inicis.Credentials). They are stored sealed, decrypted only in memory, and
+// never logged: String, GoString and LogValue redact them, and fmt's %s, %v
+// and %x print the redaction too.
+type ChannelCredentials []byte
 
 // String redacts every secret.
 func (ChannelCredentials) String() string { return "ChannelCredentials{redacted}" }
+
+// GoString redacts every secret (fmt's %#v).
+func (ChannelCredentials) GoString() string { return "ChannelCredentials{redacted}" }
 
 // LogValue redacts every secret.
 func (ChannelCredentials) LogValue() slog.Value { return slog.StringValue("redacted") }

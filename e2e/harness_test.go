@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/cli"
@@ -73,6 +74,8 @@ type options struct {
 	// reconcileInterval overrides the gateway's reconciler interval
 	// (default 100ms); an hour leaves reconciliation to the test.
 	reconcileInterval time.Duration
+	// extraPGs are PG providers registered besides KG INICIS.
+	extraPGs []billkey.PGFactory
 }
 
 // externalSim is a standalone simulator on its own port.
@@ -117,6 +120,7 @@ func start(t *testing.T, dsn string, o options) *harness {
 		ReconcileDelays: []time.Duration{300 * time.Millisecond, 600 * time.Millisecond, time.Second}, ReconcileInterval: o.reconcileInterval,
 		InFlightMargin: 500 * time.Millisecond, // in-flight window 2 x pgTimeout + 0.5s
 		Jobs:           cli.JobOptions{StaleReadyAfter: o.staleReadyAfter},
+		ExtraPGs:       o.extraPGs,
 	})
 	if err != nil {
 		t.Fatal(err)

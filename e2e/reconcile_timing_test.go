@@ -49,7 +49,13 @@ func (h *harness) asyncAgain(customerUID, merchantUID string, amount int64) <-ch
 // otherNode is a second gateway on the same database and PG, as another
 // node would run it: the test drives its reconciler by hand.
 func (h *harness) otherNode(pg billkey.PG) *gateway.Service {
-	svc := gateway.New(h.store, h.keys, pg, slog.New(slog.NewJSONHandler(h.logs, nil)).With("node", "other"))
+	p := h.app.PG.Provider()
+	p.PG = pg
+	pgs, err := billkey.NewPGRegistry(p)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	svc := gateway.New(h.store, h.keys, pgs, slog.New(slog.NewJSONHandler(h.logs, nil)).With("node", "other"))
 	return svc
 }
 

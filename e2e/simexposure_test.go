@@ -11,6 +11,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
@@ -135,7 +136,7 @@ func TestSimulatorNotMountedLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		live := &billkey.Channel{Provider: billkey.ProviderHTML5Inicis, MID: "LIVEMID001", Live: true,
-			Credentials: billkey.ChannelCredentials{SignKey: "s", APIKey: "0123456789abcdef", APIIV: "0123456789abcdef"}}
+			Credentials: inicis.Credentials{SignKey: "s", APIKey: "0123456789abcdef", APIIV: "0123456789abcdef"}.Encode()}
 		if err := app.Service.AddChannel(ctx, created.Merchant.ImpCode, live); err != nil {
 			t.Fatal(err)
 		}

@@ -81,7 +81,7 @@ func (s *Service) Cancel(ctx context.Context, merchantID int64, in CancelInput) 
 	}
 	ctx = context.WithoutCancel(ctx)
 	remaining := p.Amount - p.CancelAmount - c.Amount
-	res, err := s.PG.Refund(ctx, ch.PGChannel(), billkey.RefundRequest{
+	res, err := s.pgOf(ch).Refund(ctx, ch.PGChannel(), billkey.RefundRequest{
 		TID: p.PGTID, OrderID: p.ImpUID, Amount: c.Amount, Remaining: remaining,
 		Partial: p.CancelAmount > 0 || remaining > 0, TaxFree: c.TaxFree, VatAmount: c.VatAmount,
 		Reason: c.Reason, ClientIP: in.ClientIP,

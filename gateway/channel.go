@@ -27,10 +27,10 @@ func (s *Service) ResolveChannel(ctx context.Context, merchantID int64, pg strin
 	if len(chs) == 0 {
 		return nil, billkey.Errorf(billkey.EREJECTED, noBillingChannel)
 	}
-	ch := matchChannel(chs, strings.TrimSpace(pg))
+	ch := matchChannel(s.PGs, chs, strings.TrimSpace(pg))
 	if ch == nil {
 		if strict {
-			return nil, billkey.Errorf(billkey.EREJECTED, "pg 파라미터(%q)에 해당하는 PG 설정을 찾을 수 없습니다. (html5_inicis, inicis, html5_inicis.{MID})", truncate(pg, 80))
+			return nil, billkey.Errorf(billkey.EREJECTED, "pg 파라미터(%q)에 해당하는 PG 설정을 찾을 수 없습니다. (%s, {pg}.{MID})", truncate(pg, 80), strings.Join(s.PGs.Names(), ", "))
 		}
 		ch = chs[0] // default first
 	}
@@ -72,20 +72,27 @@ func (s *Service) windowChannel(ctx context.Context, merchantID int64, channelKe
 	return nil, billkey.Errorf(billkey.EREJECTED, "channelKey(%q)에 해당하는 채널을 찾을 수 없습니다. `billkey channel list`의 CHANNEL KEY를 확인해주세요.", truncate(channelKey, 80))
 }
 
-// usable refuses live channels unless live mode is allowed.
+// usable refuses channels of a provider the registry does not know, and live
+// channels unless live mode is allowed.
 func (s *Service) usable(ch *billkey.Channel) (*billkey.Channel, error) {
+	if err := s.checkProvider(ch); err != nil {
+		return nil, err
+	}
 	if ch.Live && !s.AllowLive {
 		return nil, billkey.Errorf(billkey.EREJECTED, "실결제(live) 채널은 명시적인 마스터 키 설정 후에만 사용할 수 있습니다. (live channel %s needs an explicit master key)", ch.MID)
 	}
 	return ch, nil
 }
 
-func matchChannel(chs []*billkey.Channel, pg string) *billkey.Channel {
+// matchChannel applies the pg parameter rules: the provider part must be a
+// registered name; a channel of exactly that provider wins over one of the
+// same PG under another name ("inicis" for "html5_inicis").
+func matchChannel(pgs *billkey.PGRegistry, chs []*billkey.Channel, pg string) *billkey.Channel {
 	if pg == "" {
 		return chs[0]
 	}
 	provider, mid, hasMID := strings.Cut(pg, ".")
-	if provider != billkey.ProviderHTML5Inicis && provider != billkey.ProviderInicis {
+	if !pgs.Known(provider) {
 		return nil
 	}
 	if hasMID {
@@ -95,7 +102,7 @@ func matchChannel(chs []*billkey.Channel, pg string) *billkey.Channel {
 			}
 		}
 		for _, ch := range chs {
-			if ch.MID == mid {
+			if ch.MID == mid && pgs.Same(ch.Provider, provider) {
 				return ch
 			}
 		}
@@ -106,7 +113,12 @@ func matchChannel(chs []*billkey.Channel, pg string) *billkey.Channel {
 			return ch
 		}
 	}
-	return chs[0] // both codes name INICIS, billkey's only PG
+	for _, ch := range chs {
+		if pgs.Same(ch.Provider, provider) {
+			return ch
+		}
+	}
+	return nil
 }
 
 func truncate(s string, n int) string {

@@ -145,7 +145,7 @@ func (s *Service) createPayment(ctx context.Context, p *billkey.Payment) error {
 // merchant that hangs up mid-charge still gets its payment recorded.
 func (s *Service) charge(ctx context.Context, p *billkey.Payment, ch *billkey.Channel, key, clientIP string) (*billkey.Payment, error) {
 	ctx = context.WithoutCancel(ctx)
-	appr, err := s.PG.Charge(ctx, ch.PGChannel(), billkey.ChargeRequest{
+	appr, err := s.pgOf(ch).Charge(ctx, ch.PGChannel(), billkey.ChargeRequest{
 		OrderID: p.ImpUID, BillingKey: key, Amount: p.Amount, TaxFree: p.TaxFree, VatAmount: p.VatAmount,
 		Currency: p.Currency, GoodName: p.Name, Buyer: p.Buyer, CardQuota: p.CardQuota, ClientIP: clientIP,
 	})

@@ -47,7 +47,7 @@ func (s *Service) IssueCustomer(ctx context.Context, merchantID int64, in IssueI
 // issueKey asks the PG for a key. The PG call is detached from the caller's
 // cancellation: once sent, its answer is always awaited.
 func (s *Service) issueKey(ctx context.Context, ch *billkey.Channel, card billkey.Card, buyer billkey.Buyer, orderID, ip string) (*billkey.BillingKey, error) {
-	key, err := s.PG.IssueBillingKey(context.WithoutCancel(ctx), ch.PGChannel(), billkey.IssueRequest{
+	key, err := s.pgOf(ch).IssueBillingKey(context.WithoutCancel(ctx), ch.PGChannel(), billkey.IssueRequest{
 		OrderID: orderID, Card: card, Buyer: buyer, GoodName: "billing key", ClientIP: ip,
 	})
 	if err != nil {

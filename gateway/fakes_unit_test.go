@@ -88,7 +88,7 @@ func (m *memStore) addChannel(mid int64, live bool) *billkey.Channel {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ch := &billkey.Channel{ID: m.id(), MerchantID: mid, Provider: billkey.ProviderHTML5Inicis, MID: fmt.Sprintf("MID%07d", m.seq),
-		Live: live, Credentials: billkey.ChannelCredentials{SignKey: "sign", APIKey: "api", APIIV: "iv", LiteKey: "lite"}}
+		Live: live, Credentials: billkey.ChannelCredentials(`{"fake":"creds"}`)}
 	ch.Default = !slices.ContainsFunc(m.channels, func(c *billkey.Channel) bool { return c.MerchantID == mid })
 	m.channels = append(m.channels, ch)
 	return ch
@@ -597,7 +597,12 @@ type unit struct {
 func newUnit(t *testing.T) *unit {
 	t.Helper()
 	st, pg := newMemStore(), &fakePG{}
-	svc := New(st, fakeKeys{}, pg, slog.New(slog.DiscardHandler))
+	reg, err := billkey.NewPGRegistry(&billkey.PGProvider{Name: billkey.ProviderHTML5Inicis, Aliases: []string{billkey.ProviderInicis},
+		PG: pg, Window: fakeWindow{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := New(st, fakeKeys{}, reg, slog.New(slog.DiscardHandler))
 	svc.Now = func() time.Time { return fakeNow }
 	m := st.addMerchant("unit shop")
 	ch := st.addChannel(m.ID, false)
@@ -731,4 +736,16 @@ func (m *memStore) RelayEvents(_ context.Context, limit int, build func(billkey.
 
 func (m *memStore) ClaimDueDeliveries(context.Context, string, time.Time, time.Time, int) ([]*billkey.WebhookDelivery, error) {
 	return nil, nil
+}
+
+// fakeWindow is the PG side of the payment window in unit tests: it refuses
+// a channel without credentials (as a PG refuses a channel it cannot sign
+// for) and panics if anything past that check is reached.
+type fakeWindow struct{ billkey.WindowPG }
+
+func (fakeWindow) CheckWindow(ch billkey.PGChannel) error {
+	if len(ch.Credentials) == 0 {
+		return billkey.Errorf(billkey.EREJECTED, "PG 설정(%s)에 결제창 서명 키가 없어 결제창을 열 수 없습니다.", ch.MID)
+	}
+	return nil
 }

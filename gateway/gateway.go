@@ -32,9 +32,11 @@ const (
 
 // Service implements billkey's use cases.
 type Service struct {
-	Store  Store
-	Keys   Keys
-	PG     billkey.PG
+	Store Store
+	Keys  Keys
+	// PGs are the PG providers; every PG call goes to the one its
+	// channel names.
+	PGs    *billkey.PGRegistry
 	Logger *slog.Logger
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
@@ -77,9 +79,6 @@ type Service struct {
 	// Wake, when set, asks the background job runner to look for due work
 	// of the named queue (QueueSchedules, QueueWebhooks) now.
 	Wake func(queue string)
-	// Window speaks INICIS's browser window protocols for the payment
-	// window (normally the same *inicis.Connector as PG); nil disables it.
-	Window WindowPG
 	// WindowTTL is how long a payment window attempt stays open (default
 	// DefaultWindowTTL).
 	WindowTTL time.Duration
@@ -149,11 +148,11 @@ var DefaultReconcileDelays = []time.Duration{
 }
 
 // New returns a Service with default settings.
-func New(store Store, keys Keys, pg billkey.PG, logger *slog.Logger) *Service {
+func New(store Store, keys Keys, pgs *billkey.PGRegistry, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{Store: store, Keys: keys, PG: pg, Logger: logger, Now: time.Now, ReconcileDelays: DefaultReconcileDelays}
+	return &Service{Store: store, Keys: keys, PGs: pgs, Logger: logger, Now: time.Now, ReconcileDelays: DefaultReconcileDelays}
 }
 
 // randomDigits returns n random decimal digits.

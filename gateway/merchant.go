@@ -9,20 +9,16 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/inicis"
 )
 
-// Public KG INICIS test credentials of the billing MID INIBillTst (spec
-// inicis.md §2); a new merchant's test channel uses them against the
-// simulator.
-var TestChannelCredentials = billkey.ChannelCredentials{
-	SignKey: "SU5JTElURV9UUklQTEVERVNfS0VZU1RS",
-	APIKey:  "rKnPljRn5m6J9Mzz",
-	APIIV:   "W2KLNKra6Wxc1P==",
-	LiteKey: "b09LVzhuTGZVaEY1WmJoQnZzdXpRdz09",
-}
+// TestChannelCredentials are the public KG INICIS test credentials of the
+// billing MID INIBillTst; a new merchant's test channel (html5_inicis, the
+// built-in simulator) uses them.
+var TestChannelCredentials = inicis.TestCredentials.Encode()
 
 // TestMID is the MID of a new merchant's test channel.
-const TestMID = "INIBillTst"
+const TestMID = inicis.TestMID
 
 // NewMerchant is the input of CreateMerchant. Empty ImpCode, ImpKey and
 // ImpSecret are generated; a merchant moving from i'mport passes its own.
@@ -167,16 +163,17 @@ var errBadCredentials = billkey.Errorf(billkey.EUNAUTHORIZED, "인증에 실패�
 
 // AddChannel adds a PG channel to the merchant with the imp code.
 func (s *Service) AddChannel(ctx context.Context, impCode string, ch *billkey.Channel) error {
-	switch ch.Provider {
-	case billkey.ProviderHTML5Inicis, billkey.ProviderInicis:
-	default:
-		return billkey.Errorf(billkey.EINVALID, "지원하지 않는 PG입니다: %q (html5_inicis, inicis)", ch.Provider)
+	p, err := s.PGs.Lookup(ch.Provider)
+	if err != nil {
+		return billkey.WrapError(billkey.EINVALID, billkey.ErrorMessage(err), err)
 	}
 	if ch.MID == "" || len(ch.MID) > 20 {
 		return billkey.Errorf(billkey.EINVALID, "MID is required (at most 20 characters)")
 	}
-	if ch.Live && (ch.Credentials.APIKey == "" || ch.Credentials.APIIV == "") {
-		return billkey.Errorf(billkey.EINVALID, "a live channel needs its INIAPI key and IV")
+	if p.CheckCredentials != nil {
+		if err := p.CheckCredentials(ch.Live, ch.Credentials); err != nil {
+			return err
+		}
 	}
 	if ch.MobileWindow == "" {
 		ch.MobileWindow = billkey.MobileWindowStdPay

@@ -80,7 +80,7 @@ func (s *Service) recordOrphanApproval(ctx context.Context, p *billkey.Payment, 
 func (s *Service) refundOrphan(ctx context.Context, p *billkey.Payment, o *billkey.Orphan, recorded bool) bool {
 	ch, err := s.channel(ctx, p.MerchantID, p.ChannelID)
 	if err == nil {
-		_, err = s.PG.Refund(ctx, ch.PGChannel(), billkey.RefundRequest{
+		_, err = s.pgOf(ch).Refund(ctx, ch.PGChannel(), billkey.RefundRequest{
 			TID: o.PGTID, OrderID: p.ImpUID, Amount: o.Amount,
 			Reason: "결제 실패 처리 후 도착한 승인 자동 취소 (late approval on a failed payment)",
 		})

@@ -90,7 +90,7 @@ func (s *Service) reconcile(ctx context.Context, p *billkey.Payment) (bool, erro
 		return false, err
 	}
 	attempts := p.ReconcileAttempts + 1
-	inq, err := s.PG.Inquire(ctx, ch.PGChannel(), p.ImpUID)
+	inq, err := s.pgOf(ch).Inquire(ctx, ch.PGChannel(), p.ImpUID)
 	if err != nil {
 		return false, s.deferReconcile(ctx, p, attempts, err)
 	}
@@ -173,7 +173,7 @@ func (s *Service) reconcileRefunds(ctx context.Context) int {
 			s.Logger.Warn("reconcile refund", "imp_uid", p.ImpUID, "error", err)
 			continue
 		}
-		res, err := s.PG.Refund(context.WithoutCancel(ctx), ch.PGChannel(), billkey.RefundRequest{
+		res, err := s.pgOf(ch).Refund(context.WithoutCancel(ctx), ch.PGChannel(), billkey.RefundRequest{
 			TID: p.PGTID, OrderID: p.ImpUID, Amount: c.Amount, TaxFree: c.TaxFree, VatAmount: c.VatAmount, Reason: c.Reason,
 		})
 		switch code := billkey.ErrorCode(err); {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/cycle"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
@@ -30,7 +31,7 @@ func TestLiveCustomerNeverAttachesToATestClock(t *testing.T) {
 			t.Fatal(err)
 		}
 		live := &billkey.Channel{MerchantID: m.Merchant.ID, Provider: billkey.ProviderHTML5Inicis, MID: "LIVEMID001", Live: true,
-			Credentials: billkey.ChannelCredentials{SignKey: "s", APIKey: "a", APIIV: "iv", LiteKey: "l"}}
+			Credentials: inicis.Credentials{SignKey: "s", APIKey: "a", APIIV: "iv", LiteKey: "l"}.Encode()}
 		if err := st.CreateChannel(ctx, live); err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/billkey/billkey/window/sdk"
 )
 
 // FuzzWindowTokenHash: only canonical 43-character base64url tokens of 32
@@ -49,12 +51,12 @@ func TestNewWindowToken(t *testing.T) {
 func TestWindowHelpers(t *testing.T) {
 	for in, want := range map[string]string{`{"a":1}`: `{"a":1}`, `text`: `"text"`, `"q"`: `"q"`, `12`: `12`} {
 		s := in
-		if got := string(customDataJSON(&s)); got != want {
-			t.Errorf("customDataJSON(%s) = %s, want %s", in, got, want)
+		if got := string(sdk.CustomData(&s)); got != want {
+			t.Errorf("sdk.CustomData(%s) = %s, want %s", in, got, want)
 		}
 	}
-	if got := string(customDataJSON(nil)); got != "null" {
-		t.Errorf("customDataJSON(nil) = %s", got)
+	if got := string(sdk.CustomData(nil)); got != "null" {
+		t.Errorf("sdk.CustomData(nil) = %s", got)
 	}
 	long := strings.Repeat("가", 20) // 60 bytes
 	if got := truncateBytes(long, 40); len(got) > 40 || !utf8.ValidString(got) || got != strings.Repeat("가", 13) {

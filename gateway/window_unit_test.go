@@ -47,11 +47,10 @@ func TestOpenWindowValidation(t *testing.T) {
 			u.st.channels[0].MobileWindow = billkey.MobileWindowRefuse
 			r.Kind = WindowMobile
 		}, "모바일 결제창을 지원하지 않습니다"},
-		{"channel without sign key", func(u *unit, r *WindowRequest) { u.st.channels[0].Credentials.SignKey = "" }, "signKey"},
+		{"the PG refuses the channel's window", func(u *unit, r *WindowRequest) { u.st.channels[0].Credentials = nil }, "서명 키가 없어"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			u := newUnit(t)
-			u.svc.Window = struct{ WindowPG }{} // panics if the PG side is reached
 			r := valid(u)
 			c.edit(u, &r)
 			_, err := u.svc.OpenWindow(context.Background(), r)

@@ -35,7 +35,7 @@ func BenchmarkChargeOverHTTP(b *testing.B) {
 func BenchmarkBillingRequest(b *testing.B) {
 	conn := inicis.New(inicis.Config{Test: inicis.SimulatorEndpoints("http://127.0.0.1:1")})
 	ch := billkey.PGChannel{Provider: billkey.ProviderHTML5Inicis, MID: "INIBillTst",
-		Credentials: billkey.ChannelCredentials{APIKey: "rKnPljRn5m6J9Mzz", APIIV: "W2KLNKra6Wxc1P=="}}
+		Credentials: inicis.Credentials{APIKey: "rKnPljRn5m6J9Mzz", APIIV: "W2KLNKra6Wxc1P=="}.Encode()}
 	req := billkey.ChargeRequest{OrderID: "imps_123456789012", BillingKey: "a94b3384630058effd9cff593d05ec0ef6145725",
 		Amount: 9900, GoodName: "월간 이용권", Buyer: buyer()}
 	b.ReportAllocs()

@@ -1,6 +1,10 @@
-// Package inicis is billkey's KG INICIS client: the server-to-server INIAPI
-// calls behind billkey.PG, and the two browser window protocols billkey uses
-// to issue billing keys.
+// Package inicis is billkey's KG INICIS provider: the server-to-server INIAPI
+// calls behind billkey.PG, and the browser window protocols behind
+// billkey.WindowPG (INIStdPay, verified server to server). Factory is its
+// entry in billkey serve's PG registry, under the names html5_inicis and
+// inicis; a channel's opaque credentials are the JSON of Credentials. The
+// conformance suite (package pgtest) runs against it and the simulator in
+// pgtest_test.go.
 //
 // # What it speaks
 //

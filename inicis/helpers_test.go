@@ -30,12 +30,12 @@ func testChannel() billkey.PGChannel {
 	return billkey.PGChannel{
 		Provider: billkey.ProviderHTML5Inicis,
 		MID:      "INIBillTst",
-		Credentials: billkey.ChannelCredentials{
+		Credentials: inicis.Credentials{
 			SignKey: "SU5JTElURV9UUklQTEVERVNfS0VZU1RS",
 			APIKey:  "rKnPljRn5m6J9Mzz",
 			APIIV:   "W2KLNKra6Wxc1P==",
 			LiteKey: "b09LVzhuTGZVaEY1WmJoQnZzdXpRdz09",
-		},
+		}.Encode(),
 	}
 }
 

@@ -36,7 +36,11 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 	if err != nil {
 		return nil, err
 	}
-	key, iv := ch.Credentials.APIKey, ch.Credentials.APIIV
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return nil, err
+	}
+	key, iv := cr.APIKey, cr.APIIV
 	number := digitsOnly(req.Card.Number)
 	if len(number) < 12 || len(number) > 19 {
 		return nil, billkey.Errorf(billkey.EREJECTED, "카드번호 형식이 올바르지 않습니다.")
@@ -160,7 +164,11 @@ func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeReque
 	if err := orderIDFits(req.OrderID, LimitOrderID); err != nil {
 		return "", nil, err
 	}
-	key := ch.Credentials.APIKey
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return "", nil, err
+	}
+	key := cr.APIKey
 	ts := apiTimestamp(c.cfg.Now())
 	ip := c.clientIP(req.ClientIP)
 	price := strconv.FormatInt(req.Amount, 10)

@@ -47,7 +47,11 @@ func (c *Connector) LiteForm(ch billkey.PGChannel, req LiteRequest) (*LiteForm, 
 	if err != nil {
 		return nil, err
 	}
-	if ch.Credentials.LiteKey == "" {
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return nil, err
+	}
+	if cr.LiteKey == "" {
 		return nil, fmt.Errorf("inicis: channel %s has no INILite key", ch.MID)
 	}
 	if req.OrderID == "" || req.ReturnURL == "" || e.LiteCard == "" {
@@ -74,7 +78,7 @@ func (c *Connector) LiteForm(ch billkey.PGChannel, req LiteRequest) (*LiteForm, 
 	if req.MerchantReserved != "" {
 		f.Set("merchantreserved", req.MerchantReserved)
 	}
-	f.Set("hashdata", liteHash(ch.MID, req.OrderID, ts, ch.Credentials.LiteKey))
+	f.Set("hashdata", liteHash(ch.MID, req.OrderID, ts, cr.LiteKey))
 	return &LiteForm{Action: e.LiteCard, Fields: f}, nil
 }
 

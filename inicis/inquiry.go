@@ -74,7 +74,11 @@ func (c *Connector) Inquire(ctx context.Context, ch billkey.PGChannel, orderID s
 	}
 	ts := apiTimestamp(c.cfg.Now())
 	env := v2Envelope{MID: ch.MID, Type: "inquiry", Timestamp: ts, ClientIP: c.cfg.ClientIP, Data: data}
-	env.HashData = v2Hash(ch.Credentials.APIKey, env.MID, env.Type, ts, data)
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return nil, err
+	}
+	env.HashData = v2Hash(cr.APIKey, env.MID, env.Type, ts, data)
 	body, err := marshalV2(env)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,11 @@ func (c *Connector) Refund(ctx context.Context, ch billkey.PGChannel, req billke
 	if err != nil {
 		return nil, err
 	}
-	key := ch.Credentials.APIKey
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return nil, err
+	}
+	key := cr.APIKey
 	ts := apiTimestamp(c.cfg.Now())
 	ip := c.clientIP(req.ClientIP)
 	reason := req.Reason

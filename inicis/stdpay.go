@@ -71,7 +71,11 @@ func (c *Connector) StdPayForm(ch billkey.PGChannel, req StdPayRequest) (*StdPay
 	if err != nil {
 		return nil, err
 	}
-	signKey := ch.Credentials.SignKey
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return nil, err
+	}
+	signKey := cr.SignKey
 	if signKey == "" {
 		return nil, fmt.Errorf("inicis: channel %s has no signKey", ch.MID)
 	}
@@ -235,17 +239,21 @@ func sameURL(got, want string) bool {
 }
 
 // approvalForm is the STEP 3 request (also used for net cancel).
-func (c *Connector) approvalForm(ch billkey.PGChannel, r *StdPayReturn) (url.Values, string) {
+func (c *Connector) approvalForm(ch billkey.PGChannel, r *StdPayReturn) (url.Values, string, error) {
+	cr, err := credentialsOf(ch)
+	if err != nil {
+		return nil, "", err
+	}
 	ts := msTimestamp(c.cfg.Now())
 	f := url.Values{}
 	f.Set("mid", ch.MID)
 	f.Set("authToken", r.AuthToken)
 	f.Set("timestamp", ts)
 	f.Set("signature", authSignature(r.AuthToken, ts))
-	f.Set("verification", authVerification(r.AuthToken, ch.Credentials.SignKey, ts))
+	f.Set("verification", authVerification(r.AuthToken, cr.SignKey, ts))
 	f.Set("charset", "UTF-8")
 	f.Set("format", "JSON")
-	return f, ts
+	return f, ts, nil
 }
 
 // ApproveStdPay runs STEP 3 and 4: it checks the STEP 2 post (success, MID,
@@ -270,7 +278,10 @@ func (c *Connector) ApproveStdPay(ctx context.Context, ch billkey.PGChannel, r *
 	if err := c.CheckStdPayURLs(ch, r); err != nil {
 		return nil, err
 	}
-	form, ts := c.approvalForm(ch, r)
+	form, ts, err := c.approvalForm(ch, r)
+	if err != nil {
+		return nil, err
+	}
 	reply, err := c.postForm(ctx, "payAuth", r.AuthURL, form)
 	if err != nil {
 		if billkey.ErrorCode(err) == billkey.EUNCERTAIN {
@@ -342,7 +353,10 @@ func (c *Connector) NetCancel(ctx context.Context, ch billkey.PGChannel, r *StdP
 	if err := c.CheckStdPayURLs(ch, r); err != nil {
 		return err
 	}
-	form, _ := c.approvalForm(ch, r)
+	form, _, err := c.approvalForm(ch, r)
+	if err != nil {
+		return err
+	}
 	reply, err := c.postForm(ctx, "netCancel", r.NetCancelURL, form)
 	if err != nil {
 		return err
@@ -354,15 +368,8 @@ func (c *Connector) NetCancel(ctx context.Context, ch billkey.PGChannel, r *StdP
 }
 
 // PageSources are the origins a page that opens the PC window through
-// INIStdPay.js must allow, per Content-Security-Policy directive. The page
-// adds its own nonce to Script and Style and 'self' to Frame.
-type PageSources struct {
-	Script []string // INIStdPay.js and the scripts it loads
-	Style  []string // the stylesheet it links
-	Img    []string // images of its overlay
-	Frame  []string // the overlay iframe the form is posted into
-	Form   []string // where the form is posted (payMain/pay)
-}
+// INIStdPay.js must allow, per Content-Security-Policy directive.
+type PageSources = billkey.PageSources
 
 // StdPayAssetOrigin is the host INICIS's production INIStdPay.js loads its
 // helper script (INIStdPay_third-party.js, jQuery and its modal) and the

@@ -79,7 +79,11 @@ func TestIssueWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := cs.last(t).Form
-	key, iv := ch.Credentials.APIKey, ch.Credentials.APIIV
+	cr, err := inicis.ParseCredentials(ch.Credentials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, iv := cr.APIKey, cr.APIIV
 	for field, want := range map[string]string{"cardNumber": "4579731234567890", "cardExpire": "2907", "regNo": "900512", "cardPw": "34"} {
 		if got := decryptIndependently(t, f.Get(field), key, iv); got != want {
 			t.Errorf("%s decrypts to %q, want %q", field, got, want)
@@ -240,7 +244,9 @@ func TestLiteFormFields(t *testing.T) {
 		t.Error("hashdata")
 	}
 	ch := testChannel()
-	ch.Credentials.LiteKey = ""
+	cr, _ := inicis.ParseCredentials(ch.Credentials)
+	cr.LiteKey = ""
+	ch.Credentials = cr.Encode()
 	if _, err := c.LiteForm(ch, inicis.LiteRequest{OrderID: "o", ReturnURL: "https://r"}); err == nil {
 		t.Error("channel without INILite key accepted")
 	}

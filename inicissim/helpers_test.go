@@ -29,7 +29,7 @@ const (
 )
 
 func testChannel() billkey.PGChannel {
-	return billkey.PGChannel{MID: mid, Credentials: billkey.ChannelCredentials{SignKey: signKey, APIKey: apiKey, APIIV: apiIV, LiteKey: liteKey}}
+	return billkey.PGChannel{MID: mid, Credentials: inicis.Credentials{SignKey: signKey, APIKey: apiKey, APIIV: apiIV, LiteKey: liteKey}.Encode()}
 }
 
 type env struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -33,7 +34,7 @@ func BenchmarkConsole(b *testing.B) {
 			defer st.Close()
 			m := &billkey.Merchant{ImpCode: "imp20000001", Name: "bench", APIKey: "bench-key"}
 			ch := &billkey.Channel{Provider: billkey.ProviderHTML5Inicis, MID: "INIBillTst", Default: true,
-				Credentials: billkey.ChannelCredentials{SignKey: "s", APIKey: "a", APIIV: "iv", LiteKey: "l"}}
+				Credentials: inicis.Credentials{SignKey: "s", APIKey: "a", APIIV: "iv", LiteKey: "l"}.Encode()}
 			if err := st.CreateMerchant(ctx, m, []byte("mac"), []*billkey.Channel{ch}); err != nil {
 				b.Fatal(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -95,7 +96,7 @@ func TestStoreSearchPaymentsAndDashboard(t *testing.T) {
 		ctx := context.Background()
 		st := b.store
 		live := &billkey.Channel{MerchantID: b.merchant.ID, Provider: billkey.ProviderHTML5Inicis, MID: "LIVEMID001", Live: true,
-			Credentials: billkey.ChannelCredentials{SignKey: "s", APIKey: "a", APIIV: "iv", LiteKey: "l"}}
+			Credentials: inicis.Credentials{SignKey: "s", APIKey: "a", APIIV: "iv", LiteKey: "l"}.Encode()}
 		if err := st.CreateChannel(ctx, live); err != nil {
 			t.Fatal(err)
 		}

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -167,11 +166,10 @@ func (s *Store) insertChannel(ctx context.Context, tx *sql.Tx, ch *billkey.Chann
 	} else if err != nil {
 		return fmt.Errorf("sqlstore: insert channel: %w", err)
 	}
-	plain, err := json.Marshal(credentialsJSON(ch.Credentials))
-	if err != nil {
-		return fmt.Errorf("sqlstore: encode credentials: %w", err)
-	}
-	blob, err := s.sealer.Seal(plain, PurposeChannel, ch.MerchantID, strconv.FormatInt(ch.ID, 10))
+	// The credentials are the provider's opaque blob (KG INICIS: the JSON
+	// of inicis.Credentials, the format channels have always been stored
+	// in), sealed as they are.
+	blob, err := s.sealer.Seal(ch.Credentials, PurposeChannel, ch.MerchantID, strconv.FormatInt(ch.ID, 10))
 	if err != nil {
 		return fmt.Errorf("sqlstore: seal credentials: %w", err)
 	}
@@ -179,13 +177,6 @@ func (s *Store) insertChannel(ctx context.Context, tx *sql.Tx, ch *billkey.Chann
 		return fmt.Errorf("sqlstore: store credentials: %w", err)
 	}
 	return nil
-}
-
-type credentialsJSON struct {
-	SignKey string `json:"sign_key"`
-	APIKey  string `json:"api_key"`
-	APIIV   string `json:"api_iv"`
-	LiteKey string `json:"lite_key"`
 }
 
 // Channels returns the merchant's channels, default first, with their
@@ -222,11 +213,7 @@ func (s *Store) Channels(ctx context.Context, merchantID int64) ([]*billkey.Chan
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: open credentials of channel %d: %w", ch.ID, err)
 		}
-		var c credentialsJSON
-		if err := json.Unmarshal(plain, &c); err != nil {
-			return nil, fmt.Errorf("sqlstore: decode credentials of channel %d: %w", ch.ID, err)
-		}
-		ch.Credentials = billkey.ChannelCredentials(c)
+		ch.Credentials = billkey.ChannelCredentials(plain)
 		out = append(out, &ch)
 	}
 	return out, nil

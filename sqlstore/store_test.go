@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
 	"github.com/billkey/billkey/sqlstore"
@@ -42,7 +43,7 @@ func createMerchant(t *testing.T, st *sqlstore.Store, code, key string) (*billke
 	t.Helper()
 	m := &billkey.Merchant{ImpCode: code, Name: "shop " + code, APIKey: key}
 	ch := &billkey.Channel{Provider: billkey.ProviderHTML5Inicis, MID: "INIBillTst", Default: true,
-		Credentials: billkey.ChannelCredentials{SignKey: "SIGNKEY-SECRET-" + code, APIKey: "apikey", APIIV: "apiiv", LiteKey: "lite"}}
+		Credentials: inicis.Credentials{SignKey: "SIGNKEY-SECRET-" + code, APIKey: "apikey", APIIV: "apiiv", LiteKey: "lite"}.Encode()}
 	if err := st.CreateMerchant(context.Background(), m, []byte("mac-"+key), []*billkey.Channel{ch}); err != nil {
 		t.Fatalf("create merchant: %v", err)
 	}
@@ -92,12 +93,15 @@ func TestStoreMerchantsAndChannels(t *testing.T) {
 			t.Fatalf("list: %d %v", len(ms), err)
 		}
 		chs, err := b.store.Channels(ctx, m.ID)
-		if err != nil || len(chs) != 1 || chs[0].Credentials.SignKey != "SIGNKEY-SECRET-imp10000001" || !chs[0].Default {
+		if err != nil || len(chs) != 1 || !chs[0].Default {
 			t.Fatalf("channels: %+v %v", chs, err)
+		}
+		if cr, err := inicis.ParseCredentials(chs[0].Credentials); err != nil || cr.SignKey != "SIGNKEY-SECRET-imp10000001" {
+			t.Fatalf("credentials: %v", err)
 		}
 		// A second, default channel takes the default flag over.
 		ch2 := &billkey.Channel{MerchantID: m.ID, Provider: billkey.ProviderInicis, MID: "MIDTWO0001", Default: true,
-			Credentials: billkey.ChannelCredentials{APIKey: "k2"}}
+			Credentials: inicis.Credentials{APIKey: "k2"}.Encode()}
 		if err := b.store.CreateChannel(ctx, ch2); err != nil {
 			t.Fatal(err)
 		}
@@ -112,6 +116,53 @@ func TestStoreMerchantsAndChannels(t *testing.T) {
 		}
 		if bytes.Contains(blob, []byte("SIGNKEY-SECRET")) || len(blob) < 40 {
 			t.Fatalf("credentials not sealed: %q", blob)
+		}
+	})
+}
+
+// TestStoreChannelCredentialsOldShape: a channel written before
+// credentials became an opaque blob (sealed JSON with sign_key, api_key,
+// api_iv and lite_key, exactly as the store wrote it then) reads back as
+// the same blob, which the INICIS provider parses to the same secrets.
+func TestStoreChannelCredentialsOldShape(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		keys := testkeys.New(t)
+		st, err := sqlstore.Open(ctx, dsn, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		m, ch := createMerchant(t, st, "imp10000009", "key-9")
+		old := []byte(`{"sign_key":"OLD-SIGN","api_key":"OLD-API-KEY-0001","api_iv":"OLD-API-IV-00001","lite_key":"OLD-LITE"}`)
+		blob, err := keys.Seal(old, sqlstore.PurposeChannel, m.ID, fmt.Sprint(ch.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.DB.ExecContext(ctx, `UPDATE channels SET credentials_cipher = $1 WHERE id = $2`, blob, ch.ID); err != nil {
+			t.Fatal(err)
+		}
+		chs, err := st.Channels(ctx, m.ID)
+		if err != nil || len(chs) != 1 {
+			t.Fatalf("channels: %d %v", len(chs), err)
+		}
+		if !bytes.Equal(chs[0].Credentials, old) {
+			t.Fatal("stored credentials changed on read")
+		}
+		cr, err := inicis.ParseCredentials(chs[0].Credentials)
+		want := inicis.Credentials{SignKey: "OLD-SIGN", APIKey: "OLD-API-KEY-0001", APIIV: "OLD-API-IV-00001", LiteKey: "OLD-LITE"}
+		if err != nil || cr != want {
+			t.Fatalf("old credentials parse to a different value (err %v)", err)
+		}
+		// And what the INICIS provider writes now is that same shape.
+		if got := string(want.Encode()); got != string(old) {
+			t.Fatalf("INICIS credentials encode as %s, want the stored shape", got)
+		}
+		// Never in a log line or a formatted value.
+		for _, s := range []string{fmt.Sprint(chs[0].Credentials), fmt.Sprintf("%v %s %x %#v", chs[0].Credentials, chs[0].Credentials, chs[0].Credentials, chs[0].Credentials), fmt.Sprintf("%+v %#v", cr, cr)} {
+			if strings.Contains(s, "OLD-") || strings.Contains(s, "4f4c442d") {
+				t.Fatalf("credentials printed: %s", s)
+			}
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
 )
@@ -40,7 +41,7 @@ func TestPCWindowCSPOnLiveChannel(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		e := newEnv(t, dsn, nil, func(o *cli.AppOptions) { o.AllowLive = true })
 		ch := &billkey.Channel{Provider: billkey.ProviderHTML5Inicis, MID: "MOIlive001", Live: true,
-			Credentials: billkey.ChannelCredentials{SignKey: "live-sign-key", APIKey: "0123456789abcdef", APIIV: "fedcba9876543210", LiteKey: "lite"}}
+			Credentials: inicis.Credentials{SignKey: "live-sign-key", APIKey: "0123456789abcdef", APIIV: "fedcba9876543210", LiteKey: "lite"}.Encode()}
 		if err := e.app.Service.AddChannel(context.Background(), e.merchant.ImpCode, ch); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
-	"github.com/billkey/billkey/inicis"
+	"github.com/billkey/billkey/window/sdk"
 )
 
 //go:embed templates/*.html
@@ -223,7 +223,7 @@ func (h *Handler) result(w http.ResponseWriter, r *http.Request, res *gateway.Wi
 // imp_uid, merchant_uid, imp_success (and error_code, error_msg on failure);
 // or a page posting {from:"billkey", action:"done", data: rsp} to the opener
 // origin; or, without either, a plain page showing the outcome.
-func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, delivery, origin, redirectURL string, rsp *gateway.WindowRsp) {
+func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, delivery, origin, redirectURL string, rsp *sdk.Rsp) {
 	if delivery == gateway.DeliverRedirect && gateway.IsWebURL(redirectURL) {
 		to, err := RedirectURL(redirectURL, rsp)
 		if err == nil {
@@ -246,9 +246,9 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, delivery, orig
 		return
 	}
 	payload, err := json.Marshal(struct {
-		From   string             `json:"from"`
-		Action string             `json:"action"`
-		Data   *gateway.WindowRsp `json:"data"`
+		From   string   `json:"from"`
+		Action string   `json:"action"`
+		Data   *sdk.Rsp `json:"data"`
 	}{"billkey", "done", rsp})
 	if err != nil {
 		h.message(w, http.StatusInternalServerError, "", "결제 결과를 만들지 못했습니다.")
@@ -272,7 +272,7 @@ func (h *Handler) deliver(w http.ResponseWriter, r *http.Request, delivery, orig
 // keys, encoding) and the fragment stays last. Values are percent-encoded
 // with spaces as %20, as i'mport's encodeURI gives them (and, unlike it, a
 // '&' or '=' inside error_msg is encoded too, so the query stays parseable).
-func RedirectURL(base string, rsp *gateway.WindowRsp) (string, error) {
+func RedirectURL(base string, rsp *sdk.Rsp) (string, error) {
 	if _, err := url.Parse(base); err != nil {
 		return "", fmt.Errorf("window: m_redirect_url: %w", err)
 	}
@@ -351,7 +351,7 @@ func (h *Handler) renderOpen(w http.ResponseWriter, o *gateway.OpenedWindow) {
 	setPageHeaders(hd)
 	csp := "script-src 'nonce-" + nonce + "' 'strict-dynamic'; object-src 'none'; base-uri 'none'; frame-ancestors "
 	if o.Form.Kind == gateway.WindowPC {
-		csp = pcOpenCSP(nonce, inicis.StdPayPageSources(o.Form.ScriptURL))
+		csp = pcOpenCSP(nonce, o.Form.Sources)
 	}
 	if a.Delivery == gateway.DeliverMessage {
 		csp += a.OpenerOrigin
@@ -443,10 +443,11 @@ func won(n int64) string {
 
 // pcOpenCSP is the policy of the page that opens the PC window through
 // INIStdPay.js, up to its frame-ancestors: nothing by default, and exactly
-// the origins the script needs (inicis.StdPayPageSources: INICIS's hosts on
+// the origins the PG says its script needs (billkey.WindowForm.Sources; for
+// KG INICIS: INICIS's hosts on
 // live channels, the simulator's origin on test ones). frame-src adds 'self'
 // because INICIS's overlay iframe ends on billkey's own returnUrl.
-func pcOpenCSP(nonce string, src inicis.PageSources) string {
+func pcOpenCSP(nonce string, src billkey.PageSources) string {
 	n := "'nonce-" + nonce + "'"
 	var b strings.Builder
 	b.WriteString("default-src 'none'")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
@@ -240,7 +241,7 @@ func TestWindowChannelChoice(t *testing.T) {
 	ctx := context.Background()
 	acct := inicissim.TestAccounts()[1] // INIpayTest, known to the simulator
 	second := &billkey.Channel{Provider: billkey.ProviderInicis, MID: acct.MID,
-		Credentials: billkey.ChannelCredentials{SignKey: acct.SignKey, APIKey: acct.APIKey, APIIV: acct.APIIV}}
+		Credentials: inicis.Credentials{SignKey: acct.SignKey, APIKey: acct.APIKey, APIIV: acct.APIIV}.Encode()}
 	if err := e.app.Service.AddChannel(ctx, e.merchant.ImpCode, second); err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/api"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/inicissim"
-	"github.com/billkey/billkey/internal/tracing"
 	"github.com/billkey/billkey/jobs"
 	"github.com/billkey/billkey/sqlstore"
 	"github.com/billkey/billkey/window"
@@ -57,6 +57,9 @@ type AppOptions struct {
 	Live bool
 	// Jobs configures scheduled payments and webhook delivery.
 	Jobs JobOptions
+	// ExtraPGs are PG providers served besides PGFactories (tests register
+	// a second PG here).
+	ExtraPGs []billkey.PGFactory
 	// NoDemo leaves the demo shop (/demo) out.
 	NoDemo bool
 	// DemoMerchant is the imp code of the demo shop's merchant; empty
@@ -167,18 +170,18 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 			a.SimIntrospection = http.StripPrefix(SimulatorPrefix, a.Simulator.IntrospectionHandler())
 		}
 	}
-	a.PG = inicis.New(inicis.Config{
-		Test:    inicis.SimulatorEndpoints(a.SimURL),
-		Live:    inicis.ProductionEndpoints(),
-		Timeout: o.PGTimeout,
-		Logger:  o.Logger.With("component", "inicis"),
-	})
 	a.Metrics = api.NewMetrics()
-	a.Service = gateway.New(o.Store, o.Keys, a.Metrics.ObservePG(tracing.PG(a.PG)), o.Logger)
+	pgs, conn, err := buildPGs(billkey.PGEnv{SimulatorURL: a.SimURL, Timeout: o.PGTimeout, Logger: o.Logger},
+		o.ExtraPGs, a.Metrics)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	a.PG = conn
+	a.Service = gateway.New(o.Store, o.Keys, pgs, o.Logger)
 	a.Service.OnWindowResult = a.Metrics.WindowResult
 	a.Metrics.WatchStore(o.Store)
 	a.Service.AllowLive = o.AllowLive && !o.NoLiveCharges
-	a.Service.Window = tracing.Window(a.PG)
 	a.Service.WindowTTL = o.WindowTTL
 	if o.ReconcileDelays != nil {
 		a.Service.ReconcileDelays = o.ReconcileDelays

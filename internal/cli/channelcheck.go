@@ -52,6 +52,9 @@ func channelCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("merchant %s has no channel with MID %s (billkey channel list --merchant %s)", impCode, mid, impCode)
 	}
 	ch := chs[i]
+	if ch.Provider != billkey.ProviderHTML5Inicis && ch.Provider != billkey.ProviderInicis {
+		return fmt.Errorf("channel %s.%s: billkey channel check knows KG INICIS channels only", ch.Provider, ch.MID)
+	}
 	cfg := inicis.Config{Live: inicis.ProductionEndpoints(), Timeout: timeout}
 	target := inicis.ProductionEndpoints().INIAPI
 	if !ch.Live {
@@ -139,7 +142,11 @@ func runChannelCheck(ctx context.Context, c *inicis.Connector, ch billkey.PGChan
 	default:
 		r.fail("network", "no usable answer from INICIS: "+err.Error())
 	}
-	if _, err := inicis.EncryptField("billkey", ch.Credentials.APIKey, ch.Credentials.APIIV); err != nil {
+	cr, err := inicis.ParseCredentials(ch.Credentials)
+	if err == nil {
+		_, err = inicis.EncryptField("billkey", cr.APIKey, cr.APIIV)
+	}
+	if err != nil {
 		r.fail("INIAPI IV", "the key and IV cannot encrypt ("+err.Error()+"): both must be 16 characters")
 	} else {
 		r.add("INIAPI IV", "16 characters, usable (an inquiry does not exercise it)")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/inicis"
 )
 
 func runMerchant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -68,7 +69,12 @@ func setupChecked(ctx context.Context, fs *flag.FlagSet, c *config, args []strin
 	if err != nil {
 		return nil, nil, err
 	}
-	return gateway.New(store, k.Owned, nil, c.logger(stderr)), k, nil
+	pgs, err := billkey.BuildPGRegistry(billkey.PGEnv{Logger: c.logger(stderr)}, PGFactories...)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return gateway.New(store, k.Owned, pgs, c.logger(stderr)), k, nil
 }
 
 func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -150,20 +156,27 @@ func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var impCode string
 	ch := &billkey.Channel{}
 	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
-	fs.StringVar(&ch.Provider, "pg", billkey.ProviderHTML5Inicis, "provider: html5_inicis or inicis")
+	fs.StringVar(&ch.Provider, "pg", billkey.ProviderHTML5Inicis, "provider: html5_inicis or inicis (KG INICIS), or another registered PG")
 	fs.StringVar(&ch.MID, "mid", "", "INICIS MID (required)")
 	fs.BoolVar(&ch.Live, "live", false, "a live channel (real INICIS hosts, real money)")
 	fs.BoolVar(&ch.Default, "default", false, "make it the merchant's default channel")
-	fs.StringVar(&ch.Credentials.SignKey, "sign-key", env("BILLKEY_INICIS_SIGN_KEY", ""), "INIStdPay signKey (env BILLKEY_INICIS_SIGN_KEY)")
-	fs.StringVar(&ch.Credentials.APIKey, "iniapi-key", env("BILLKEY_INICIS_API_KEY", ""), "INIAPI key (env BILLKEY_INICIS_API_KEY)")
-	fs.StringVar(&ch.Credentials.APIIV, "iniapi-iv", env("BILLKEY_INICIS_API_IV", ""), "INIAPI IV (env BILLKEY_INICIS_API_IV)")
-	fs.StringVar(&ch.Credentials.LiteKey, "inilite-key", env("BILLKEY_INICIS_LITE_KEY", ""), "INILite key (env BILLKEY_INICIS_LITE_KEY)")
+	var cr inicis.Credentials
+	var rawCreds string
+	fs.StringVar(&cr.SignKey, "sign-key", env("BILLKEY_INICIS_SIGN_KEY", ""), "INIStdPay signKey (env BILLKEY_INICIS_SIGN_KEY)")
+	fs.StringVar(&cr.APIKey, "iniapi-key", env("BILLKEY_INICIS_API_KEY", ""), "INIAPI key (env BILLKEY_INICIS_API_KEY)")
+	fs.StringVar(&cr.APIIV, "iniapi-iv", env("BILLKEY_INICIS_API_IV", ""), "INIAPI IV (env BILLKEY_INICIS_API_IV)")
+	fs.StringVar(&cr.LiteKey, "inilite-key", env("BILLKEY_INICIS_LITE_KEY", ""), "INILite key (env BILLKEY_INICIS_LITE_KEY)")
+	fs.StringVar(&rawCreds, "credentials", env("BILLKEY_CHANNEL_CREDENTIALS", ""), "the channel's credentials in the provider's own format, in place of the INICIS flags (env BILLKEY_CHANNEL_CREDENTIALS)")
 	fs.StringVar(&ch.MobileWindow, "mobile-window", billkey.MobileWindowStdPay, "on phones: stdpay (INIStdPay window, verified server to server) or refuse")
 	svc, k, err := setup(ctx, fs, &c, args, stderr)
 	if err != nil {
 		return err
 	}
 	defer sqlStore(svc).Close()
+	ch.Credentials = cr.Encode()
+	if rawCreds != "" {
+		ch.Credentials = billkey.ChannelCredentials(rawCreds)
+	}
 	if ch.Live && !k.Explicit {
 		return fmt.Errorf("a live channel needs an explicit master key (--key-file, BILLKEY_KEY_FILE or BILLKEY_KEK); the generated test key in %s is not one", k.Source)
 	}
@@ -204,7 +217,7 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		for _, ch := range chs {
 			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", m.ImpCode, ch.ID, ch.Provider, ch.MID, mode(ch.Live), ch.Default, ch.MobileWindow,
-				credentialSummary(ch.Credentials), gateway.ChannelKey(ch))
+				credentialSummary(ch), gateway.ChannelKey(ch))
 		}
 	}
 	return tw.Flush()
@@ -240,7 +253,14 @@ func mode(live bool) string {
 }
 
 // credentialSummary says which secrets are set, never their values.
-func credentialSummary(c billkey.ChannelCredentials) string {
+func credentialSummary(ch *billkey.Channel) string {
+	if ch.Provider != billkey.ProviderHTML5Inicis && ch.Provider != billkey.ProviderInicis {
+		return fmt.Sprintf("credentials:%d bytes", len(ch.Credentials))
+	}
+	c, err := inicis.ParseCredentials(ch.Credentials)
+	if err != nil {
+		return "credentials:unreadable"
+	}
 	set := func(name, v string) string {
 		if v == "" {
 			return name + ":-"

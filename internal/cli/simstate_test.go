@@ -149,8 +149,8 @@ func TestInicisSimStateFlag(t *testing.T) {
 		t.Fatalf("listening line shows the requested port, not the bound one: %s", base)
 	}
 	ctx := context.Background()
-	ch := billkey.PGChannel{MID: "INIBillTst", Credentials: billkey.ChannelCredentials{
-		SignKey: "SU5JTElURV9UUklQTEVERVNfS0VZU1RS", APIKey: "rKnPljRn5m6J9Mzz", APIIV: "W2KLNKra6Wxc1P=="}}
+	ch := billkey.PGChannel{MID: "INIBillTst", Credentials: inicis.Credentials{
+		SignKey: "SU5JTElURV9UUklQTEVERVNfS0VZU1RS", APIKey: "rKnPljRn5m6J9Mzz", APIIV: "W2KLNKra6Wxc1P=="}.Encode()}
 	conn := inicis.New(inicis.Config{Test: inicis.SimulatorEndpoints(base), Timeout: 5 * time.Second})
 	bk, err := conn.IssueBillingKey(ctx, ch, billkey.IssueRequest{OrderID: "o-issue", Card: billkey.Card{Number: "4242424242424242", Expiry: "2031-12", Birth: "800101"}})
 	if err != nil {
