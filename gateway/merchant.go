@@ -11,9 +11,9 @@ import (
 	"github.com/billkey/billkey"
 )
 
-// Public KG INICIS test credentials of the billing MID INIBillTst (spec
-// inicis.md §2); a new merchant's test channel uses them against the
-// simulator.
+// Public KG INICIS test credentials of the billing MID INIBillTst, as INICIS's
+// published test account information lists them; a new merchant's test
+// channel uses them against the simulator.
 var TestChannelCredentials = billkey.ChannelCredentials{
 	SignKey: "SU5JTElURV9UUklQTEVERVNfS0VZU1RS",
 	APIKey:  "rKnPljRn5m6J9Mzz",
