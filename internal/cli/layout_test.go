@@ -18,7 +18,7 @@ func TestREADMELayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)\n## Layout\n\n```\n(.*?)```").FindSubmatch(readme)
+	m := regexp.MustCompile("(?s)\n## Layout\n.*?\n```\n(.*?)```").FindSubmatch(readme)
 	if m == nil {
 		t.Fatal("README.md has no ## Layout block")
 	}
