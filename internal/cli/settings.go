@@ -309,12 +309,17 @@ func applyEnv(fs *flag.FlagSet) error {
 }
 
 // settingAttrs are the effective settings of fs for the start log, secrets
-// masked.
+// masked; a setting left to a default derived at run time says so (list
+// settings show only a value given).
 func settingAttrs(fs *flag.FlagSet) []any {
 	var attrs []any
 	fs.VisitAll(func(f *flag.Flag) {
 		if s := lookupSetting(commandOf(fs), f.Name); s != nil {
-			attrs = append(attrs, slog.String(f.Name, s.show(f.Value.String())))
+			v := s.show(f.Value.String())
+			if v == "" && s.Doc != "" {
+				v = "default: " + s.Doc
+			}
+			attrs = append(attrs, slog.String(f.Name, v))
 		}
 	})
 	return attrs
