@@ -34,7 +34,9 @@ func (s *setting) defaultDoc() string {
 	switch {
 	case s.Doc != "":
 		return s.Doc
-	case s.Default == "" || s.Default == "false":
+	case s.Default == "false":
+		return "off"
+	case s.Default == "":
 		return "—"
 	}
 	return s.Default
