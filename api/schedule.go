@@ -9,7 +9,7 @@ import (
 )
 
 // scheduleView is the schedule object with the legacy field set go-iamport
-// decodes strictly (client-compat §3): the PortOne-era currency, pg_* and
+// decodes strictly (unknown fields fail it): the PortOne-era currency, pg_* and
 // customer_id are left out. payment_status is JSON null until execution.
 type scheduleView struct {
 	Amount         int64   `json:"amount"`
@@ -248,7 +248,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerU
 }
 
 // scheduleWindow reads a [from, to) window of schedule_at in UNIX seconds.
-// The spec requires both; billkey fills what is missing (or 0): to = from +
+// i'mport's API requires both; billkey fills what is missing (or 0): to = from +
 // 3 months, from = to - 3 months, and with neither the 3 months centred on
 // now. A wider window than 3 months, or from after to, is a 400.
 func scheduleWindow(q Params, fromName, toName string, now time.Time) (from, to time.Time, err error) {

@@ -9,7 +9,7 @@ import (
 // paymentView is the Payment object exactly as i'mport sends it (the legacy 46-field set),
 // keys in alphabetical order. It carries the legacy field set: PortOne-era
 // additions (emb_pg_provider, sandbox, card_issuer_*...) are left out because
-// go-iamport decodes strictly and fails on unknown fields (client-compat §3).
+// go-iamport decodes strictly and fails on unknown fields.
 type paymentView struct {
 	Amount            int64        `json:"amount"`
 	ApplyNum          string       `json:"apply_num"`

@@ -99,7 +99,8 @@ func (s *Service) SaveIssuedKey(ctx context.Context, merchantID int64, ch *billk
 
 // Customer returns a billing-key record. An unknown customer_uid is an
 // EREJECTED error (HTTP 200, code 1), which is what the go, python and node
-// clients' tests recorded from the live API (client-compat §2), rather than
+// clients' tests recorded from the live API (an unknown billing key answers
+// HTTP 200 with code 1 in all three suites), rather than
 // the 404 of today's OpenAPI file.
 func (s *Service) Customer(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error) {
 	c, err := s.Store.CustomerByUID(ctx, merchantID, customerUID)

@@ -58,8 +58,8 @@ func (c ScheduleConfig) maxAttempts() int {
 	return 20
 }
 
-// Schedule messages. i'mport's exact texts where they are recorded (spec
-// §2.4); billkey's own otherwise.
+// Schedule messages. i'mport's exact texts where public client test suites
+// recorded them from the live API; billkey's own otherwise.
 const (
 	noScheduleCustomer  = "등록된 고객정보가 없습니다."
 	nothingToUnschedule = "취소할 예약결제 기록이 존재하지 않습니다."

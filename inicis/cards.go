@@ -13,8 +13,9 @@ type CardCompany struct {
 //
 // The INICIS codes 01–25 and 93–98 are those INICIS publishes in its card code table. The rest
 // are from INICIS's card-code table as commonly reproduced by integrators,
-// not from INICIS's published table, and are unverified. KFTC codes are those i'mport uses
-// (iamport-api.md §4.6); 외환 (01) has been part of 하나카드 since 2014 and
+// not from INICIS's published table, and are unverified. KFTC codes are those i'mport reports
+// as card_code (BC 361, KB 381, 현대 367, 삼성 365, 롯데 368, NH 371, 하나 374, 신한 366,
+// 씨티 370...); 외환 (01) has been part of 하나카드 since 2014 and
 // 한미 (15) of 한국씨티, so they map to 374 and 370.
 var cardCompanies = map[string]CardCompany{
 	"01": {"01", "374", "외환카드"},

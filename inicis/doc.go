@@ -21,7 +21,8 @@
 //     ParseLiteReturn, CompleteLite. Its result is unverifiable (below);
 //     billkey's gateway does not use it.
 //
-// Every hash follows spec/inicis.md exactly; the tests check each recipe
+// Every hash follows INICIS's recipe as documented on its builder (crypto.go);
+// the tests check each recipe
 // against hand-built concatenations and the published test vectors. All
 // INIAPI timestamps are YYYYMMDDhhmmss in KST, StdPay timestamps epoch
 // milliseconds; amounts are integer KRW; everything is UTF-8.

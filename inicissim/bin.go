@@ -4,7 +4,7 @@ import "strings"
 
 // Issuer is one row of the simulator's BIN table: card numbers starting with
 // BIN belong to the card company with INICIS code Code (docs/inicis.md), KFTC code
-// KFTC (iamport-api.md §4.6; "" for foreign brands) and name Name.
+// KFTC (the code i'mport reports as card_code; "" for foreign brands) and name Name.
 //
 // The Korean BINs are illustrative, chosen by the simulator; they are not a
 // statement about which real BIN belongs to which issuer. 424242, 400000,

@@ -1,7 +1,7 @@
 package inicissim
 
-// Result codes and messages. Those marked "observed" are INICIS's own (spec
-// §11); every other one is a simulator choice for a condition INICIS has not
+// Result codes and messages. Those marked "observed" are INICIS's own, as
+// public integrations and INICIS's samples show them; every other one is a simulator choice for a condition INICIS has not
 // documented publicly, kept here in one place.
 
 // refusal is a refusal by "INICIS" or "the card company": a short code and

@@ -18,8 +18,9 @@
 //
 // # Why not River
 //
-// The issue suggested River (github.com/riverqueue/river v0.51.2 with the
-// riversqlite and riverdatabasesql drivers). A spike on billkey's own
+// River (github.com/riverqueue/river v0.51.2 with the riversqlite and
+// riverdatabasesql drivers) was the obvious candidate (the decision record:
+// docs/decisions/0001-own-job-runner-not-river.md). A spike on billkey's own
 // database settings showed it working on both backends: 300 jobs scheduled
 // 2 s ahead ran once each, the last 3.0 s after due on SQLite (one
 // connection, _txlock=immediate, shared with the application) and 1.0 s after

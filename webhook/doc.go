@@ -3,7 +3,7 @@
 //
 // # Body
 //
-// billkey posts exactly what i'mport posts (spec iamport-api.md §5): a JSON
+// billkey posts exactly what i'mport's notification posts: a JSON
 // object {"imp_uid", "merchant_uid", "status"} with Content-Type
 // application/json. Nothing else is added to the body, so existing receivers
 // keep working.

@@ -31,9 +31,7 @@ func backupKeys(fs *flag.FlagSet, c *config, stderr io.Writer) (*keys, error) {
 
 // runBackup implements "billkey backup --out FILE".
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey backup", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("backup")
 	var out string
 	fs.StringVar(&out, "out", "", "the new backup file (required; must not exist)")
 	if err := parse(fs, args, stderr); err != nil {
@@ -47,7 +45,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "billkey backup: --out FILE is required")
 		return errUsage
 	}
-	k, err := backupKeys(fs, &c, stderr)
+	k, err := backupKeys(fs, c, stderr)
 	if err != nil {
 		return err
 	}
@@ -90,9 +88,7 @@ func verifyBackupFile(ctx context.Context, path string, k *keys) (sqlstore.Backu
 // the database of a new, empty data folder (or --db file). It never
 // overwrites a database.
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey restore", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("restore")
 	var from string
 	fs.StringVar(&from, "from", "", "the backup file (required)")
 	if err := parse(fs, args, stderr); err != nil {
@@ -111,7 +107,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("restore: %s exists: billkey restores only into a new, empty data folder and never overwrites a database (stop billkey, move the old folder aside, or choose another --data-dir)", p)
 		}
 	}
-	k, err := backupKeys(fs, &c, stderr)
+	k, err := backupKeys(fs, c, stderr)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -21,16 +20,14 @@ import (
 // operator learns before the first customer whether the MID, the INIAPI key
 // and the network path to INICIS work. Nothing is charged or changed.
 func channelCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey channel check", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("channel check")
 	var impCode, mid, simURL string
 	var timeout time.Duration
 	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
 	fs.StringVar(&mid, "mid", "", "the channel's INICIS MID (required)")
-	fs.StringVar(&simURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "INICIS simulator that test channels talk to, e.g. http://127.0.0.1:8080/inicis-sim (env BILLKEY_INICIS_SIM_URL)")
+	bindSetting(fs, "inicis-sim-url", &simURL)
 	fs.DurationVar(&timeout, "timeout", 15*time.Second, "how long to wait for INICIS")
-	svc, _, err := setupRead(ctx, fs, &c, args, stderr)
+	svc, _, err := setupRead(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}

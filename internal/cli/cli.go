@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -41,9 +40,10 @@ Usage:
   billkey restore --from FILE        restore an SQLite backup into a new, empty data folder
   billkey probe [--url URL]          exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200
   billkey version                    print version, commit and build date
+  billkey help settings              every setting: flag, environment variable, default, commands
 
-Every flag has an environment equivalent (BILLKEY_ADDR, BILLKEY_DB, ...);
-run "billkey <command> -h" for a command's flags.
+Every setting has an environment variable (BILLKEY_ADDR, BILLKEY_DB, ...);
+run "billkey <command> -h" for a command's flags, "billkey help settings" for all.
 `
 
 // Main runs billkey with the arguments (without the program name) and
@@ -82,6 +82,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "probe":
 		err = runProbe(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
+		if len(rest) > 0 && rest[0] == "settings" {
+			settingsHelp(stdout)
+			break
+		}
 		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "billkey: unknown command %q\n\n%s", cmd, usage)
@@ -111,14 +115,19 @@ type config struct {
 	LogJSON  bool
 }
 
-// commonFlags registers the shared flags, with environment defaults.
-func commonFlags(fs *flag.FlagSet, c *config) {
-	fs.StringVar(&c.DataDir, "data-dir", env("BILLKEY_DATA_DIR", "billkey-data"), "data folder for the default SQLite database and key file (env BILLKEY_DATA_DIR)")
-	fs.StringVar(&c.DB, "db", env("BILLKEY_DB", ""), "database: an SQLite file path or a postgres:// URL (env BILLKEY_DB; default DATA_DIR/billkey.db)")
-	fs.StringVar(&c.KeyFile, "key-file", env("BILLKEY_KEY_FILE", ""), "master key file (env BILLKEY_KEY_FILE; default DATA_DIR/master-key.json; BILLKEY_KEK and BILLKEY_MAC_KEY override it)")
-	fs.StringVar(&c.LogLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env BILLKEY_LOG_LEVEL)")
-	fs.BoolVar(&c.LogJSON, "log-json", env("BILLKEY_LOG_JSON", "") == "true", "log as JSON (env BILLKEY_LOG_JSON=true)")
-	configFlag(fs)
+// storeFlags is the flag set of a command that opens the database (one of
+// storeCommands), with the settings they all take; the command adds its own.
+func storeFlags(command string) (*flag.FlagSet, *config) {
+	fs := flag.NewFlagSet("billkey "+command, flag.ContinueOnError)
+	c := &config{}
+	bindSetting(fs, "data-dir", &c.DataDir)
+	bindSetting(fs, "db", &c.DB)
+	bindSetting(fs, "key-file", &c.KeyFile)
+	bindSetting(fs, "log-level", &c.LogLevel)
+	bindSetting(fs, "log-json", &c.LogJSON)
+	var configFile string
+	bindSetting(fs, "config", &configFile)
+	return fs, c
 }
 
 // resolve fills the defaults that depend on other flags.
@@ -141,13 +150,6 @@ func (c *config) logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
 }
 
 // parse parses a flag set, then applies the environment variables of the

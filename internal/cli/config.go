@@ -3,13 +3,11 @@ package cli
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,9 +16,9 @@ import (
 
 // The configuration file.
 //
-// Every billkey setting is a flag with an environment variable (its usage
-// text says "env BILLKEY_..."). A configuration file, named by --config or
-// BILLKEY_CONFIG, sets the same settings under the flags' names:
+// Every billkey setting is a row of the configuration table (settings.go):
+// a flag with an environment variable. A configuration file, named by
+// --config or BILLKEY_CONFIG, sets the same settings under the flags' names:
 //
 //	# billkey.conf
 //	addr       = 0.0.0.0:8080
@@ -39,28 +37,8 @@ import (
 // Precedence, per setting: command line > environment variable > file >
 // built-in default. A name that is not a setting of any billkey command is
 // an error (a typo must not silently leave a default in place); a setting of
-// another command (addr in "billkey migrate") is ignored. Flags without an
-// environment variable (one-off arguments such as --name) are not settings.
-
-// configFlag registers --config on a flag set that takes the common flags.
-func configFlag(fs *flag.FlagSet) {
-	fs.String("config", env("BILLKEY_CONFIG", ""), "configuration file of \"name = value\" lines using these flags' names (env BILLKEY_CONFIG; precedence: flag > env > file > default)")
-}
-
-// envOfUsage finds the environment variable a flag's usage text names.
-var envOfUsage = regexp.MustCompile(`env (BILLKEY_[A-Z0-9_]+)`)
-
-// settingEnv is the environment variable of a flag, or "" when the flag is
-// not a setting.
-func settingEnv(f *flag.Flag) string {
-	if f.Name == "config" {
-		return ""
-	}
-	if m := envOfUsage.FindStringSubmatch(f.Usage); m != nil {
-		return m[1]
-	}
-	return ""
-}
+// another command (addr in "billkey migrate") is ignored. Flags outside the
+// table (one-off arguments such as --name) are not settings.
 
 // configEntry is one setting read from a file.
 type configEntry struct {
@@ -125,21 +103,19 @@ func applyConfig(fs *flag.FlagSet) error {
 	if err != nil {
 		return fmt.Errorf("config file %w", err)
 	}
-	onCommandLine := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { onCommandLine[f.Name] = true })
-	known := allSettings()
+	// Flags given on the command line or by the environment (applyEnv
+	// sets them through fs.Set) are visited: the file does not override them.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	known := fileSettings()
 	for _, e := range entries {
-		f := fs.Lookup(e.name)
-		if f == nil || settingEnv(f) == "" {
+		if e.name == "config" || fs.Lookup(e.name) == nil || lookupSetting(commandOf(fs), e.name) == nil {
 			if !known[e.name] {
 				return fmt.Errorf("config file %s:%d: unknown setting %q (settings: %s)", path, e.line, e.name, strings.Join(sortedKeys(known), ", "))
 			}
 			continue // a setting of another command
 		}
-		if onCommandLine[e.name] {
-			continue
-		}
-		if _, set := os.LookupEnv(settingEnv(f)); set {
+		if given[e.name] {
 			continue
 		}
 		if err := fs.Set(e.name, e.value); err != nil {
@@ -150,48 +126,19 @@ func applyConfig(fs *flag.FlagSet) error {
 }
 
 // errListFlags stops a command right after it defined its flags; see
-// allSettings.
+// flagLister.
 var errListFlags = errors.New("flags listed")
 
 // listFlagsArg, as a command's only argument, makes parse report the flag
 // set to flagLister instead of parsing.
 const listFlagsArg = "\x00billkey-list-flags"
 
+// flagLister, when set, receives the flag set of a command run with
+// listFlagsArg; the settings tests use it to see every command's flags.
 var (
 	flagListerMu sync.Mutex
 	flagLister   func(*flag.FlagSet)
-	settingsOnce sync.Once
-	settings     map[string]bool
 )
-
-// configCommands are the commands that read a configuration file.
-var configCommands = [][]string{
-	{"serve"}, {"merchant", "create"}, {"merchant", "list"}, {"channel", "add"}, {"channel", "list"},
-	{"migrate"}, {"webhooks", "list"}, {"webhooks", "resend"}, {"webhooks", "secret"}, {"webhooks", "url"},
-	{"keys", "generate"}, {"keys", "rotate"}, {"backup"}, {"restore"},
-}
-
-// allSettings is the set of setting names of every command, found by
-// letting each command define its flags and stop.
-func allSettings() map[string]bool {
-	settingsOnce.Do(func() {
-		settings = map[string]bool{}
-		flagListerMu.Lock()
-		defer flagListerMu.Unlock()
-		flagLister = func(fs *flag.FlagSet) {
-			fs.VisitAll(func(f *flag.Flag) {
-				if settingEnv(f) != "" {
-					settings[f.Name] = true
-				}
-			})
-		}
-		defer func() { flagLister = nil }()
-		for _, cmd := range configCommands {
-			Main(context.Background(), append(append([]string{}, cmd...), listFlagsArg), io.Discard, io.Discard)
-		}
-	})
-	return settings
-}
 
 // listFlags reports fs to the lister when args asks for it.
 func listFlags(fs *flag.FlagSet, args []string) bool {

@@ -61,8 +61,8 @@ func fileKeys(path string, stderr io.Writer) (*vault.FileKeys, error) {
 // else the key file, generating it on first start (loudly) when it is the
 // default one in the data folder.
 func loadKeys(c *config, keyFileExplicit bool, stderr io.Writer) (*keys, error) {
-	if kek := os.Getenv("BILLKEY_KEK"); kek != "" {
-		ring, err := vault.Parse(kek, os.Getenv("BILLKEY_MAC_KEY"))
+	if kek := getenv(vault.EnvKEK); kek != "" {
+		ring, err := vault.Parse(kek, getenv(vault.EnvMACKey))
 		if err != nil {
 			return nil, fmt.Errorf("BILLKEY_KEK/BILLKEY_MAC_KEY: %w", err)
 		}

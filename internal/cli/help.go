@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/billkey/billkey/sqlstore"
@@ -174,33 +173,6 @@ func commandHelp(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "\nFlags:")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
-}
-
-// envNameRE finds the environment variable named in a flag's usage text.
-var envNameRE = regexp.MustCompile(`\benv (BILLKEY_[A-Z0-9_]+)`)
-
-// applyEnv sets every flag not given on the command line from the
-// environment variable its usage names, through the flag's own parser: an
-// invalid value ("BILLKEY_PG_TIMEOUT=5") is an error instead of being
-// ignored, and booleans accept what the command line accepts (1, true, ...).
-func applyEnv(fs *flag.FlagSet) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		m := envNameRE.FindStringSubmatch(f.Usage)
-		if m == nil || set[f.Name] {
-			return
-		}
-		v, ok := os.LookupEnv(m[1])
-		if !ok {
-			return
-		}
-		if err := f.Value.Set(v); err != nil {
-			errs = append(errs, fmt.Errorf("environment %s=%q (for --%s): %w", m[1], v, f.Name, err))
-		}
-	})
-	return errors.Join(errs...)
 }
 
 // checkPublicAddr refuses listening on every interface without a public

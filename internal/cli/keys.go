@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"time"
 
 	"github.com/billkey/billkey/inicissim"
@@ -24,9 +23,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(args) == 0 || args[0] != "rotate" {
 		return groupUsage("keys", args, stdout, stderr)
 	}
-	fs := flag.NewFlagSet("billkey keys rotate", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("keys rotate")
 	var rewrapOnly bool
 	fs.BoolVar(&rewrapOnly, "rewrap-only", false, "do not add a key; only re-wrap under the current primary (after changing BILLKEY_KEK)")
 	if err := parse(fs, args[1:], stderr); err != nil {
@@ -34,7 +31,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	c.resolve()
 	if !rewrapOnly {
-		if os.Getenv("BILLKEY_KEK") != "" {
+		if getenv(vault.EnvKEK) != "" {
 			return fmt.Errorf("keys come from BILLKEY_KEK: put the new key first in BILLKEY_KEK (\"new:...,old:...\") and run with --rewrap-only")
 		}
 		id, err := vault.RotateFile(c.KeyFile)
@@ -43,7 +40,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "new primary master key %s added to %s (old keys kept)\n", id, c.KeyFile)
 	}
-	svc, k, err := setup(ctx, flag.NewFlagSet("", flag.ContinueOnError), &c, nil, stderr)
+	svc, k, err := setup(ctx, flag.NewFlagSet("", flag.ContinueOnError), c, nil, stderr)
 	if err != nil {
 		return err
 	}
@@ -64,9 +61,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // keysGenerate implements "billkey keys generate": a new key file (0600)
 // for production, where a key is never generated implicitly.
 func keysGenerate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey keys generate", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("keys generate")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -84,12 +79,12 @@ func runSimulator(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("billkey inicis-sim", flag.ContinueOnError)
 	var addr, public, logLevel, token, state string
 	var hold time.Duration
-	fs.StringVar(&addr, "addr", env("BILLKEY_SIM_ADDR", "127.0.0.1:9090"), "listen address (env BILLKEY_SIM_ADDR)")
-	fs.StringVar(&token, "introspect-token", env("BILLKEY_SIM_INTROSPECT_TOKEN", ""), "require \"Authorization: Bearer TOKEN\" on /_sim/ (env BILLKEY_SIM_INTROSPECT_TOKEN; set it when --addr is not loopback)")
-	fs.StringVar(&public, "public-url", env("BILLKEY_SIM_PUBLIC_URL", ""), "base URL browsers use to reach the simulator (env BILLKEY_SIM_PUBLIC_URL; default http://ADDR)")
-	fs.StringVar(&logLevel, "log-level", env("BILLKEY_LOG_LEVEL", "info"), "log level (env BILLKEY_LOG_LEVEL)")
-	fs.StringVar(&state, "state", env("BILLKEY_SIM_STATE", ""), "SQLite file keeping the ledger (keys, approvals, refunds, open windows) across restarts (env BILLKEY_SIM_STATE; default: in memory)")
-	fs.DurationVar(&hold, "hold-max", 2*time.Minute, "how long a magic 'reply never comes' card holds the reply (env BILLKEY_SIM_HOLD_MAX)")
+	bindSetting(fs, "addr", &addr)
+	bindSetting(fs, "introspect-token", &token)
+	bindSetting(fs, "public-url", &public)
+	bindSetting(fs, "log-level", &logLevel)
+	bindSetting(fs, "state", &state)
+	bindSetting(fs, "hold-max", &hold)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}

@@ -16,9 +16,9 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("billkey loadtest", flag.ContinueOnError)
 	var c loadtest.Config
 	var phases, step string
-	fs.StringVar(&c.URL, "url", env("BILLKEY_LOADTEST_URL", "http://127.0.0.1:8080"), "billkey's base URL")
-	fs.StringVar(&c.ImpKey, "imp-key", env("BILLKEY_LOADTEST_IMP_KEY", ""), "REST API key of the merchant to charge with (required)")
-	fs.StringVar(&c.ImpSecret, "imp-secret", env("BILLKEY_LOADTEST_IMP_SECRET", ""), "its secret (required)")
+	bindSetting(fs, "url", &c.URL)
+	bindSetting(fs, "imp-key", &c.ImpKey)
+	bindSetting(fs, "imp-secret", &c.ImpSecret)
 	fs.StringVar(&c.SimURL, "sim-url", "", "the INICIS simulator billkey's test channel uses (default URL/inicis-sim)")
 	fs.StringVar(&c.SimLedgerURL, "sim-ledger-url", "", "where the simulator's /_sim/ledger is (default: --sim-url; billkey serve's built-in one: http://ADMIN_ADDR/inicis-sim)")
 	fs.StringVar(&c.MetricsURL, "metrics-url", "", "billkey's Prometheus endpoint, for memory figures (default URL/metrics)")

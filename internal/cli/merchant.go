@@ -57,9 +57,11 @@ func setupChecked(ctx context.Context, fs *flag.FlagSet, c *config, args []strin
 			return nil, nil, err
 		}
 	}
-	explicit := readOnly // an explicit key file is never generated
+	// A key file named on the command line, in the environment or in the
+	// configuration file (all visited: see applyEnv) is never generated;
+	// neither is one that a read-only command needs.
+	explicit := readOnly
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "key-file" })
-	explicit = explicit || env("BILLKEY_KEY_FILE", "") != ""
 	c.resolve()
 	k, err := loadKeys(c, explicit, stderr)
 	if err != nil {
@@ -78,9 +80,7 @@ func setupChecked(ctx context.Context, fs *flag.FlagSet, c *config, args []strin
 }
 
 func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey merchant create", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("merchant create")
 	var in gateway.NewMerchant
 	var asJSON bool
 	fs.StringVar(&in.Name, "name", "", "merchant name (required)")
@@ -90,7 +90,7 @@ func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&in.WebhookURL, "webhook-url", "", "default notification (webhook) URL")
 	fs.BoolVar(&in.NoTestChannel, "no-test-channel", false, "do not add the html5_inicis test channel (MID INIBillTst)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -112,10 +112,8 @@ func merchantCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func merchantList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey merchant list", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
-	svc, _, err := setupRead(ctx, fs, &c, args, stderr)
+	fs, c := storeFlags("merchant list")
+	svc, _, err := setupRead(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -150,9 +148,7 @@ func runChannel(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey channel add", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("channel add")
 	var impCode string
 	ch := &billkey.Channel{}
 	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
@@ -162,13 +158,13 @@ func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.BoolVar(&ch.Default, "default", false, "make it the merchant's default channel")
 	var cr inicis.Credentials
 	var rawCreds string
-	fs.StringVar(&cr.SignKey, "sign-key", env("BILLKEY_INICIS_SIGN_KEY", ""), "INIStdPay signKey (env BILLKEY_INICIS_SIGN_KEY)")
-	fs.StringVar(&cr.APIKey, "iniapi-key", env("BILLKEY_INICIS_API_KEY", ""), "INIAPI key (env BILLKEY_INICIS_API_KEY)")
-	fs.StringVar(&cr.APIIV, "iniapi-iv", env("BILLKEY_INICIS_API_IV", ""), "INIAPI IV (env BILLKEY_INICIS_API_IV)")
-	fs.StringVar(&cr.LiteKey, "inilite-key", env("BILLKEY_INICIS_LITE_KEY", ""), "INILite key (env BILLKEY_INICIS_LITE_KEY)")
-	fs.StringVar(&rawCreds, "credentials", env("BILLKEY_CHANNEL_CREDENTIALS", ""), "the channel's credentials in the provider's own format, in place of the INICIS flags (env BILLKEY_CHANNEL_CREDENTIALS)")
+	bindSetting(fs, "sign-key", &cr.SignKey)
+	bindSetting(fs, "iniapi-key", &cr.APIKey)
+	bindSetting(fs, "iniapi-iv", &cr.APIIV)
+	bindSetting(fs, "inilite-key", &cr.LiteKey)
+	bindSetting(fs, "credentials", &rawCreds)
 	fs.StringVar(&ch.MobileWindow, "mobile-window", billkey.MobileWindowStdPay, "on phones: stdpay (INIStdPay window, verified server to server) or refuse")
-	svc, k, err := setup(ctx, fs, &c, args, stderr)
+	svc, k, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -188,12 +184,10 @@ func channelAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey channel list", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("channel list")
 	var impCode string
 	fs.StringVar(&impCode, "merchant", "", "only this merchant's channels (imp code; default: every merchant's)")
-	svc, _, err := setupRead(ctx, fs, &c, args, stderr)
+	svc, _, err := setupRead(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -226,14 +220,12 @@ func channelList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 // channelMobileWindow implements "billkey channel mobile-window --merchant
 // impXXXXXXXX --mid MID --mode stdpay|refuse".
 func channelMobileWindow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey channel mobile-window", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("channel mobile-window")
 	var impCode, mid, mode string
 	fs.StringVar(&impCode, "merchant", "", "merchant imp code (required)")
 	fs.StringVar(&mid, "mid", "", "the channel's INICIS MID (required)")
 	fs.StringVar(&mode, "mode", "", "stdpay (INIStdPay window on phones, verified server to server) or refuse (required)")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -271,10 +263,8 @@ func credentialSummary(ch *billkey.Channel) string {
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey migrate", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	fs, c := storeFlags("migrate")
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -286,16 +276,14 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // merchantRotateSecret implements "billkey merchant rotate-secret": a new
 // REST API secret, printed once; the old one keeps working for --overlap.
 func merchantRotateSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey merchant rotate-secret", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("merchant rotate-secret")
 	var impCode string
 	var overlap time.Duration
 	var asJSON bool
 	fs.StringVar(&impCode, "merchant", "", "imp code of the merchant (required)")
 	fs.DurationVar(&overlap, "overlap", 24*time.Hour, "how long the old secret keeps working (0: it stops now; at most 720h)")
 	fs.BoolVar(&asJSON, "json", false, "print one JSON object")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -328,12 +316,10 @@ func merchantRotateSecret(ctx context.Context, args []string, stdout, stderr io.
 // merchantRevokeTokens implements "billkey merchant revoke-tokens": the
 // merchant's access tokens stop working on every node (within a second).
 func merchantRevokeTokens(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey merchant revoke-tokens", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("merchant revoke-tokens")
 	var impCode string
 	fs.StringVar(&impCode, "merchant", "", "imp code of the merchant (required)")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}

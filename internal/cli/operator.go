@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -61,9 +60,7 @@ func operatorPassword(fromStdin bool) (password string, generated bool, err erro
 }
 
 func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey operator create", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("operator create")
 	var login, name, merchants string
 	var all, fromStdin bool
 	fs.StringVar(&login, "login", "", "login name (required)")
@@ -71,7 +68,7 @@ func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.StringVar(&merchants, "merchants", "", "comma-separated imp codes the operator may see")
 	fs.BoolVar(&all, "all-merchants", false, "the operator may see every merchant")
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the password from the first line of stdin (default: generate one and print it once)")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -112,10 +109,8 @@ func operatorCreate(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 func operatorList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey operator list", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	fs, c := storeFlags("operator list")
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -154,12 +149,10 @@ func operatorList(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func operatorDisable(ctx context.Context, args []string, stdout, stderr io.Writer, disable bool) error {
 	verb := map[bool]string{true: "disable", false: "enable"}[disable]
-	fs := flag.NewFlagSet("billkey operator "+verb, flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("operator " + verb)
 	var login string
 	fs.StringVar(&login, "login", "", "login name (required)")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -176,14 +169,12 @@ func operatorDisable(ctx context.Context, args []string, stdout, stderr io.Write
 }
 
 func operatorResetPassword(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey operator reset-password", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("operator reset-password")
 	var login string
 	var fromStdin bool
 	fs.StringVar(&login, "login", "", "login name (required)")
 	fs.BoolVar(&fromStdin, "password-stdin", false, "read the new password from the first line of stdin (default: generate one and print it once)")
-	svc, _, err := setup(ctx, fs, &c, args, stderr)
+	svc, _, err := setup(ctx, fs, c, args, stderr)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,47 +13,37 @@ import (
 	"github.com/billkey/billkey/console"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/tracing"
-	"github.com/billkey/billkey/webhook"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("billkey serve", flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("serve")
 	var o AppOptions
 	var adminAddr string
 	var noDemo, live bool
 	var publicMetrics bool
-	fs.StringVar(&o.Addr, "addr", env("BILLKEY_ADDR", "127.0.0.1:8080"), "listen address (env BILLKEY_ADDR)")
-	fs.StringVar(&adminAddr, "admin-addr", env("BILLKEY_ADMIN_ADDR", ""), "private listener for /metrics and /debug/pprof (env BILLKEY_ADMIN_ADDR; default: none, and no /metrics)")
-	fs.BoolVar(&publicMetrics, "public-metrics", env("BILLKEY_PUBLIC_METRICS", "") == "true", "also serve /metrics on the public --addr listener (env BILLKEY_PUBLIC_METRICS=true; off by default: it reveals traffic by route)")
-	fs.StringVar(&o.PublicURL, "public-url", env("BILLKEY_PUBLIC_URL", ""), "base URL browsers use to reach billkey (env BILLKEY_PUBLIC_URL; default http://ADDR)")
-	fs.StringVar(&o.SimulatorURL, "inicis-sim-url", env("BILLKEY_INICIS_SIM_URL", ""), "external INICIS simulator for test channels (env BILLKEY_INICIS_SIM_URL; default: built-in at /inicis-sim)")
-	fs.StringVar(&o.SimulatorState, "inicis-sim-state", env("BILLKEY_INICIS_SIM_STATE", ""), "state file of the built-in INICIS simulator, whose test billing keys survive restarts (env BILLKEY_INICIS_SIM_STATE; default DATA_DIR/inicis-sim.db)")
-	fs.DurationVar(&o.PGTimeout, "pg-timeout", envDuration("BILLKEY_PG_TIMEOUT", 30*time.Second), "timeout of each INICIS call (env BILLKEY_PG_TIMEOUT)")
-	fs.DurationVar(&o.InFlightMargin, "in-flight-margin", envDuration("BILLKEY_IN_FLIGHT_MARGIN", gateway.DefaultInFlightMargin), "added to 2 x pg-timeout: how long after a payment started a PG call for it may still be in flight; nothing is declared failed before (env BILLKEY_IN_FLIGHT_MARGIN)")
-	fs.Func("reconcile-delays", "when an unknown PG outcome is inquired, counted from the outcome becoming unknown, comma separated; the last repeats as the interval (env BILLKEY_RECONCILE_DELAYS; default 2s,5s,15s,30s,1m,5m)", func(v string) error {
-		ds, err := webhook.ParseDelays(v)
-		o.ReconcileDelays = ds
-		return err
-	})
-	if ds, err := webhook.ParseDelays(env("BILLKEY_RECONCILE_DELAYS", "")); err == nil && len(ds) > 0 {
-		o.ReconcileDelays = ds
-	}
-	fs.DurationVar(&o.NoApprovalGrace, "no-approval-grace", envDuration("BILLKEY_NO_APPROVAL_GRACE", gateway.DefaultNoApprovalGrace), "how long after a payment started an inquiry reply with no approval state (an unrecognised INICIS code) counts as not found (env BILLKEY_NO_APPROVAL_GRACE)")
-	fs.DurationVar(&o.DrainTimeout, "drain-timeout", envDuration("BILLKEY_DRAIN_TIMEOUT", 0), "on SIGTERM, how long in-flight requests may finish; at least --pg-timeout (env BILLKEY_DRAIN_TIMEOUT; default 2 x pg-timeout + 15s)")
+	bindSetting(fs, "addr", &o.Addr)
+	bindSetting(fs, "admin-addr", &adminAddr)
+	bindSetting(fs, "public-metrics", &publicMetrics)
+	bindSetting(fs, "public-url", &o.PublicURL)
+	bindSetting(fs, "inicis-sim-url", &o.SimulatorURL)
+	bindSetting(fs, "inicis-sim-state", &o.SimulatorState)
+	bindSetting(fs, "pg-timeout", &o.PGTimeout)
+	bindSetting(fs, "in-flight-margin", &o.InFlightMargin)
+	bindSetting(fs, "reconcile-delays", delaysInto(&o.ReconcileDelays))
+	bindSetting(fs, "no-approval-grace", &o.NoApprovalGrace)
+	bindSetting(fs, "drain-timeout", &o.DrainTimeout)
 	jobFlags(fs, &o.Jobs)
-	fs.BoolVar(&live, "live", env("BILLKEY_LIVE", "") == "true", "live mode: never mount the built-in INICIS simulator (env BILLKEY_LIVE=true; also implied by any live channel)")
-	fs.BoolVar(&noDemo, "no-demo", env("BILLKEY_NO_DEMO", "") == "true", "no demo merchant on an empty database and no demo shop at /demo (env BILLKEY_NO_DEMO=true)")
-	fs.StringVar(&o.DemoMerchant, "demo-merchant", env("BILLKEY_DEMO_MERCHANT", ""), "imp code of the demo shop's merchant (env BILLKEY_DEMO_MERCHANT; default: the oldest merchant; it must use a test channel)")
+	bindSetting(fs, "live", &live)
+	bindSetting(fs, "no-demo", &noDemo)
+	bindSetting(fs, "demo-merchant", &o.DemoMerchant)
 	var trace tracing.Options
 	tracingFlags(fs, &trace)
 	var tlsCert, tlsKey string
 	var insecurePublic bool
-	fs.StringVar(&tlsCert, "tls-cert", env("BILLKEY_TLS_CERT", ""), "serve HTTPS with this PEM certificate chain (env BILLKEY_TLS_CERT; with --tls-key; reloaded when the file changes)")
-	fs.StringVar(&tlsKey, "tls-key", env("BILLKEY_TLS_KEY", ""), "the certificate's PEM private key (env BILLKEY_TLS_KEY)")
-	fs.BoolVar(&insecurePublic, "insecure-public-url", env("BILLKEY_INSECURE_PUBLIC_URL", "") == "true", "allow live mode with a public URL that is not https (env BILLKEY_INSECURE_PUBLIC_URL=true; testing only)")
-	svc, k, err := setupChecked(ctx, fs, &c, args, stderr, func() error {
+	bindSetting(fs, "tls-cert", &tlsCert)
+	bindSetting(fs, "tls-key", &tlsKey)
+	bindSetting(fs, "insecure-public-url", &insecurePublic)
+	svc, k, err := setupChecked(ctx, fs, c, args, stderr, func() error {
 		return checkPublicAddr(o.Addr, o.PublicURL, "BILLKEY_PUBLIC_URL")
 	}, false)
 	if err != nil {
@@ -97,6 +86,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		slog.String("master_key_id", k.PrimaryID()), slog.String("inicis_test_endpoint", app.SimURL),
 		slog.Bool("live_channels_allowed", o.AllowLive && !o.NoLiveCharges), slog.Duration("pg_timeout", o.PGTimeout),
 		slog.String("admin_addr", adminAddr), slog.Bool("public_metrics", publicMetrics), slog.Bool("tracing", tracingOn))
+	logger.Info("configuration (secrets masked)", settingAttrs(fs)...)
 	if app.SimIntrospection != nil {
 		where := "off (set --admin-addr)"
 		if adminAddr != "" {
@@ -184,13 +174,4 @@ func ensureDemoMerchant(ctx context.Context, svc *gateway.Service, stdout io.Wri
 		"  imp code:   %s\n  imp_key:    %s\n  imp_secret: %s\n  webhook secret: %s\n"+
 		"(the secrets are shown only now; keep them)\n\n", gateway.TestMID, m.ImpCode, m.APIKey, created.ImpSecret, created.WebhookSecret)
 	return nil
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v := env(name, ""); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
-			return d
-		}
-	}
-	return def
 }

@@ -12,8 +12,8 @@ import (
 
 // tracingFlags registers billkey serve's OpenTelemetry settings.
 func tracingFlags(fs *flag.FlagSet, o *tracing.Options) {
-	fs.StringVar(&o.Endpoint, "otlp-endpoint", env("BILLKEY_OTLP_ENDPOINT", ""), "OpenTelemetry tracing: OTLP/HTTP base URL of the collector, such as http://otel-collector:4318; spans go to its /v1/traces (env BILLKEY_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_ENDPOINT also works; default: tracing off, nothing sent)")
-	fs.Float64Var(&o.SampleRatio, "otlp-sample-ratio", 1, "share of requests traced when tracing is on: more than 0, at most 1 (env BILLKEY_OTLP_SAMPLE_RATIO)")
+	bindSetting(fs, "otlp-endpoint", &o.Endpoint)
+	bindSetting(fs, "otlp-sample-ratio", &o.SampleRatio)
 }
 
 // startTracing installs tracing when configured; stop flushes the spans

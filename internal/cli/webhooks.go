@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -90,34 +91,16 @@ func (o JobOptions) runner(svc *gateway.Service, logger *slog.Logger, metrics *a
 
 // jobFlags registers the background-work flags of billkey serve.
 func jobFlags(fs *flag.FlagSet, o *JobOptions) {
-	fs.BoolVar(&o.Disabled, "no-jobs", env("BILLKEY_NO_JOBS", "") == "true", "run no scheduled payments or webhook deliveries on this node (env BILLKEY_NO_JOBS=true)")
-	fs.DurationVar(&o.PollInterval, "jobs-poll-interval", envDuration("BILLKEY_JOBS_POLL_INTERVAL", time.Second), "how often idle job queues look for due work (env BILLKEY_JOBS_POLL_INTERVAL)")
-	fs.DurationVar(&o.ScheduleLease, "schedule-lease", envDuration("BILLKEY_SCHEDULE_LEASE", gateway.DefaultScheduleLease), "how long a node holds a schedule it runs; a dead node's is taken over after it (env BILLKEY_SCHEDULE_LEASE)")
-	fs.DurationVar(&o.StaleReadyAfter, "stale-ready-after", envDuration("BILLKEY_STALE_READY_AFTER", 3*time.Minute), "when a payment left ready counts as abandoned by a dead node (env BILLKEY_STALE_READY_AFTER)")
-	if ds, err := webhook.ParseDelays(env("BILLKEY_SCHEDULE_RETRY", "")); err == nil {
-		o.ScheduleRetryDelays = ds
-	}
-	fs.Func("schedule-retry", "waits before a schedule whose charge outcome is unknown runs again, comma separated (env BILLKEY_SCHEDULE_RETRY; default 5s,15s,30s,1m,5m)", func(v string) error {
-		ds, err := webhook.ParseDelays(v)
-		o.ScheduleRetryDelays = ds
-		return err
-	})
-	fs.IntVar(&o.Concurrency, "jobs-concurrency", 8, "schedules and webhooks one node works at once, each")
-	fs.DurationVar(&o.WebhookTimeout, "webhook-timeout", envDuration("BILLKEY_WEBHOOK_TIMEOUT", webhook.DefaultTimeout), "timeout of one webhook attempt (env BILLKEY_WEBHOOK_TIMEOUT)")
-	fs.DurationVar(&o.WebhookGiveUpAfter, "webhook-give-up-after", envDuration("BILLKEY_WEBHOOK_GIVE_UP_AFTER", webhook.DefaultRetryPolicy.GiveUpAfter), "how long failed webhooks are retried (env BILLKEY_WEBHOOK_GIVE_UP_AFTER)")
-	retry := env("BILLKEY_WEBHOOK_RETRY", "")
-	if ds, err := webhook.ParseDelays(retry); err == nil {
-		o.WebhookRetry = ds
-	}
-	fs.Func("webhook-retry", "webhook retry delays, comma separated, the last repeating (env BILLKEY_WEBHOOK_RETRY; default 10s,1m,5m,30m,1h,2h,4h,8h,12h,24h)", func(v string) error {
-		ds, err := webhook.ParseDelays(v)
-		o.WebhookRetry = ds
-		return err
-	})
-	if ps, err := webhook.ParsePrefixes(env("BILLKEY_WEBHOOK_ALLOW_CIDR", "")); err == nil {
-		o.WebhookAllowCIDRs = ps
-	}
-	fs.Func("webhook-allow-cidr", "address ranges webhooks may reach despite the SSRF guard, comma separated (env BILLKEY_WEBHOOK_ALLOW_CIDR; e.g. 10.0.0.0/8)", func(v string) error {
+	bindSetting(fs, "no-jobs", &o.Disabled)
+	bindSetting(fs, "jobs-poll-interval", &o.PollInterval)
+	bindSetting(fs, "schedule-lease", &o.ScheduleLease)
+	bindSetting(fs, "stale-ready-after", &o.StaleReadyAfter)
+	bindSetting(fs, "schedule-retry", delaysInto(&o.ScheduleRetryDelays))
+	bindSetting(fs, "jobs-concurrency", &o.Concurrency)
+	bindSetting(fs, "webhook-timeout", &o.WebhookTimeout)
+	bindSetting(fs, "webhook-give-up-after", &o.WebhookGiveUpAfter)
+	bindSetting(fs, "webhook-retry", delaysInto(&o.WebhookRetry))
+	bindSetting(fs, "webhook-allow-cidr", func(v string) error {
 		ps, err := webhook.ParsePrefixes(v)
 		o.WebhookAllowCIDRs = ps
 		return err
@@ -125,12 +108,10 @@ func jobFlags(fs *flag.FlagSet, o *JobOptions) {
 }
 
 func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || isHelp(args[0]) {
+	if len(args) == 0 || !slices.Contains(groups["webhooks"].Subs, args[0]) {
 		return groupUsage("webhooks", args, stdout, stderr)
 	}
-	fs := flag.NewFlagSet("billkey webhooks "+args[0], flag.ContinueOnError)
-	var c config
-	commonFlags(fs, &c)
+	fs, c := storeFlags("webhooks " + args[0])
 	var impCode string
 	fs.StringVar(&impCode, "merchant", "", "the merchant's imp code (required)")
 	var run func(svc *gateway.Service, m *billkey.Merchant) error
@@ -223,12 +204,12 @@ func runWebhooks(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	default:
 		return groupUsage("webhooks", args, stdout, stderr)
 	}
-	svc, _, err := setupChecked(ctx, fs, &c, args[1:], stderr, func() error {
+	svc, _, err := setupChecked(ctx, fs, c, args[1:], stderr, func() error {
 		if args[0] != "list" {
 			return nil
 		}
 		c.resolve()
-		return requireDatabase(&c)
+		return requireDatabase(c)
 	}, args[0] == "list")
 	if err != nil {
 		return err

@@ -3,20 +3,9 @@
  * IMP.init / IMP.request_pay, for billkey's KG INICIS billing-key window.
  * Written for billkey; no dependencies (no jQuery), ES5.
  *
- * Protocol (see the window package documentation):
- *   1. request_pay submits a form to <billkey>/window/open (fields imp_code,
- *      tier, params = JSON of the parameters + request_id, notice_url once
- *      per URL, device, delivery, origin, sdk) into the dialog's iframe (PC)
- *      or the page itself (redirect).
- *   2. billkey's pages in the iframe post JSON strings
- *      {from:"billkey", action:"opened"|"done", data:{request_id, ...}} to
- *      this page, pinned to its origin. Only messages whose origin is
- *      billkey's (the origin of this script's src) and whose source is the
- *      iframe are accepted.
- *   3. "done" carries the rsp; the callback gets it (without request_id, as
- *      i'mport's SDK hands it) and the dialog is hidden. In redirect mode the
- *      browser ends at m_redirect_url?imp_uid=&merchant_uid=&
- *      imp_success=true|false[&error_code=&error_msg=].
+ * The protocol between this file and billkey (form post to /window/open,
+ * "opened"/"done" messages, redirect results) is described once, in the
+ * window package documentation ("SDK ↔ server protocol", go doc ./window).
  *
  * The dialog is i'mport's: div.imp-dialog, a transparent full-viewport frame
  * (position fixed, z-index 99999) holding a full-size iframe into which
