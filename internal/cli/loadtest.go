@@ -48,6 +48,7 @@ func runLoadtest(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&c.SpikeSchedules, "spike", 100000, "spike phase: schedules due at the same instant")
 	fs.DurationVar(&c.SpikeLead, "spike-lead", 0, "spike phase: the due instant, after the inserts start (default 5s + 1ms per schedule)")
 	fs.DurationVar(&c.SpikeTimeout, "spike-timeout", 30*time.Minute, "spike phase: give up waiting for the charges and webhooks after this")
+	fs.DurationVar(&c.SpikeWebhookWait, "spike-webhook-wait", 2*time.Minute, "spike phase: how long after the last charge to wait for webhooks still missing (they are reported)")
 	fs.StringVar(&jsonOut, "json", "", "also write the report as JSON to this file (- for stdout, after the table)")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
