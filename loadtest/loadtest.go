@@ -413,7 +413,7 @@ func (r *runner) measure(ctx context.Context, ph string, tg *target) {
 					break
 				}
 				held = rate
-				time.Sleep(time.Second) // let queues drain between steps
+				time.Sleep(cfg.settle()) // let queues drain between steps
 			}
 			c.Runs = append(c.Runs, held)
 			c.AtTop = c.AtTop || held == cfg.Step.To-(cfg.Step.To-cfg.Step.From)%cfg.Step.By
@@ -425,7 +425,7 @@ func (r *runner) measure(ctx context.Context, ph string, tg *target) {
 		rep.Capacity[ph] = c
 	}
 	if cfg.Concurrency > 0 && ctx.Err() == nil {
-		time.Sleep(time.Second)
+		time.Sleep(cfg.settle())
 		before := r.cpu.sample(ctx)
 		res := closedLoop(ctx, tg, cfg.Concurrency, cfg.Duration)
 		res.CPU = usage(before, r.cpu.sample(ctx), res.OK)
@@ -471,6 +471,10 @@ func (r *runner) ratios() {
 		}
 	}
 }
+
+// settle is the pause between two measurements, for queues to drain: a
+// second, or the measurement's duration when shorter.
+func (c *Config) settle() time.Duration { return min(time.Second, c.Duration) }
 
 // median of ints (the lower middle for an even count).
 func median(v []int) int {
