@@ -229,7 +229,16 @@ func (b *client) verify(ctx context.Context) (*LedgerCheck, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &LedgerCheck{RepliedPaid: b.paid.len(), Payments: len(payments)}
+	b.paid.mu.Lock()
+	defer b.paid.mu.Unlock()
+	return compare(payments, ledger, b.paid.m), nil
+}
+
+// compare checks billkey's payments of the run (by imp_uid) against the
+// simulator's ledger (whose order ids are imp_uids) and the imp_uids the
+// load generator was answered "paid" for.
+func compare(payments map[string]payment, ledger *ledger, repliedPaid map[string]struct{}) *LedgerCheck {
+	c := &LedgerCheck{RepliedPaid: len(repliedPaid), Payments: len(payments)}
 	byOrder := map[string]int{}
 	for _, a := range ledger.Approvals {
 		if _, ours := payments[a.OrderID]; ours {
@@ -257,24 +266,17 @@ func (b *client) verify(ctx context.Context) (*LedgerCheck, error) {
 			c.Unrecorded++
 		}
 	}
-	for uid, n := range paidByOrder {
-		if n > 1 || approvedByOrder[uid] > 1 {
-			c.DoubleCharged++
-		}
-	}
 	for uid, n := range approvedByOrder {
-		if n > 1 && paidByOrder[uid] <= 1 {
+		if n > 1 || paidByOrder[uid] > 1 {
 			c.DoubleCharged++
 		}
 	}
-	b.paid.mu.Lock()
-	for id := range b.paid.m {
+	for id := range repliedPaid {
 		if p, ok := payments[id]; !ok || p.Status != "paid" {
 			c.Lost++
 		}
 	}
-	b.paid.mu.Unlock()
-	return c, nil
+	return c
 }
 
 type payment struct {
