@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -19,7 +20,8 @@ import (
 type client struct {
 	cfg        Config
 	runID      string
-	token      string
+	token      atomic.Pointer[string] // the current access token
+	stop       chan struct{}
 	started    time.Time
 	paid       syncSet // imp_uids answered paid
 	durability string
@@ -32,6 +34,8 @@ func newClient(ctx context.Context, cfg Config, runID string) (*client, error) {
 	if err := c.getToken(ctx); err != nil {
 		return nil, err
 	}
+	c.stop = make(chan struct{})
+	go c.keepToken(c.stop)
 	var health struct {
 		Database, Durability string
 	}
@@ -40,6 +44,7 @@ func newClient(ctx context.Context, cfg Config, runID string) (*client, error) {
 	}
 	for i := range cfg.Customers {
 		if err := c.registerCustomer(ctx, c.customerUID(i)); err != nil {
+			c.close()
 			return nil, err
 		}
 	}
@@ -73,7 +78,6 @@ func newBillkeyTarget(ctx context.Context, c *client) (*billkeyTarget, error) {
 	b := &billkeyTarget{c: c}
 	cfg, runID := c.cfg, c.runID
 	var seq counter
-	header := http.Header{"Content-Type": {"application/json"}, "Authorization": {c.token}}
 	b.target = &target{name: PhaseBillkey,
 		next: func(t *vegeta.Target) error {
 			n := seq.next()
@@ -82,6 +86,7 @@ func newBillkeyTarget(ctx context.Context, c *client) (*billkeyTarget, error) {
 				"merchant_uid": fmt.Sprintf("%s-%d", runID, n), "amount": cfg.Amount, "name": "load test",
 			})
 			base := cfg.URLs[n%uint64(len(cfg.URLs))]
+			header := http.Header{"Content-Type": {"application/json"}, "Authorization": {c.currentToken()}}
 			*t = vegeta.Target{Method: "POST", URL: base + "/subscribe/payments/again", Body: body, Header: header}
 			return nil
 		},
@@ -111,10 +116,41 @@ func newBillkeyTarget(ctx context.Context, c *client) (*billkeyTarget, error) {
 	return b, nil
 }
 
+// currentToken is the access token to send ("" before the first).
+func (c *client) currentToken() string {
+	if t := c.token.Load(); t != nil {
+		return *t
+	}
+	return ""
+}
+
+// keepToken asks for the token every 20 seconds until stop is closed. An
+// access token lives 30 minutes and a getToken in its last minute extends
+// it by 5 (after it expired, a new one is issued), so a run of any length
+// never sends an expired token. A failed renewal is retried at the next
+// tick (and shows up in the measurement's errors if it keeps failing).
+func (c *client) keepToken(stop <-chan struct{}) {
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = c.getToken(ctx)
+			cancel()
+		}
+	}
+}
+
+// close stops the token renewal.
+func (c *client) close() { close(c.stop) }
+
 func (c *client) getToken(ctx context.Context) error {
-	c.token = ""
 	var env envelope
-	if err := c.do(ctx, "POST", "/users/getToken", url.Values{"imp_key": {c.cfg.ImpKey}, "imp_secret": {c.cfg.ImpSecret}}, &env); err != nil {
+	req := url.Values{"imp_key": {c.cfg.ImpKey}, "imp_secret": {c.cfg.ImpSecret}}
+	if err := c.call(ctx, "POST", "/users/getToken", "application/x-www-form-urlencoded", strings.NewReader(req.Encode()), &env, false); err != nil {
 		return err
 	}
 	var tok struct {
@@ -123,7 +159,7 @@ func (c *client) getToken(ctx context.Context) error {
 	if env.Code != 0 || json.Unmarshal(env.Response, &tok) != nil || tok.AccessToken == "" {
 		return fmt.Errorf("getToken: %s (check --imp-key and --imp-secret)", msg(env))
 	}
-	c.token = tok.AccessToken
+	c.token.Store(&tok.AccessToken)
 	return nil
 }
 
@@ -133,7 +169,7 @@ func (c *client) do(ctx context.Context, method, path string, form url.Values, o
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	return c.call(ctx, method, path, "application/x-www-form-urlencoded", body, out)
+	return c.call(ctx, method, path, "application/x-www-form-urlencoded", body, out, true)
 }
 
 // doJSON makes one API call with a JSON body.
@@ -142,10 +178,10 @@ func (c *client) doJSON(ctx context.Context, method, path string, in, out any) e
 	if err != nil {
 		return err
 	}
-	return c.call(ctx, method, path, "application/json", bytes.NewReader(raw), out)
+	return c.call(ctx, method, path, "application/json", bytes.NewReader(raw), out, true)
 }
 
-func (c *client) call(ctx context.Context, method, path, contentType string, body io.Reader, out any) error {
+func (c *client) call(ctx context.Context, method, path, contentType string, body io.Reader, out any, auth bool) error {
 	req, err := http.NewRequestWithContext(ctx, method, c.cfg.URLs[0]+path, body)
 	if err != nil {
 		return err
@@ -153,8 +189,8 @@ func (c *client) call(ctx context.Context, method, path, contentType string, bod
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", c.token)
+	if auth {
+		req.Header.Set("Authorization", c.currentToken())
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
@@ -204,9 +240,6 @@ func (c *LedgerCheck) String() string {
 
 // verify waits for unknown outcomes to be reconciled, then compares.
 func (b *client) verify(ctx context.Context) (*LedgerCheck, error) {
-	if err := b.getToken(ctx); err != nil { // the run may have outlived the token
-		return nil, err
-	}
 	var payments map[string]payment
 	deadline := time.Now().Add(90 * time.Second)
 	for {

@@ -373,6 +373,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 func (r *runner) closeTargets() {
+	if r.client != nil && r.client.stop != nil {
+		r.client.close()
+		r.client.stop = nil
+	}
 	for _, t := range r.targets {
 		if t.close != nil {
 			t.close()

@@ -235,8 +235,6 @@ func runSpike(ctx context.Context, r *runner) (*SpikeReport, error) {
 			if json.Unmarshal(env.Response, &page) == nil {
 				s.Remaining = page.Total
 			}
-		} else if err == nil && env.Code == -1 || err == nil && env.Code == 401 {
-			_ = c.getToken(ctx)
 		}
 		for i, u := range cfg.MetricsURLs {
 			m, err := scrapeMetrics(ctx, u)
