@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -57,6 +58,7 @@ type cpuAccount struct {
 	groups  map[string][]int // fixed pids per group
 	pgDSN   string           // where to read PostgreSQL's pids
 	pgNames []string         // databases whose client backends count
+	pgConn  *pgx.Conn        // kept open: a new connection per sample would fork a backend each time
 }
 
 func newCPUAccount(cfg Config) *cpuAccount {
@@ -98,7 +100,7 @@ func pgDatabase(dsn string) string {
 // cpuSample is the cumulative CPU ticks of each pid, by group.
 type cpuSample map[string]map[int]int64
 
-// sample reads every process's CPU time now.
+// sample reads every process's CPU time now (one goroutine at a time).
 func (a *cpuAccount) sample(ctx context.Context) cpuSample {
 	s := cpuSample{}
 	for g, pids := range a.groups {
@@ -112,7 +114,7 @@ func (a *cpuAccount) sample(ctx context.Context) cpuSample {
 		}
 	}
 	if a.pgDSN != "" {
-		pids, err := postgresPIDs(ctx, a.pgDSN, a.pgNames)
+		pids, err := a.postgresPIDs(ctx)
 		if err == nil {
 			if s[ProcPostgres] == nil {
 				s[ProcPostgres] = map[int]int64{}
@@ -220,14 +222,16 @@ func parentPID(pid int) int {
 // (WAL writer, checkpointer, background writer, autovacuum, walsenders),
 // and the postmaster (the backends' parent). This query's own backend is
 // left out.
-func postgresPIDs(ctx context.Context, dsn string, databases []string) ([]int, error) {
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		return nil, err
+func (a *cpuAccount) postgresPIDs(ctx context.Context) ([]int, error) {
+	if a.pgConn == nil || a.pgConn.IsClosed() {
+		conn, err := pgx.Connect(ctx, a.pgDSN)
+		if err != nil {
+			return nil, err
+		}
+		a.pgConn = conn
 	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity
-		WHERE pid <> pg_backend_pid() AND (backend_type <> 'client backend' OR datname = ANY($1))`, databases)
+	rows, err := a.pgConn.Query(ctx, `SELECT pid FROM pg_stat_activity
+		WHERE pid <> pg_backend_pid() AND (backend_type <> 'client backend' OR datname = ANY($1))`, a.pgNames)
 	if err != nil {
 		return nil, err
 	}
@@ -245,6 +249,15 @@ func postgresPIDs(ctx context.Context, dsn string, databases []string) ([]int, e
 		}
 	}
 	return out, nil
+}
+
+// close releases the PostgreSQL connection.
+func (a *cpuAccount) close() {
+	if a.pgConn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.pgConn.Close(ctx)
+	}
 }
 
 // cpuLine renders a CPU map as "billkey 812 µs, postgres 301 µs, ...".

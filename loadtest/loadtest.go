@@ -255,6 +255,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		Capacity: map[string]*Capacity{}, Closed: map[string]Result{}, Ratios: map[string]float64{},
 		Half: map[string]Result{}, Durability: map[string]string{}}
 	r := &runner{cfg: cfg, out: out, rep: rep, cpu: newCPUAccount(cfg), targets: map[string]*target{}}
+	defer r.cpu.close()
 	fmt.Fprintf(out, "billkey load test %s against %s (simulator %s)\n", runID, strings.Join(cfg.URLs, ", "), cfg.SimURL)
 
 	var bk *billkeyTarget
