@@ -1,6 +1,7 @@
 package loadtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,53 +9,85 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
-// billkeyTarget charges billkey with again, on billing keys it registers.
-type billkeyTarget struct {
-	*target
+// client is billkey's REST API as the merchant of the run sees it: a
+// token, billing keys registered for the run, and what it was answered.
+type client struct {
 	cfg        Config
 	runID      string
-	token      string
+	token      atomic.Pointer[string] // the current access token
+	stop       chan struct{}
 	started    time.Time
 	paid       syncSet // imp_uids answered paid
 	durability string
+	http       *http.Client
 }
 
-func newBillkeyTarget(ctx context.Context, cfg Config, runID string) (*billkeyTarget, error) {
-	b := &billkeyTarget{cfg: cfg, runID: runID, started: time.Now().Add(-time.Minute)}
-	if err := b.getToken(ctx); err != nil {
+func newClient(ctx context.Context, cfg Config, runID string) (*client, error) {
+	c := &client{cfg: cfg, runID: runID, started: time.Now().Add(-time.Minute),
+		http: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}
+	if err := c.getToken(ctx); err != nil {
 		return nil, err
 	}
+	c.stop = make(chan struct{})
+	go c.keepToken(c.stop)
 	var health struct {
 		Database, Durability string
 	}
-	if err := b.do(ctx, "GET", "/healthz", nil, &health); err == nil {
-		b.durability = strings.TrimSpace(health.Database + " " + health.Durability)
+	if err := c.do(ctx, "GET", "/healthz", nil, &health); err == nil {
+		c.durability = strings.TrimSpace(health.Database + " " + health.Durability)
 	}
 	for i := range cfg.Customers {
-		form := url.Values{"card_number": {"4242-4242-4242-4242"}, "expiry": {"2030-12"}, "birth": {"880101"}, "pwd_2digit": {"12"}}
-		var env envelope
-		if err := b.do(ctx, "POST", fmt.Sprintf("/subscribe/customers/%s-c%d", runID, i), form, &env); err != nil {
+		if err := c.registerCustomer(ctx, c.customerUID(i)); err != nil {
+			c.close()
 			return nil, err
 		}
-		if env.Code != 0 {
-			return nil, fmt.Errorf("register a billing key: %s", msg(env))
-		}
 	}
+	return c, nil
+}
+
+// customerUID is the run's i-th load-test customer.
+func (c *client) customerUID(i int) string { return fmt.Sprintf("%s-c%d", c.runID, i%c.cfg.Customers) }
+
+// registerCustomer issues a billing key for a customer (key-in).
+func (c *client) registerCustomer(ctx context.Context, uid string) error {
+	form := url.Values{"card_number": {"4242-4242-4242-4242"}, "expiry": {"2030-12"}, "birth": {"880101"}, "pwd_2digit": {"12"}}
+	var env envelope
+	if err := c.do(ctx, "POST", "/subscribe/customers/"+url.PathEscape(uid), form, &env); err != nil {
+		return err
+	}
+	if env.Code != 0 {
+		return fmt.Errorf("register a billing key: %s", msg(env))
+	}
+	return nil
+}
+
+// billkeyTarget charges billkey with again, on the run's billing keys,
+// spread over the nodes in turn.
+type billkeyTarget struct {
+	*target
+	c *client
+}
+
+func newBillkeyTarget(ctx context.Context, c *client) (*billkeyTarget, error) {
+	b := &billkeyTarget{c: c}
+	cfg, runID := c.cfg, c.runID
 	var seq counter
-	header := http.Header{"Content-Type": {"application/json"}, "Authorization": {b.token}}
 	b.target = &target{name: PhaseBillkey,
 		next: func(t *vegeta.Target) error {
 			n := seq.next()
 			body, _ := json.Marshal(map[string]any{
-				"customer_uid": fmt.Sprintf("%s-c%d", runID, n%uint64(cfg.Customers)),
+				"customer_uid": c.customerUID(int(n % uint64(cfg.Customers))),
 				"merchant_uid": fmt.Sprintf("%s-%d", runID, n), "amount": cfg.Amount, "name": "load test",
 			})
-			*t = vegeta.Target{Method: "POST", URL: cfg.URL + "/subscribe/payments/again", Body: body, Header: header}
+			base := cfg.URLs[n%uint64(len(cfg.URLs))]
+			header := http.Header{"Content-Type": {"application/json"}, "Authorization": {c.currentToken()}}
+			*t = vegeta.Target{Method: "POST", URL: base + "/subscribe/payments/again", Body: body, Header: header}
 			return nil
 		},
 		judge: func(res *vegeta.Result) (bool, string) {
@@ -76,16 +109,48 @@ func newBillkeyTarget(ctx context.Context, cfg Config, runID string) (*billkeyTa
 			if p.Status != "paid" {
 				return false, "status " + p.Status
 			}
-			b.paid.add(p.ImpUID)
+			c.paid.add(p.ImpUID)
 			return true, ""
 		},
 	}
 	return b, nil
 }
 
-func (b *billkeyTarget) getToken(ctx context.Context) error {
+// currentToken is the access token to send ("" before the first).
+func (c *client) currentToken() string {
+	if t := c.token.Load(); t != nil {
+		return *t
+	}
+	return ""
+}
+
+// keepToken asks for the token every 20 seconds until stop is closed. An
+// access token lives 30 minutes and a getToken in its last minute extends
+// it by 5 (after it expired, a new one is issued), so a run of any length
+// never sends an expired token. A failed renewal is retried at the next
+// tick (and shows up in the measurement's errors if it keeps failing).
+func (c *client) keepToken(stop <-chan struct{}) {
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_ = c.getToken(ctx)
+			cancel()
+		}
+	}
+}
+
+// close stops the token renewal.
+func (c *client) close() { close(c.stop) }
+
+func (c *client) getToken(ctx context.Context) error {
 	var env envelope
-	if err := b.do(ctx, "POST", "/users/getToken", url.Values{"imp_key": {b.cfg.ImpKey}, "imp_secret": {b.cfg.ImpSecret}}, &env); err != nil {
+	req := url.Values{"imp_key": {c.cfg.ImpKey}, "imp_secret": {c.cfg.ImpSecret}}
+	if err := c.call(ctx, "POST", "/users/getToken", "application/x-www-form-urlencoded", strings.NewReader(req.Encode()), &env, false); err != nil {
 		return err
 	}
 	var tok struct {
@@ -94,27 +159,40 @@ func (b *billkeyTarget) getToken(ctx context.Context) error {
 	if env.Code != 0 || json.Unmarshal(env.Response, &tok) != nil || tok.AccessToken == "" {
 		return fmt.Errorf("getToken: %s (check --imp-key and --imp-secret)", msg(env))
 	}
-	b.token = tok.AccessToken
+	c.token.Store(&tok.AccessToken)
 	return nil
 }
 
-// do makes one API call and decodes its JSON reply.
-func (b *billkeyTarget) do(ctx context.Context, method, path string, form url.Values, out any) error {
+// do makes one API call on the first node and decodes its JSON reply.
+func (c *client) do(ctx context.Context, method, path string, form url.Values, out any) error {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequestWithContext(ctx, method, b.cfg.URL+path, body)
+	return c.call(ctx, method, path, "application/x-www-form-urlencoded", body, out, true)
+}
+
+// doJSON makes one API call with a JSON body.
+func (c *client) doJSON(ctx context.Context, method, path string, in, out any) error {
+	raw, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.call(ctx, method, path, "application/json", bytes.NewReader(raw), out, true)
+}
+
+func (c *client) call(ctx context.Context, method, path, contentType string, body io.Reader, out any, auth bool) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.cfg.URLs[0]+path, body)
+	if err != nil {
+		return err
 	}
-	if b.token != "" {
-		req.Header.Set("Authorization", b.token)
+	if body != nil {
+		req.Header.Set("Content-Type", contentType)
 	}
-	res, err := http.DefaultClient.Do(req)
+	if auth {
+		req.Header.Set("Authorization", c.currentToken())
+	}
+	res, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}
@@ -140,18 +218,28 @@ type LedgerCheck struct {
 	Duplicated  int // imp_uids with more than one approval
 	Lost        int // paid payments (or paid replies) without an approval
 	Unrecorded  int // approvals whose payment billkey does not hold as paid
+	// DoubleCharged counts merchant_uids with more than one paid payment
+	// or more than one approval (an order charged twice).
+	DoubleCharged int
 }
 
 // OK reports whether billkey and the PG agree exactly.
 func (c *LedgerCheck) OK() bool {
-	return c.Duplicated == 0 && c.Lost == 0 && c.Unrecorded == 0 && c.Ready == 0 && c.Approvals == c.Paid
+	return c.Duplicated == 0 && c.Lost == 0 && c.Unrecorded == 0 && c.Ready == 0 && c.DoubleCharged == 0 && c.Approvals == c.Paid
+}
+
+// String is the check in one line.
+func (c *LedgerCheck) String() string {
+	verdict := "OK"
+	if !c.OK() {
+		verdict = "MISMATCH"
+	}
+	return fmt.Sprintf("%s — %d charges answered paid, %d payments (%d paid), %d ledger approvals for them, %d duplicated, %d lost, %d unrecorded, %d still ready, %d orders charged twice",
+		verdict, c.RepliedPaid, c.Payments, c.Paid, c.Approvals, c.Duplicated, c.Lost, c.Unrecorded, c.Ready, c.DoubleCharged)
 }
 
 // verify waits for unknown outcomes to be reconciled, then compares.
-func (b *billkeyTarget) verify(ctx context.Context) (*LedgerCheck, error) {
-	if err := b.getToken(ctx); err != nil { // the run may have outlived the token
-		return nil, err
-	}
+func (b *client) verify(ctx context.Context) (*LedgerCheck, error) {
 	var payments map[string]payment
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -170,11 +258,20 @@ func (b *billkeyTarget) verify(ctx context.Context) (*LedgerCheck, error) {
 		}
 		time.Sleep(time.Second)
 	}
-	ledger, err := fetchLedger(ctx, b.cfg.SimLedgerURL)
+	ledger, err := fetchLedger(ctx, b.http, b.cfg.SimLedgerURL)
 	if err != nil {
 		return nil, err
 	}
-	c := &LedgerCheck{RepliedPaid: b.paid.len(), Payments: len(payments)}
+	b.paid.mu.Lock()
+	defer b.paid.mu.Unlock()
+	return compare(payments, ledger, b.paid.m), nil
+}
+
+// compare checks billkey's payments of the run (by imp_uid) against the
+// simulator's ledger (whose order ids are imp_uids) and the imp_uids the
+// load generator was answered "paid" for.
+func compare(payments map[string]payment, ledger *ledger, repliedPaid map[string]struct{}) *LedgerCheck {
+	c := &LedgerCheck{RepliedPaid: len(repliedPaid), Payments: len(payments)}
 	byOrder := map[string]int{}
 	for _, a := range ledger.Approvals {
 		if _, ours := payments[a.OrderID]; ours {
@@ -182,10 +279,13 @@ func (b *billkeyTarget) verify(ctx context.Context) (*LedgerCheck, error) {
 			c.Approvals++
 		}
 	}
+	paidByOrder, approvedByOrder := map[string]int{}, map[string]int{}
 	for id, p := range payments {
+		approvedByOrder[p.MerchantUID] += byOrder[id]
 		switch p.Status {
 		case "paid":
 			c.Paid++
+			paidByOrder[p.MerchantUID]++
 			if byOrder[id] == 0 {
 				c.Lost++
 			}
@@ -199,14 +299,17 @@ func (b *billkeyTarget) verify(ctx context.Context) (*LedgerCheck, error) {
 			c.Unrecorded++
 		}
 	}
-	b.paid.mu.Lock()
-	for id := range b.paid.m {
+	for uid, n := range approvedByOrder {
+		if n > 1 || paidByOrder[uid] > 1 {
+			c.DoubleCharged++
+		}
+	}
+	for id := range repliedPaid {
 		if p, ok := payments[id]; !ok || p.Status != "paid" {
 			c.Lost++
 		}
 	}
-	b.paid.mu.Unlock()
-	return c, nil
+	return c
 }
 
 type payment struct {
@@ -217,7 +320,7 @@ type payment struct {
 }
 
 // payments lists the run's payments by imp_uid.
-func (b *billkeyTarget) payments(ctx context.Context) (map[string]payment, error) {
+func (b *client) payments(ctx context.Context) (map[string]payment, error) {
 	out := map[string]payment{}
 	for page := 1; ; page++ {
 		var env envelope
@@ -244,15 +347,20 @@ func (b *billkeyTarget) payments(ctx context.Context) (map[string]payment, error
 }
 
 type ledger struct {
+	Keys []struct {
+		OrderID string `json:"order_id"`
+		Source  string `json:"source"`
+		Revoked bool   `json:"revoked"`
+	} `json:"keys"`
 	Approvals []struct {
 		OrderID string `json:"order_id"`
 		TID     string `json:"tid"`
 	} `json:"approvals"`
 }
 
-func fetchLedger(ctx context.Context, simURL string) (*ledger, error) {
+func fetchLedger(ctx context.Context, hc *http.Client, simURL string) (*ledger, error) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", simURL+"/_sim/ledger", nil)
-	res, err := http.DefaultClient.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		return nil, err
 	}

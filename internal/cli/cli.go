@@ -35,7 +35,7 @@ Usage:
   billkey keys generate [flags]      create a master key file (for --key-file)
   billkey keys rotate [flags]        add a new master key and re-wrap every sealed secret
   billkey inicis-sim [flags]         run the KG INICIS simulator alone
-  billkey loadtest [flags]           measure a running billkey against the PG alone and a bare baseline
+  billkey loadtest [flags]           measure a running billkey against the PG alone and bare baselines
   billkey backup --out FILE          online, consistent copy of the SQLite database (PostgreSQL: pg_dump)
   billkey restore --from FILE        restore an SQLite backup into a new, empty data folder
   billkey probe [--url URL]          exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200

@@ -107,8 +107,10 @@ var commandDocs = map[string]commandDoc{
 	"billkey inicis-sim": {"Run the KG INICIS simulator alone.", []string{
 		"billkey inicis-sim --addr 127.0.0.1:9090 --state sim.db",
 	}},
-	"billkey loadtest": {"Measure a running billkey against the PG alone and a bare baseline.", []string{
+	"billkey loadtest": {"Measure a running billkey against the PG alone and bare baselines, with CPU per charge, the window and the renewal spike.", []string{
 		"billkey loadtest --imp-key KEY --imp-secret SECRET --step 50:50:1000",
+		"billkey loadtest --imp-key KEY --imp-secret SECRET --imp-code imp12345678 --phases window,spike --spike 100000",
+		"billkey loadtest --url http://n1:8080,http://n2:8080 --billkey-pid 101,102 --pg-stat-dsn postgres://... --json report.json",
 	}},
 }
 

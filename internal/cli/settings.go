@@ -188,11 +188,13 @@ var settingTable = []setting{
 
 	// billkey loadtest.
 	{Flag: "url", Env: "BILLKEY_LOADTEST_URL", Default: "http://127.0.0.1:8080", Commands: loadOnly,
-		Help: "base URL of the billkey that loadtest drives"},
+		Help: "base URL of the billkey that loadtest drives; several nodes on one database: comma separated, charges go to each in turn"},
 	{Flag: "imp-key", Env: "BILLKEY_LOADTEST_IMP_KEY", Commands: loadOnly,
 		Help: "REST API key of the merchant loadtest charges with (required)"},
 	{Flag: "imp-secret", Env: "BILLKEY_LOADTEST_IMP_SECRET", Secret: true, Commands: loadOnly,
 		Help: "that merchant's REST API secret (required)"},
+	{Flag: "imp-code", Env: "BILLKEY_LOADTEST_IMP_CODE", Commands: loadOnly,
+		Help: "that merchant's imp code (imp_...), for the window phase"},
 }
 
 // commandOf is the command a flag set belongs to: "serve" for the flag set
