@@ -102,7 +102,7 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 	ctx, span := s.span(ctx, "FinishPayment")
 	defer endSpan(span, &err)
 	p.UpdatedAt = s.Now()
-	if s.Dialect == "postgres" && ev != nil && !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
+	if s.dialect.writingCTEs && ev != nil && !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
 		return s.finishPaymentPG(ctx, p, ev)
 	}
 	var done bool

@@ -74,17 +74,6 @@ func fromMillis(ms int64) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// skipLocked is the row-locking clause of a claim's inner SELECT: on
-// PostgreSQL concurrent claimers skip each other's rows instead of queueing
-// behind them; SQLite has one writer and needs none. Correctness does not
-// depend on it: every claim rechecks its conditions in the UPDATE itself.
-func (s *Store) skipLocked() string {
-	if s.Dialect == "postgres" {
-		return " FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
-
 // OrdersTaken returns which of the merchant_uids are already scheduled and
 // which already have a payment (of any status), for validation before any
 // write. CreateSchedules checks again atomically.
@@ -362,7 +351,7 @@ func (s *Store) ClaimDueSchedules(ctx context.Context, owner string, now, leaseU
 	}
 	return s.querySchedules(ctx, s.DB, `WITH picked AS MATERIALIZED (SELECT id FROM schedules
 			WHERE status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3 AND test_clock_id = 0
-			ORDER BY run_after_ms, id LIMIT $4`+s.skipLocked()+`)
+			ORDER BY run_after_ms, id LIMIT $4`+s.dialect.skipLocked("")+`)
 		UPDATE schedules SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1
 		WHERE id IN (SELECT id FROM picked) AND status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3
 			AND test_clock_id = 0

@@ -45,10 +45,6 @@ func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, ar
 // returns how many events it relayed.
 func (s *Store) RelayEvents(ctx context.Context, limit int, build func(billkey.RelayedEvent) billkey.NewDelivery) (int, error) {
 	now := s.Now()
-	lock := ""
-	if s.Dialect == "postgres" {
-		lock = " FOR UPDATE OF e SKIP LOCKED"
-	}
 	if pending, err := s.exists(ctx, `SELECT 1 FROM events WHERE NOT relayed LIMIT 1`); err != nil || !pending {
 		return 0, err
 	}
@@ -57,7 +53,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(billkey.R
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.imp_uid, e.merchant_uid, e.status, e.notice_url,
 				e.created_at, m.webhook_url, e.payload
 			FROM events e JOIN merchants m ON m.id = e.merchant_id
-			WHERE NOT e.relayed ORDER BY e.id LIMIT $1`+lock, limit)
+			WHERE NOT e.relayed ORDER BY e.id LIMIT $1`+s.dialect.skipLocked("e"), limit)
 		if err != nil {
 			return fmt.Errorf("sqlstore: relay events: %w", err)
 		}
@@ -112,7 +108,7 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, owner string, now, lease
 	}
 	return s.queryDeliveries(ctx, s.DB, `WITH picked AS MATERIALIZED (SELECT id FROM webhook_deliveries
 			WHERE state = 'pending' AND next_attempt_ms <= $3 AND lease_until_ms <= $3
-			ORDER BY next_attempt_ms, id LIMIT $4`+s.skipLocked()+`)
+			ORDER BY next_attempt_ms, id LIMIT $4`+s.dialect.skipLocked("")+`)
 		UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2
 		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND next_attempt_ms <= $3 AND lease_until_ms <= $3
 		RETURNING `+deliveryColumns,
