@@ -11,49 +11,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-const paymentColumns = `id, merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
-	pg_tid, apply_num, card_code, card_name, card_number, card_quota, name, amount, cancel_amount, tax_free,
-	vat_amount, currency, buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent,
-	notice_url, status, outcome_unknown, reconcile_after, reconcile_attempts, started_at, paid_at, failed_at,
-	cancelled_at, updated_at, fail_reason, cancel_reason, receipt_url, customer_uid, customer_uid_usage`
-
-func scanPayment(row rowScanner) (*billkey.Payment, error) {
-	var p billkey.Payment
-	var vat sql.NullInt64
-	var custom sql.NullString
-	var status string
-	var reconcileAfter, started, paid, failed, cancelled, updated int64
-	err := row.Scan(&p.ID, &p.MerchantID, &p.ChannelID, &p.ImpUID, &p.MerchantUID, &p.PayMethod, &p.Channel,
-		&p.PGProvider, &p.PGID, &p.PGTID, &p.ApplyNum, &p.CardCode, &p.CardName, &p.CardNumber, &p.CardQuota,
-		&p.Name, &p.Amount, &p.CancelAmount, &p.TaxFree, &vat, &p.Currency, &p.Buyer.Name, &p.Buyer.Email,
-		&p.Buyer.Tel, &p.Buyer.Addr, &p.Buyer.Postcode, &custom, &p.UserAgent, &p.NoticeURL, &status,
-		&p.OutcomeUnknown, &reconcileAfter, &p.ReconcileAttempts, &started, &paid, &failed, &cancelled, &updated,
-		&p.FailReason, &p.CancelReason, &p.ReceiptURL, &p.CustomerUID, &p.CustomerUIDUsage)
-	if err != nil {
-		return nil, err
-	}
-	if vat.Valid {
-		p.VatAmount = &vat.Int64
-	}
-	if custom.Valid {
-		p.CustomData = &custom.String
-	}
-	p.Status = billkey.PaymentStatus(status)
-	p.ReconcileAfter = fromUnix(reconcileAfter)
-	p.StartedAt, p.PaidAt, p.FailedAt = fromUnix(started), fromUnix(paid), fromUnix(failed)
-	p.CancelledAt, p.UpdatedAt = fromUnix(cancelled), fromUnix(updated)
-	return &p, nil
-}
-
-const insertPaymentSQL = `
-		INSERT INTO payments (merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
-			card_code, card_name, card_number, card_quota, name, amount, tax_free, vat_amount, currency,
-			buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent, notice_url,
-			status, started_at, updated_at, customer_uid, customer_uid_usage)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-			$22, $23, $24, $25, $26, $27, $28, $29, $30)
-		RETURNING id`
-
 // CreatePayment inserts a new payment (normally status ready) and sets its
 // ID. A merchant_uid that already has a payment that is not failed gives an
 // EREJECTED error with i'mport's message; an imp_uid collision gives
@@ -66,10 +23,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) (err erro
 	}
 	p.UpdatedAt = p.StartedAt
 	err = s.write(ctx, insertPaymentSQL, func(st *sql.Stmt) error {
-		return st.QueryRowContext(ctx, p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
-			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
-			p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
-			p.NoticeURL, string(p.Status), unix(p.StartedAt), unix(p.UpdatedAt), p.CustomerUID, p.CustomerUIDUsage).Scan(&p.ID)
+		return st.QueryRowContext(ctx, paymentValues(p, onInsert)...).Scan(&p.ID)
 	})
 	if err == nil {
 		return nil
@@ -88,12 +42,6 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) (err erro
 	return billkey.ErrImpUIDTaken
 }
 
-const finishPaymentSQL = `
-	UPDATE payments SET status = $1, outcome_unknown = $2, reconcile_after = $3, reconcile_attempts = $4,
-		pg_tid = $5, apply_num = $6, card_code = $7, card_name = $8, card_number = $9, card_quota = $10,
-		paid_at = $11, failed_at = $12, fail_reason = $13, receipt_url = $14, updated_at = $15
-	WHERE id = $16 AND status = 'ready'`
-
 // FinishPayment records the outcome of a payment that is still ready: every
 // result field of p is written, and ev (if not nil) is added to the webhook
 // outbox in the same transaction. It reports false, changing nothing, when
@@ -111,10 +59,7 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		if err != nil {
 			return err
 		}
-		res, err := st.ExecContext(ctx,
-			string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID, p.ApplyNum,
-			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
-			p.ReceiptURL, unix(p.UpdatedAt), p.ID)
+		res, err := st.ExecContext(ctx, paymentValues(p, onFinish, p.ID)...)
 		if err != nil {
 			return fmt.Errorf("sqlstore: finish payment: %w", err)
 		}
@@ -134,23 +79,14 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 	return done, err
 }
 
-// finishPaymentSQLPG records the outcome and queues its event in one
-// statement (one round trip, atomic): the event is inserted only if the
-// payment was still ready.
-const finishPaymentSQLPG = `
-	WITH u AS (` + finishPaymentSQL + ` RETURNING merchant_id, imp_uid, merchant_uid, status)
-	INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
-	SELECT merchant_id, imp_uid, merchant_uid, status, $17, $15 FROM u
-	RETURNING id`
-
+// finishPaymentPG records the outcome and queues its event in one
+// statement (one round trip, atomic): see finishPaymentStatements.
 func (s *Store) finishPaymentPG(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
 	st, err := s.prepared(ctx, s.DB, finishPaymentSQLPG)
 	if err != nil {
 		return false, err
 	}
-	err = st.QueryRowContext(ctx, string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID,
-		p.ApplyNum, p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
-		p.ReceiptURL, unix(p.UpdatedAt), p.ID, ev.NoticeURL).Scan(&ev.ID)
+	err = st.QueryRowContext(ctx, paymentValues(p, onFinish, p.ID, ev.NoticeURL, unix(p.UpdatedAt))...).Scan(&ev.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // no longer ready: someone else recorded the outcome
 	} else if err != nil {
@@ -332,18 +268,4 @@ func (s *Store) queryPayments(ctx context.Context, q queryer, query string, args
 		}
 	}
 	return out, nil
-}
-
-func nullInt(v *int64) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
-
-func nullString(v *string) any {
-	if v == nil {
-		return nil
-	}
-	return *v
 }
