@@ -133,42 +133,27 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchantID int64, customerUI
 func (s *Store) BillingKeyBlobs(ctx context.Context) ([]KeyBlob, error) {
 	var out []KeyBlob
 	for _, table := range []string{"customers", "retired_billing_keys"} {
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, customer_uid, key_cipher FROM `+table+` ORDER BY id`)
+		bs, err := s.keyBlobs(ctx, table, `SELECT id, merchant_id, customer_uid, key_cipher FROM `+table+` ORDER BY id`)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			b := KeyBlob{Table: table}
-			if err := rows.Scan(&b.ID, &b.MerchantID, &b.CustomerUID, &b.Blob); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
-			}
-			out = append(out, b)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
-		}
+		out = append(out, bs...)
 	}
 	return out, nil
 }
 
+// keyBlobs reads the (id, merchant_id, customer_uid, blob) rows of a query
+// over table.
+func (s *Store) keyBlobs(ctx context.Context, table, query string) ([]KeyBlob, error) {
+	return queryAll(ctx, s.DB, table+" sealed blobs", scanned(func(b *KeyBlob) []any {
+		b.Table = table
+		return []any{&b.ID, &b.MerchantID, &b.CustomerUID, &b.Blob}
+	}), query)
+}
+
 // ChannelBlobs returns every sealed channel credential, for key rotation.
 func (s *Store) ChannelBlobs(ctx context.Context) ([]KeyBlob, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, credentials_cipher FROM channels ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
-	}
-	defer rows.Close()
-	var out []KeyBlob
-	for rows.Next() {
-		b := KeyBlob{Table: "channels"}
-		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
-			return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return s.keyBlobs(ctx, "channels", `SELECT id, merchant_id, '', credentials_cipher FROM channels ORDER BY id`)
 }
 
 // KeyBlob is one sealed billing key and the row it lives in.

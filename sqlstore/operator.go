@@ -68,10 +68,7 @@ func (s *Store) operator(ctx context.Context, cond string, arg any) (*billkey.Op
 }
 
 func (s *Store) operatorGrants(ctx context.Context, id int64) ([]int64, error) {
-	return queryAll(ctx, s.DB, "operator grants", func(r rowScanner) (int64, error) {
-		var v int64
-		return v, r.Scan(&v)
-	}, `SELECT merchant_id FROM operator_grants WHERE operator_id = $1 ORDER BY merchant_id`, id)
+	return queryAll(ctx, s.DB, "operator grants", scanned(func(v *int64) []any { return []any{v} }), `SELECT merchant_id FROM operator_grants WHERE operator_id = $1 ORDER BY merchant_id`, id)
 }
 
 // ListOperators returns every operator with its grants, by login.
@@ -234,36 +231,33 @@ func (s *Store) AddAudit(ctx context.Context, e *billkey.AuditEntry) error {
 
 // ListAudit returns audit entries, newest first, and how many match.
 func (s *Store) ListAudit(ctx context.Context, f billkey.AuditFilter) ([]*billkey.AuditEntry, int, error) {
-	cond := "1 = 1"
-	var args []any
+	w := &filter{}
+	w.raw("1 = 1")
 	if f.MerchantIDs != nil {
 		in := "0"
 		for _, id := range f.MerchantIDs {
-			args = append(args, id)
-			in += fmt.Sprintf(", $%d", len(args))
+			in += ", " + w.arg(id)
 		}
-		args = append(args, f.OperatorID)
-		cond = fmt.Sprintf("(merchant_id IN (%s) AND merchant_id <> 0 OR merchant_id = 0 AND operator_id = $%d)", in, len(args))
+		w.add("(merchant_id IN ("+in+") AND merchant_id <> 0 OR merchant_id = 0 AND operator_id = ?)", f.OperatorID)
 	}
 	if f.Target != "" {
-		args = append(args, f.Target)
-		cond += fmt.Sprintf(" AND target = $%d", len(args))
+		w.add("target = ?", f.Target)
 	}
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM console_audit WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count audit: %w", err)
+	total, err := w.count(ctx, s.DB, "console_audit")
+	if err != nil {
+		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	args = append(args, f.Limit, f.Offset)
+	query, args := w.page(`id, operator_id, operator_login, merchant_id, action, target, detail, client_addr, created_at`,
+		"console_audit", "id DESC", f.Limit, f.Offset)
 	out, err := queryAll(ctx, s.DB, "audit", func(r rowScanner) (*billkey.AuditEntry, error) {
 		var e billkey.AuditEntry
 		var at int64
 		err := r.Scan(&e.ID, &e.OperatorID, &e.OperatorLogin, &e.MerchantID, &e.Action, &e.Target, &e.Detail, &e.ClientAddr, &at)
 		e.CreatedAt = fromUnix(at)
 		return &e, err
-	}, fmt.Sprintf(`SELECT id, operator_id, operator_login, merchant_id, action, target, detail, client_addr, created_at
-		FROM console_audit WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+	}, query, args...)
 	return out, total, err
 }

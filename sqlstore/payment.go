@@ -59,15 +59,10 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		if err != nil {
 			return err
 		}
-		res, err := st.ExecContext(ctx, paymentValues(p, onFinish, p.ID)...)
+		n, err := affected(st.ExecContext(ctx, paymentValues(p, onFinish, p.ID)...))
 		if err != nil {
 			return fmt.Errorf("sqlstore: finish payment: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlstore: finish payment: %w", err)
-		}
-		if n == 0 {
+		} else if n == 0 {
 			return nil
 		}
 		done = true
@@ -199,20 +194,15 @@ func (s *Store) PaymentsByUIDs(ctx context.Context, merchantID int64, impUIDs, m
 // ListPayments returns one page of the merchant's payments matching f and
 // the total number matching.
 func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*billkey.Payment, int, error) {
-	where := []string{"merchant_id = $1"}
-	args := []any{f.MerchantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	w := where("merchant_id = ?", f.MerchantID)
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		w.add("status = ?", string(f.Status))
 	}
 	if f.CustomerUID != "" {
-		add("customer_uid = ?", f.CustomerUID)
+		w.add("customer_uid = ?", f.CustomerUID)
 	}
 	if f.MerchantUID != "" {
-		add("merchant_uid = ?", f.MerchantUID)
+		w.add("merchant_uid = ?", f.MerchantUID)
 	}
 	// The time filter follows the status, as i'mport's does.
 	timeCol := "started_at"
@@ -225,15 +215,14 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 		timeCol = "cancelled_at"
 	}
 	if !f.From.IsZero() {
-		add(timeCol+" >= ?", unix(f.From))
+		w.add(timeCol+" >= ?", unix(f.From))
 	}
 	if !f.To.IsZero() {
-		add(timeCol+" <= ?", unix(f.To))
+		w.add(timeCol+" <= ?", unix(f.To))
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
+	total, err := w.count(ctx, s.read, "payments")
+	if err != nil {
+		return nil, 0, err
 	}
 	order := map[string]string{
 		"-started": "started_at DESC, id DESC", "started": "started_at, id",
@@ -243,10 +232,8 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 	if order == "" {
 		order = "started_at DESC, id DESC"
 	}
-	args = append(args, f.Limit, f.Offset)
-	q := fmt.Sprintf(`SELECT %s FROM payments WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
-		paymentColumns, cond, order, len(args)-1, len(args))
-	ps, err := s.queryPayments(ctx, s.read, q, args...)
+	query, args := w.page(paymentColumns, "payments", order, f.Limit, f.Offset)
+	ps, err := s.queryPayments(ctx, s.read, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}

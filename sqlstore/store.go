@@ -236,35 +236,3 @@ func fromUnix(s int64) time.Time {
 func notFound(format string, args ...any) error {
 	return billkey.Errorf(billkey.ENOTFOUND, format, args...)
 }
-
-// queryer is what both *sql.DB and *sql.Tx offer.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// rowScanner is what *sql.Row and *sql.Rows offer for one row.
-type rowScanner interface{ Scan(...any) error }
-
-// queryAll runs query and scans every row with scan; what names the
-// objects in error messages ("payments", "schedules"...).
-func queryAll[T any](ctx context.Context, q queryer, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan %s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: query %s: %w", what, err)
-	}
-	return out, nil
-}

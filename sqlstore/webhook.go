@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/billkey/billkey"
@@ -151,47 +150,47 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d *billkey.WebhookDeli
 // ListDeliveries returns one page of the merchant's deliveries matching f,
 // newest first, each with its attempts, and the total number matching.
 func (s *Store) ListDeliveries(ctx context.Context, f billkey.DeliveryFilter) ([]*billkey.WebhookDelivery, int, error) {
-	where := []string{"merchant_id = $1"}
-	args := []any{f.MerchantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	w := where("merchant_id = ?", f.MerchantID)
 	if f.ImpUID != "" {
-		add("imp_uid = ?", f.ImpUID)
+		w.add("imp_uid = ?", f.ImpUID)
 	}
 	if f.MerchantUID != "" {
-		add("merchant_uid = ?", f.MerchantUID)
+		w.add("merchant_uid = ?", f.MerchantUID)
 	}
 	if f.State != "" {
-		add("state = ?", string(f.State))
+		w.add("state = ?", string(f.State))
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count deliveries: %w", err)
+	total, err := w.count(ctx, s.DB, "webhook_deliveries")
+	if err != nil {
+		return nil, 0, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 20
 	}
-	args = append(args, limit, f.Offset)
-	ds, err := s.queryDeliveries(ctx, s.DB, fmt.Sprintf(`SELECT %s FROM webhook_deliveries WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`,
-		deliveryColumns, cond, len(args)-1, len(args)), args...)
+	query, args := w.page(deliveryColumns, "webhook_deliveries", "id DESC", limit, f.Offset)
+	ds, err := s.deliveriesWithAttempts(ctx, query, args...)
+	return ds, total, err
+}
+
+// deliveriesWithAttempts runs a deliveries query and loads the attempts of
+// each.
+func (s *Store) deliveriesWithAttempts(ctx context.Context, query string, args ...any) ([]*billkey.WebhookDelivery, error) {
+	ds, err := s.queryDeliveries(ctx, s.DB, query, args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for _, d := range ds {
 		if d.Log, err = s.webhookAttempts(ctx, d.ID); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	return ds, total, nil
+	return ds, nil
 }
 
 // DeliveryByID returns one of the merchant's deliveries with its attempts.
 func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error) {
-	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
+	ds, err := s.deliveriesWithAttempts(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
 	if err != nil {
 		return nil, err
@@ -199,30 +198,18 @@ func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*billke
 	if len(ds) == 0 {
 		return nil, notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
 	}
-	if ds[0].Log, err = s.webhookAttempts(ctx, id); err != nil {
-		return nil, err
-	}
 	return ds[0], nil
 }
 
 func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]billkey.WebhookAttempt, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt
-		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []billkey.WebhookAttempt
-	for rows.Next() {
+	return queryAll(ctx, s.DB, "webhook attempts", func(r rowScanner) (billkey.WebhookAttempt, error) {
 		var a billkey.WebhookAttempt
 		var at, latency int64
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node, &a.Response); err != nil {
-			return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
-		}
+		err := r.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node, &a.Response)
 		a.At, a.Latency = fromMillis(at), time.Duration(latency)*time.Millisecond
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt
+		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
 }
 
 // ResendDelivery makes a delivery pending again, due now and retried until
@@ -341,20 +328,7 @@ func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.T
 
 // WebhookSecretBlobs returns every sealed webhook secret, for key rotation.
 func (s *Store) WebhookSecretBlobs(ctx context.Context) ([]KeyBlob, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, secret_cipher FROM webhook_secrets ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
-	}
-	defer rows.Close()
-	var out []KeyBlob
-	for rows.Next() {
-		b := KeyBlob{Table: "webhook_secrets"}
-		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
-			return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return s.keyBlobs(ctx, "webhook_secrets", `SELECT id, merchant_id, '', secret_cipher FROM webhook_secrets ORDER BY id`)
 }
 
 // ReplaceWebhookSecretBlob swaps a sealed webhook secret for its rewrapped
@@ -369,19 +343,5 @@ func (s *Store) ReplaceWebhookSecretBlob(ctx context.Context, b KeyBlob, newBlob
 
 // WebhookDeliveryCounts returns how many deliveries are in each state.
 func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[billkey.DeliveryState]int, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[billkey.DeliveryState]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
-		}
-		out[billkey.DeliveryState(st)] = n
-	}
-	return out, rows.Err()
+	return countBy[billkey.DeliveryState](ctx, s.DB, "delivery counts", `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
 }
