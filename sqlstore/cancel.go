@@ -185,7 +185,7 @@ func (s *Store) MarkCancelUncertain(ctx context.Context, c *billkey.Cancel) (err
 func (s *Store) cancels(ctx context.Context, q queryer, paymentID int64) ([]billkey.Cancel, error) {
 	return queryAll(ctx, q, "cancels", func(r rowScanner) (billkey.Cancel, error) {
 		var c billkey.Cancel
-		err := r.Scan(&c.ID, &c.PaymentID, &c.PGTID, &c.Amount, &c.TaxFree, optInt64{&c.VatAmount}, &c.Reason, &c.ReceiptURL,
+		err := r.Scan(&c.ID, &c.PaymentID, &c.PGTID, &c.Amount, &c.TaxFree, optional[int64]{&c.VatAmount}, &c.Reason, &c.ReceiptURL,
 			(*unixTime)(&c.CancelledAt))
 		return c, err
 	}, `SELECT id, payment_id, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, cancelled_at
@@ -258,7 +258,7 @@ func (s *Store) MarkStaleCancelsUncertain(ctx context.Context, before time.Time)
 func (s *Store) UncertainFullRefunds(ctx context.Context, before time.Time, limit int) ([]*billkey.Cancel, error) {
 	return queryAll(ctx, s.DB, "uncertain refunds", func(r rowScanner) (*billkey.Cancel, error) {
 		c := &billkey.Cancel{}
-		return c, r.Scan(&c.ID, &c.PaymentID, &c.Amount, &c.TaxFree, optInt64{&c.VatAmount}, &c.Reason)
+		return c, r.Scan(&c.ID, &c.PaymentID, &c.Amount, &c.TaxFree, optional[int64]{&c.VatAmount}, &c.Reason)
 	}, `SELECT c.id, c.payment_id, c.amount, c.tax_free, c.vat_amount, c.reason
 		FROM payment_cancels c JOIN payments p ON p.id = c.payment_id
 		WHERE c.state = 'uncertain' AND c.created_at < $1 AND p.cancel_amount = 0 AND c.amount = p.amount
@@ -269,11 +269,5 @@ func (s *Store) UncertainFullRefunds(ctx context.Context, before time.Time, limi
 // (for background workers).
 func (s *Store) PaymentByID(ctx context.Context, id int64) (*billkey.Payment, error) {
 	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notFound("존재하지 않는 결제정보입니다.")
-	}
-	return ps[0], nil
+	return first(ps, err, paymentNotFound)
 }

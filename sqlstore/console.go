@@ -134,7 +134,7 @@ func (s *Store) EachPayment(ctx context.Context, f billkey.PaymentSearch, fn fun
 func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]billkey.CancelRecord, error) {
 	return queryAll(ctx, s.DB, "cancels", func(r rowScanner) (billkey.CancelRecord, error) {
 		var c billkey.CancelRecord
-		err := r.Scan(&c.ID, &c.PaymentID, &c.State, &c.PGTID, &c.Amount, &c.TaxFree, optInt64{&c.VatAmount}, &c.Reason,
+		err := r.Scan(&c.ID, &c.PaymentID, &c.State, &c.PGTID, &c.Amount, &c.TaxFree, optional[int64]{&c.VatAmount}, &c.Reason,
 			&c.ReceiptURL, (*unixTime)(&c.CreatedAt), (*unixTime)(&c.CancelledAt))
 		return c, err
 	}, `SELECT id, payment_id, state, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, created_at, cancelled_at

@@ -96,10 +96,10 @@ func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID
 		return nil, err
 	}
 	c, err := scanCustomer(st.QueryRowContext(ctx, merchantID, customerUID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: customer: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "customer", func() error {
+			return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+		})
 	}
 	return c, nil
 }
@@ -112,10 +112,10 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchantID int64, customerUI
 		var err error
 		c, err = scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
 			merchantID, customerUID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: delete customer: %w", err)
+		if err != nil {
+			return rowErr(err, "delete customer", func() error {
+				return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+			})
 		}
 		if err := retireKey(ctx, tx, c, "deleted", s.Now()); err != nil {
 			return err

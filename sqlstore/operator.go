@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,10 +55,8 @@ func (s *Store) OperatorByID(ctx context.Context, id int64) (*billkey.Operator, 
 
 func (s *Store) operator(ctx context.Context, cond string, arg any) (*billkey.Operator, error) {
 	o, err := scanOperator(s.DB.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE `+cond, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("operator not found")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: operator: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "operator", func() error { return notFound("operator not found") })
 	}
 	if o.MerchantIDs, err = s.operatorGrants(ctx, o.ID); err != nil {
 		return nil, err
@@ -92,10 +89,8 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, login string, disabled 
 		var id int64
 		err := tx.QueryRowContext(ctx, `UPDATE operators SET disabled = $1, updated_at = $2 WHERE login = $3 RETURNING id`,
 			disabled, unix(s.Now()), login).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("operator %q not found", login)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: disable operator: %w", err)
+		if err != nil {
+			return rowErr(err, "disable operator", func() error { return notFound("operator %q not found", login) })
 		}
 		if disabled {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, id); err != nil {
@@ -113,10 +108,8 @@ func (s *Store) SetOperatorPassword(ctx context.Context, login, hash string) err
 		var id int64
 		err := tx.QueryRowContext(ctx, `UPDATE operators SET password_hash = $1, updated_at = $2 WHERE login = $3 RETURNING id`,
 			hash, unix(s.Now()), login).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("operator %q not found", login)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: set operator password: %w", err)
+		if err != nil {
+			return rowErr(err, "set operator password", func() error { return notFound("operator %q not found", login) })
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, id); err != nil {
 			return fmt.Errorf("sqlstore: end sessions: %w", err)
@@ -146,10 +139,8 @@ func (s *Store) OperatorSessionByHash(ctx context.Context, tokenHash []byte) (*b
 	err := s.DB.QueryRowContext(ctx, `SELECT id, operator_id, client_addr, user_agent, created_at, last_seen_at, expires_at
 		FROM operator_sessions WHERE token_hash = $1`, tokenHash).Scan(&sess.ID, &sess.OperatorID, &sess.ClientAddr,
 		&sess.UserAgent, &created, &seen, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("session not found")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: session: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "session", func() error { return notFound("session not found") })
 	}
 	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromUnix(created), fromUnix(seen), fromUnix(expires)
 	return &sess, nil

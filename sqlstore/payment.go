@@ -135,13 +135,7 @@ func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID st
 	defer endSpan(span, &err)
 	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = $1 AND imp_uid = $2`,
 		merchantID, impUID)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notFound("존재하지 않는 결제정보입니다.")
-	}
-	return ps[0], nil
+	return first(ps, err, paymentNotFound)
 }
 
 // FindPayment returns the merchant's newest payment with the merchant_uid
@@ -156,13 +150,7 @@ func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID s
 		args = append(args, string(status))
 	}
 	ps, err := s.queryPayments(ctx, s.read, q+` ORDER BY started_at DESC, id DESC LIMIT 1`, args...)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notFound("존재하지 않는 결제정보입니다.")
-	}
-	return ps[0], nil
+	return first(ps, err, paymentNotFound)
 }
 
 // PaymentsByUIDs returns the merchant's payments with any of the imp_uids,
@@ -256,3 +244,6 @@ func (s *Store) queryPayments(ctx context.Context, q queryer, query string, args
 	}
 	return out, nil
 }
+
+// paymentNotFound is the error of a lookup that found no payment.
+func paymentNotFound() error { return notFound("존재하지 않는 결제정보입니다.") }

@@ -1,10 +1,8 @@
 package sqlstore
 
 import (
-	"database/sql"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/billkey/billkey"
 )
@@ -57,14 +55,14 @@ var paymentFields = []paymentField{
 	{"amount", func(p *billkey.Payment) any { return &p.Amount }, func(p *billkey.Payment) any { return p.Amount }, onInsert},
 	{"cancel_amount", func(p *billkey.Payment) any { return &p.CancelAmount }, nil, 0},
 	{"tax_free", func(p *billkey.Payment) any { return &p.TaxFree }, func(p *billkey.Payment) any { return p.TaxFree }, onInsert},
-	{"vat_amount", func(p *billkey.Payment) any { return optInt64{&p.VatAmount} }, func(p *billkey.Payment) any { return nullInt(p.VatAmount) }, onInsert},
+	{"vat_amount", func(p *billkey.Payment) any { return optional[int64]{&p.VatAmount} }, func(p *billkey.Payment) any { return nullInt(p.VatAmount) }, onInsert},
 	{"currency", func(p *billkey.Payment) any { return &p.Currency }, func(p *billkey.Payment) any { return p.Currency }, onInsert},
 	{"buyer_name", func(p *billkey.Payment) any { return &p.Buyer.Name }, func(p *billkey.Payment) any { return p.Buyer.Name }, onInsert},
 	{"buyer_email", func(p *billkey.Payment) any { return &p.Buyer.Email }, func(p *billkey.Payment) any { return p.Buyer.Email }, onInsert},
 	{"buyer_tel", func(p *billkey.Payment) any { return &p.Buyer.Tel }, func(p *billkey.Payment) any { return p.Buyer.Tel }, onInsert},
 	{"buyer_addr", func(p *billkey.Payment) any { return &p.Buyer.Addr }, func(p *billkey.Payment) any { return p.Buyer.Addr }, onInsert},
 	{"buyer_postcode", func(p *billkey.Payment) any { return &p.Buyer.Postcode }, func(p *billkey.Payment) any { return p.Buyer.Postcode }, onInsert},
-	{"custom_data", func(p *billkey.Payment) any { return optString{&p.CustomData} }, func(p *billkey.Payment) any { return nullString(p.CustomData) }, onInsert},
+	{"custom_data", func(p *billkey.Payment) any { return optional[string]{&p.CustomData} }, func(p *billkey.Payment) any { return nullString(p.CustomData) }, onInsert},
 	{"user_agent", func(p *billkey.Payment) any { return &p.UserAgent }, func(p *billkey.Payment) any { return p.UserAgent }, onInsert},
 	{"notice_url", func(p *billkey.Payment) any { return &p.NoticeURL }, func(p *billkey.Payment) any { return p.NoticeURL }, onInsert},
 	{"status", func(p *billkey.Payment) any { return (*string)(&p.Status) }, func(p *billkey.Payment) any { return string(p.Status) }, onInsert | onFinish},
@@ -177,67 +175,4 @@ func placeholders(first, count int) string {
 		ph[i] = placeholder(first + i)
 	}
 	return strings.Join(ph, ", ")
-}
-
-// unixTime scans stored UNIX seconds into a time.Time (0 is the zero time).
-type unixTime time.Time
-
-// Scan implements sql.Scanner.
-func (t *unixTime) Scan(src any) error {
-	n, ok := src.(int64)
-	if !ok {
-		var v sql.NullInt64
-		if err := v.Scan(src); err != nil {
-			return err
-		}
-		n = v.Int64
-	}
-	*t = unixTime(fromUnix(n))
-	return nil
-}
-
-// optInt64 scans a nullable integer into an *int64 (nil for NULL).
-type optInt64 struct{ p **int64 }
-
-// Scan implements sql.Scanner.
-func (o optInt64) Scan(src any) error {
-	var v sql.NullInt64
-	if err := v.Scan(src); err != nil {
-		return err
-	}
-	*o.p = nil
-	if v.Valid {
-		*o.p = &v.Int64
-	}
-	return nil
-}
-
-// optString scans a nullable text into a *string (nil for NULL).
-type optString struct{ p **string }
-
-// Scan implements sql.Scanner.
-func (o optString) Scan(src any) error {
-	var v sql.NullString
-	if err := v.Scan(src); err != nil {
-		return err
-	}
-	*o.p = nil
-	if v.Valid {
-		*o.p = &v.String
-	}
-	return nil
-}
-
-func nullInt(v *int64) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
-
-func nullString(v *string) any {
-	if v == nil {
-		return nil
-	}
-	return *v
 }

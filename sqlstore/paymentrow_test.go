@@ -44,9 +44,9 @@ func tableColumns(t *testing.T, s *Store, table string) []string {
 // destTarget is the field of p a scan destination writes.
 func destTarget(d any) reflect.Value {
 	switch d := d.(type) {
-	case optInt64:
+	case optional[int64]:
 		return reflect.ValueOf(d.p).Elem()
-	case optString:
+	case optional[string]:
 		return reflect.ValueOf(d.p).Elem()
 	case *unixTime:
 		return reflect.ValueOf((*time.Time)(d)).Elem()

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,6 +49,30 @@ func scanned[T any](dest func(v *T) []any) func(rowScanner) (T, error) {
 		err := r.Scan(dest(&v)...)
 		return v, err
 	}
+}
+
+// first returns the first of xs (the rows a query read), or missing's
+// error (nil when missing is nil) and T's zero value when there are none.
+func first[T any](xs []T, err error, missing func() error) (T, error) {
+	var zero T
+	switch {
+	case err != nil:
+		return zero, err
+	case len(xs) > 0:
+		return xs[0], nil
+	case missing != nil:
+		return zero, missing()
+	}
+	return zero, nil
+}
+
+// rowErr is the error of a one-row lookup: sql.ErrNoRows becomes missing's
+// error, another one is wrapped with what.
+func rowErr(err error, what string, missing func() error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return missing()
+	}
+	return fmt.Errorf("sqlstore: %s: %w", what, err)
 }
 
 // execCount runs a statement and returns how many rows it changed; what
@@ -146,4 +171,16 @@ func (f *filter) page(cols, table, order string, limit, offset int) (string, []a
 	args := append(append([]any(nil), f.args...), limit, offset)
 	return fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT %s OFFSET %s`,
 		cols, table, f.String(), order, placeholder(len(args)-1), placeholder(len(args))), args
+}
+
+// exists reports whether a query returns a row.
+func (s *Store) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var one int
+	err := s.DB.QueryRowContext(ctx, query, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("sqlstore: %w", err)
+	}
+	return true, nil
 }

@@ -216,22 +216,6 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// unix converts a time to stored UNIX seconds (0 for the zero time).
-func unix(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
-}
-
-// fromUnix converts stored UNIX seconds back (0 is the zero time).
-func fromUnix(s int64) time.Time {
-	if s == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0)
-}
-
 // notFound returns the domain's not-found error.
 func notFound(format string, args ...any) error {
 	return billkey.Errorf(billkey.ENOTFOUND, format, args...)

@@ -62,13 +62,7 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *billkey.Subscriptio
 func (s *Store) SubscriptionByID(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	subs, err := queryAll(ctx, s.DB, "subscriptions", scanSubscription,
 		`SELECT `+subscriptionColumns+` FROM subscriptions WHERE merchant_id = $1 AND id = $2`, merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(subs) == 0 {
-		return nil, notFound("구독 정보가 존재하지 않습니다. (id: %d)", id)
-	}
-	return subs[0], nil
+	return first(subs, err, func() error { return notFound("구독 정보가 존재하지 않습니다. (id: %d)", id) })
 }
 
 // ListSubscriptions returns the merchant's subscriptions, newest first, of
@@ -152,13 +146,7 @@ func (s *Store) CreateTestClock(ctx context.Context, c *billkey.TestClock) error
 func (s *Store) TestClockByID(ctx context.Context, merchantID, id int64) (*billkey.TestClock, error) {
 	cs, err := queryAll(ctx, s.DB, "test clocks", scanClock, `SELECT `+clockColumns+` FROM test_clocks WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(cs) == 0 {
-		return nil, notFound("테스트 시계가 존재하지 않습니다. (id: %d)", id)
-	}
-	return cs[0], nil
+	return first(cs, err, func() error { return notFound("테스트 시계가 존재하지 않습니다. (id: %d)", id) })
 }
 
 // BeginAdvance marks a ready clock advancing; false when another advance

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -192,13 +191,7 @@ func (s *Store) deliveriesWithAttempts(ctx context.Context, query string, args .
 func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error) {
 	ds, err := s.deliveriesWithAttempts(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(ds) == 0 {
-		return nil, notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
-	}
-	return ds[0], nil
+	return first(ds, err, func() error { return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id) })
 }
 
 func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]billkey.WebhookAttempt, error) {
@@ -223,10 +216,8 @@ func (s *Store) ResendDelivery(ctx context.Context, merchantID, id int64, giveUp
 		var url, merchantURL string
 		err := tx.QueryRowContext(ctx, `SELECT d.url, m.webhook_url FROM webhook_deliveries d JOIN merchants m ON m.id = d.merchant_id
 			WHERE d.merchant_id = $1 AND d.id = $2`, merchantID, id).Scan(&url, &merchantURL)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: resend delivery: %w", err)
+		if err != nil {
+			return rowErr(err, "resend delivery", func() error { return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id) })
 		}
 		if url == "" {
 			url = merchantURL

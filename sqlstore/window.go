@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,10 +57,8 @@ func (s *Store) CreateWindowAttempt(ctx context.Context, a *billkey.WindowAttemp
 // ENOTFOUND if there is none.
 func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*billkey.WindowAttempt, error) {
 	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE token_hash = $1`, tokenHash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: window attempt: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "window attempt", func() error { return notFound("결제창 요청 정보를 찾을 수 없습니다.") })
 	}
 	return a, nil
 }
@@ -69,10 +66,8 @@ func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*bi
 // WindowAttemptByID returns an attempt by its ID; ENOTFOUND if there is none.
 func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*billkey.WindowAttempt, error) {
 	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: window attempt: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "window attempt", func() error { return notFound("결제창 요청 정보를 찾을 수 없습니다.") })
 	}
 	return a, nil
 }
