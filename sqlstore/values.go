@@ -9,36 +9,30 @@ import (
 // seconds (or milliseconds for leases and due times), 0 for "never"; an
 // absent optional value is NULL.
 
-// unix converts a time to stored UNIX seconds (0 for the zero time).
-func unix(t time.Time) int64 {
+// unix and millis convert a time to stored UNIX seconds or milliseconds
+// (0 for the zero time).
+func unix(t time.Time) int64   { return toEpoch(t, 1) }
+func millis(t time.Time) int64 { return toEpoch(t, 1000) }
+
+// fromUnix and fromMillis convert stored UNIX seconds or milliseconds back
+// (0 is the zero time).
+func fromUnix(s int64) time.Time    { return fromEpoch(s, 1) }
+func fromMillis(ms int64) time.Time { return fromEpoch(ms, 1000) }
+
+// toEpoch counts t in units of 1/perSecond second since the UNIX epoch.
+func toEpoch(t time.Time, perSecond int64) int64 {
 	if t.IsZero() {
 		return 0
 	}
-	return t.Unix()
+	return t.Unix()*perSecond + int64(t.Nanosecond())/(int64(time.Second)/perSecond)
 }
 
-// fromUnix converts stored UNIX seconds back (0 is the zero time).
-func fromUnix(s int64) time.Time {
-	if s == 0 {
+// fromEpoch is the time n units of 1/perSecond second after the UNIX epoch.
+func fromEpoch(n, perSecond int64) time.Time {
+	if n == 0 {
 		return time.Time{}
 	}
-	return time.Unix(s, 0)
-}
-
-// millis converts a time to stored UNIX milliseconds (0 for the zero time).
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// fromMillis converts stored UNIX milliseconds back (0 is the zero time).
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
+	return time.Unix(n/perSecond, n%perSecond*(int64(time.Second)/perSecond))
 }
 
 // unixTime scans stored UNIX seconds into a time.Time (0 is the zero time).
