@@ -59,7 +59,7 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		if err != nil {
 			return err
 		}
-		n, err := affected(st.ExecContext(ctx, paymentValues(p, onFinish, p.ID)...))
+		n, err := affected(st.ExecContext(ctx, finishPaymentArgs(p, nil)...))
 		if err != nil {
 			return fmt.Errorf("sqlstore: finish payment: %w", err)
 		} else if n == 0 {
@@ -81,7 +81,7 @@ func (s *Store) finishPaymentPG(ctx context.Context, p *billkey.Payment, ev *bil
 	if err != nil {
 		return false, err
 	}
-	err = st.QueryRowContext(ctx, paymentValues(p, onFinish, p.ID, ev.NoticeURL, unix(p.UpdatedAt))...).Scan(&ev.ID)
+	err = st.QueryRowContext(ctx, finishPaymentArgs(p, ev)...).Scan(&ev.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // no longer ready: someone else recorded the outcome
 	} else if err != nil {
@@ -143,13 +143,13 @@ func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID st
 func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID string, status billkey.PaymentStatus) (_ *billkey.Payment, err error) {
 	ctx, span := s.span(ctx, "FindPayment")
 	defer endSpan(span, &err)
-	q := `SELECT ` + paymentColumns + ` FROM payments WHERE merchant_id = $1 AND merchant_uid = $2`
-	args := []any{merchantID, merchantUID}
+	w := where("merchant_id = ?", merchantID)
+	w.add("merchant_uid = ?", merchantUID)
 	if status != "" {
-		q += ` AND status = $3`
-		args = append(args, string(status))
+		w.add("status = ?", string(status))
 	}
-	ps, err := s.queryPayments(ctx, s.read, q+` ORDER BY started_at DESC, id DESC LIMIT 1`, args...)
+	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments WHERE `+w.String()+`
+		ORDER BY started_at DESC, id DESC LIMIT 1`, w.args...)
 	return first(ps, err, paymentNotFound)
 }
 

@@ -103,7 +103,7 @@ var (
 		return `INSERT INTO payments (` + strings.Join(cols, ", ") + `) VALUES (` + placeholders(1, len(cols)) + `) RETURNING id`
 	}()
 	// finishPaymentSQL writes the onFinish fields of a payment that is
-	// still ready; its arguments are finishPaymentArgs.
+	// still ready; finishPaymentSQLPG also queues its event.
 	finishPaymentSQL, finishPaymentSQLPG = finishPaymentStatements()
 )
 
@@ -131,11 +131,10 @@ func paymentValues(p *billkey.Payment, w writtenBy, extra ...any) []any {
 	return append(out, extra...)
 }
 
-// finishPaymentStatements builds FinishPayment's UPDATE, with arguments
-// paymentValues(p, onFinish, p.ID), and its PostgreSQL form that also
-// queues the payment's event in the same statement, with arguments
-// paymentValues(p, onFinish, p.ID, noticeURL, createdAt): the event is
-// inserted only if the payment was still ready.
+// finishPaymentStatements builds FinishPayment's UPDATE and the form that
+// also queues the payment's event in the same statement (for databases with
+// writing CTEs): the event is inserted only if the payment was still ready.
+// finishPaymentArgs gives the arguments of both.
 func finishPaymentStatements() (solo, withEvent string) {
 	cols := paymentColumnNames(onFinish)
 	set := make([]string, len(cols))
@@ -149,6 +148,17 @@ func finishPaymentStatements() (solo, withEvent string) {
 	SELECT merchant_id, imp_uid, merchant_uid, status, ` + placeholder(n+2) + `, ` + placeholder(n+3) + ` FROM u
 	RETURNING id`
 	return solo, withEvent
+}
+
+// finishPaymentArgs returns the arguments of finishPaymentSQL (ev nil) or
+// of finishPaymentSQLPG, numbered as finishPaymentStatements numbers them:
+// the onFinish values, then the payment's id, then the event's notice URL
+// and creation time.
+func finishPaymentArgs(p *billkey.Payment, ev *billkey.Event) []any {
+	if ev == nil {
+		return paymentValues(p, onFinish, p.ID)
+	}
+	return paymentValues(p, onFinish, p.ID, ev.NoticeURL, unix(p.UpdatedAt))
 }
 
 // scanPayment reads one row of paymentColumns.
