@@ -22,7 +22,7 @@ var ErrPostgresBackup = errors.New("billkey backs up SQLite only; back up Postgr
 // and writes a compact database that needs no WAL file. out must not exist.
 // Backup applies no migrations to the live database.
 func Backup(ctx context.Context, dsn, out string) error {
-	if IsPostgres(dsn) {
+	if !dialectOf(dsn).onlineBackup {
 		return ErrPostgresBackup
 	}
 	if _, err := os.Stat(dsn); err != nil {

@@ -183,27 +183,13 @@ func (s *Store) MarkCancelUncertain(ctx context.Context, c *billkey.Cancel) (err
 
 // cancels returns the completed refunds of a payment, oldest first.
 func (s *Store) cancels(ctx context.Context, q queryer, paymentID int64) ([]billkey.Cancel, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, payment_id, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, cancelled_at
-		FROM payment_cancels WHERE payment_id = $1 AND state = 'done' ORDER BY id`, paymentID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: cancels: %w", err)
-	}
-	defer rows.Close()
-	var out []billkey.Cancel
-	for rows.Next() {
+	return queryAll(ctx, q, "cancels", func(r rowScanner) (billkey.Cancel, error) {
 		var c billkey.Cancel
-		var vat sql.NullInt64
-		var at int64
-		if err := rows.Scan(&c.ID, &c.PaymentID, &c.PGTID, &c.Amount, &c.TaxFree, &vat, &c.Reason, &c.ReceiptURL, &at); err != nil {
-			return nil, fmt.Errorf("sqlstore: cancels: %w", err)
-		}
-		if vat.Valid {
-			c.VatAmount = &vat.Int64
-		}
-		c.CancelledAt = fromUnix(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := r.Scan(&c.ID, &c.PaymentID, &c.PGTID, &c.Amount, &c.TaxFree, optional[int64]{&c.VatAmount}, &c.Reason, &c.ReceiptURL,
+			(*unixTime)(&c.CancelledAt))
+		return c, err
+	}, `SELECT id, payment_id, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, cancelled_at
+		FROM payment_cancels WHERE payment_id = $1 AND state = 'done' ORDER BY id`, paymentID)
 }
 
 const insertEventSQL = `INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
@@ -245,24 +231,12 @@ func (s *Store) insertEvent(ctx context.Context, tx *sql.Tx, ev *billkey.Event, 
 
 // Events returns the merchant's outbox events after the id, oldest first.
 func (s *Store) Events(ctx context.Context, merchantID, afterID int64, limit int) ([]*billkey.Event, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, imp_uid, merchant_uid, status, notice_url, created_at
-		FROM events WHERE merchant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, merchantID, afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: events: %w", err)
-	}
-	defer rows.Close()
-	var out []*billkey.Event
-	for rows.Next() {
+	return queryAll(ctx, s.DB, "events", func(r rowScanner) (*billkey.Event, error) {
 		var e billkey.Event
-		var status string
-		var at int64
-		if err := rows.Scan(&e.ID, &e.MerchantID, &e.ImpUID, &e.MerchantUID, &status, &e.NoticeURL, &at); err != nil {
-			return nil, fmt.Errorf("sqlstore: events: %w", err)
-		}
-		e.Status, e.CreatedAt = billkey.PaymentStatus(status), fromUnix(at)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+		err := r.Scan(&e.ID, &e.MerchantID, &e.ImpUID, &e.MerchantUID, (*string)(&e.Status), &e.NoticeURL, (*unixTime)(&e.CreatedAt))
+		return &e, err
+	}, `SELECT id, merchant_id, imp_uid, merchant_uid, status, notice_url, created_at
+		FROM events WHERE merchant_id = $1 AND id > $2 ORDER BY id LIMIT $3`, merchantID, afterID, limit)
 }
 
 // MarkStaleCancelsUncertain turns refunds still pending since before
@@ -282,38 +256,18 @@ func (s *Store) MarkStaleCancelsUncertain(ctx context.Context, before time.Time)
 // refund is safe (INICIS answers a repeated full refund with 기 취소 거래);
 // retrying a partial one is not, so those stay reserved for an operator.
 func (s *Store) UncertainFullRefunds(ctx context.Context, before time.Time, limit int) ([]*billkey.Cancel, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT c.id, c.payment_id, c.amount, c.tax_free, c.vat_amount, c.reason
+	return queryAll(ctx, s.DB, "uncertain refunds", func(r rowScanner) (*billkey.Cancel, error) {
+		c := &billkey.Cancel{}
+		return c, r.Scan(&c.ID, &c.PaymentID, &c.Amount, &c.TaxFree, optional[int64]{&c.VatAmount}, &c.Reason)
+	}, `SELECT c.id, c.payment_id, c.amount, c.tax_free, c.vat_amount, c.reason
 		FROM payment_cancels c JOIN payments p ON p.id = c.payment_id
 		WHERE c.state = 'uncertain' AND c.created_at < $1 AND p.cancel_amount = 0 AND c.amount = p.amount
 		ORDER BY c.id LIMIT $2`, unix(before), limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: uncertain refunds: %w", err)
-	}
-	defer rows.Close()
-	var out []*billkey.Cancel
-	for rows.Next() {
-		c := &billkey.Cancel{}
-		var vat sql.NullInt64
-		if err := rows.Scan(&c.ID, &c.PaymentID, &c.Amount, &c.TaxFree, &vat, &c.Reason); err != nil {
-			return nil, fmt.Errorf("sqlstore: uncertain refunds: %w", err)
-		}
-		if vat.Valid {
-			c.VatAmount = &vat.Int64
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // PaymentByID returns a payment by its internal id, whatever its merchant
 // (for background workers).
 func (s *Store) PaymentByID(ctx context.Context, id int64) (*billkey.Payment, error) {
 	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments WHERE id = $1`, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notFound("존재하지 않는 결제정보입니다.")
-	}
-	return ps[0], nil
+	return first(ps, err, paymentNotFound)
 }

@@ -34,71 +34,63 @@ func (s *Store) modeCondition(ctx context.Context, merchantID int64, live bool) 
 	return "channel_id IN (" + strings.Join(ids, ", ") + ")", nil
 }
 
-// where builds the search's condition and arguments.
-func (s *Store) where(ctx context.Context, f billkey.PaymentSearch) (string, []any, error) {
-	where := []string{"merchant_id = $1"}
-	args := []any{f.MerchantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+// searchFilter builds the search's condition and arguments.
+func (s *Store) searchFilter(ctx context.Context, f billkey.PaymentSearch) (*filter, error) {
+	w := where("merchant_id = ?", f.MerchantID)
 	if f.ImpUID != "" {
-		add("imp_uid = ?", f.ImpUID)
+		w.add("imp_uid = ?", f.ImpUID)
 	}
 	if f.MerchantUID != "" {
-		add("merchant_uid = ?", f.MerchantUID)
+		w.add("merchant_uid = ?", f.MerchantUID)
 	}
 	if f.CustomerUID != "" {
-		add("customer_uid = ?", f.CustomerUID)
+		w.add("customer_uid = ?", f.CustomerUID)
 	}
 	if f.Buyer != "" {
-		args = append(args, f.Buyer)
-		n := len(args)
 		// A union of three index lookups: planners without statistics
 		// would otherwise scan all the merchant's payments for the OR.
-		where = append(where, fmt.Sprintf(`id IN (SELECT id FROM payments WHERE merchant_id = $1 AND buyer_name = $%d
-			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_email = $%d
-			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_tel = $%d)`, n, n, n))
+		w.add(`id IN (SELECT id FROM payments WHERE merchant_id = $1 AND buyer_name = ?
+			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_email = ?
+			UNION ALL SELECT id FROM payments WHERE merchant_id = $1 AND buyer_tel = ?)`, f.Buyer)
 	}
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		w.add("status = ?", string(f.Status))
 	}
 	if f.Channel != "" {
-		add("channel = ?", f.Channel)
+		w.add("channel = ?", f.Channel)
 	}
 	if f.Mode != "" {
 		cond, err := s.modeCondition(ctx, f.MerchantID, f.Mode == "live")
 		if err != nil {
-			return "", nil, err
+			return nil, err
 		}
-		where = append(where, cond)
+		w.raw(cond)
 	}
 	if !f.From.IsZero() {
-		add("started_at >= ?", unix(f.From))
+		w.add("started_at >= ?", unix(f.From))
 	}
 	if !f.To.IsZero() {
-		add("started_at < ?", unix(f.To))
+		w.add("started_at < ?", unix(f.To))
 	}
-	return strings.Join(where, " AND "), args, nil
+	return w, nil
 }
 
 // SearchPayments returns one page of the merchant's payments matching f,
 // newest first, and how many match.
 func (s *Store) SearchPayments(ctx context.Context, f billkey.PaymentSearch) ([]*billkey.Payment, int, error) {
-	cond, args, err := s.where(ctx, f)
+	w, err := s.searchFilter(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
-	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
+	total, err := w.count(ctx, s.read, "payments")
+	if err != nil {
+		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	args = append(args, f.Limit, f.Offset)
-	ps, err := queryAll(ctx, s.read, "payments", scanPayment, fmt.Sprintf(`SELECT %s FROM payments WHERE %s
-		ORDER BY started_at DESC, id DESC LIMIT $%d OFFSET $%d`, paymentColumns, cond, len(args)-1, len(args)), args...)
+	query, args := w.page(paymentColumns, "payments", "started_at DESC, id DESC", f.Limit, f.Offset)
+	ps, err := queryAll(ctx, s.read, "payments", scanPayment, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -109,18 +101,18 @@ func (s *Store) SearchPayments(ctx context.Context, f billkey.PaymentSearch) ([]
 // ignored), newest first, reading in pages by keyset so an export of any
 // size uses bounded memory.
 func (s *Store) EachPayment(ctx context.Context, f billkey.PaymentSearch, fn func(*billkey.Payment) error) error {
-	cond, args, err := s.where(ctx, f)
+	search, err := s.searchFilter(ctx, f)
 	if err != nil {
 		return err
 	}
 	const page = 1000
 	afterStarted, afterID := int64(1<<62), int64(1<<62)
 	for {
-		a := append(append([]any(nil), args...), afterStarted, afterID, page)
-		n := len(args)
-		ps, err := queryAll(ctx, s.read, "payments", scanPayment, fmt.Sprintf(`SELECT %s FROM payments WHERE %s
-			AND (started_at < $%d OR started_at = $%d AND id < $%d) ORDER BY started_at DESC, id DESC LIMIT $%d`,
-			paymentColumns, cond, n+1, n+1, n+2, n+3), a...)
+		w := search.clone()
+		started := w.arg(afterStarted)
+		w.raw("(started_at < " + started + " OR started_at = " + started + " AND id < " + w.arg(afterID) + ")")
+		ps, err := queryAll(ctx, s.read, "payments", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE `+w.String()+`
+			ORDER BY started_at DESC, id DESC LIMIT `+w.arg(page), w.args...)
 		if err != nil {
 			return err
 		}
@@ -142,14 +134,8 @@ func (s *Store) EachPayment(ctx context.Context, f billkey.PaymentSearch, fn fun
 func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]billkey.CancelRecord, error) {
 	return queryAll(ctx, s.DB, "cancels", func(r rowScanner) (billkey.CancelRecord, error) {
 		var c billkey.CancelRecord
-		var vat sql.NullInt64
-		var created, cancelled int64
-		err := r.Scan(&c.ID, &c.PaymentID, &c.State, &c.PGTID, &c.Amount, &c.TaxFree, &vat, &c.Reason, &c.ReceiptURL,
-			&created, &cancelled)
-		if vat.Valid {
-			c.VatAmount = &vat.Int64
-		}
-		c.CreatedAt, c.CancelledAt = fromUnix(created), fromUnix(cancelled)
+		err := r.Scan(&c.ID, &c.PaymentID, &c.State, &c.PGTID, &c.Amount, &c.TaxFree, optional[int64]{&c.VatAmount}, &c.Reason,
+			&c.ReceiptURL, (*unixTime)(&c.CreatedAt), (*unixTime)(&c.CancelledAt))
 		return c, err
 	}, `SELECT id, payment_id, state, pg_tid, amount, tax_free, vat_amount, reason, receipt_url, created_at, cancelled_at
 		FROM payment_cancels WHERE payment_id = $1 ORDER BY id`, paymentID)
@@ -158,36 +144,30 @@ func (s *Store) PaymentCancelRecords(ctx context.Context, paymentID int64) ([]bi
 // DeliveriesOfPayment returns the webhook deliveries of a payment with their
 // attempts, oldest first.
 func (s *Store) DeliveriesOfPayment(ctx context.Context, merchantID int64, impUID string) ([]*billkey.WebhookDelivery, error) {
-	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries
+	return s.deliveriesWithAttempts(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries
 		WHERE merchant_id = $1 AND imp_uid = $2 ORDER BY id`, merchantID, impUID)
-	if err != nil {
-		return nil, err
-	}
-	for _, d := range ds {
-		if d.Log, err = s.webhookAttempts(ctx, d.ID); err != nil {
-			return nil, err
-		}
-	}
-	return ds, nil
 }
 
 // ListCustomers returns one page of the merchant's billing keys (newest
 // first, optionally one customer_uid) and how many there are.
 func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*billkey.CustomerSummary, int, error) {
-	cond := "c.merchant_id = $1"
-	args := []any{merchantID}
+	w := where("c.merchant_id = ?", merchantID)
 	if customerUID != "" {
-		cond += " AND c.customer_uid = $2"
-		args = append(args, customerUID)
+		w.add("c.customer_uid = ?", customerUID)
 	}
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers c WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count customers: %w", err)
+	total, err := w.count(ctx, s.DB, "customers c")
+	if err != nil {
+		return nil, 0, err
 	}
 	if limit <= 0 {
 		limit = 50
 	}
-	args = append(args, limit, offset)
+	query, args := w.page(`c.id, c.merchant_id, c.channel_id, c.customer_uid, c.pg_provider, c.pg_id, c.card_code,
+			c.card_name, c.card_number, c.card_type, c.name, c.tel, c.email, c.inserted, c.updated,
+			COALESCE((SELECT p.channel FROM payments p WHERE p.merchant_id = c.merchant_id AND p.customer_uid = c.customer_uid
+				AND p.customer_uid_usage = 'issue' AND p.status = 'paid' ORDER BY p.id DESC LIMIT 1), ''),
+			(SELECT COUNT(*) FROM payments p WHERE p.merchant_id = c.merchant_id AND p.customer_uid = c.customer_uid
+				AND p.customer_uid_usage <> 'issue')`, "customers c", "c.updated DESC, c.id DESC", limit, offset)
 	out, err := queryAll(ctx, s.DB, "customers", func(r rowScanner) (*billkey.CustomerSummary, error) {
 		var c billkey.CustomerSummary
 		var cardType sql.NullInt64
@@ -203,13 +183,7 @@ func (s *Store) ListCustomers(ctx context.Context, merchantID int64, customerUID
 			c.IssuedBy = billkey.ChannelAPI
 		}
 		return &c, err
-	}, fmt.Sprintf(`SELECT c.id, c.merchant_id, c.channel_id, c.customer_uid, c.pg_provider, c.pg_id, c.card_code,
-			c.card_name, c.card_number, c.card_type, c.name, c.tel, c.email, c.inserted, c.updated,
-			COALESCE((SELECT p.channel FROM payments p WHERE p.merchant_id = c.merchant_id AND p.customer_uid = c.customer_uid
-				AND p.customer_uid_usage = 'issue' AND p.status = 'paid' ORDER BY p.id DESC LIMIT 1), ''),
-			(SELECT COUNT(*) FROM payments p WHERE p.merchant_id = c.merchant_id AND p.customer_uid = c.customer_uid
-				AND p.customer_uid_usage <> 'issue')
-		FROM customers c WHERE %s ORDER BY c.updated DESC, c.id DESC LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+	}, query, args...)
 	return out, total, err
 }
 
@@ -258,10 +232,7 @@ func (s *Store) Dashboard(ctx context.Context, q billkey.DashboardQuery) (*billk
 		}
 		d.Daily = append(d.Daily, f)
 	}
-	d.DeclineReasons, err = queryAll(ctx, s.read, "decline reasons", func(r rowScanner) (billkey.Reason, error) {
-		var x billkey.Reason
-		return x, r.Scan(&x.Reason, &x.Count)
-	}, `SELECT fail_reason, COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
+	d.DeclineReasons, err = queryAll(ctx, s.read, "decline reasons", scanned(func(x *billkey.Reason) []any { return []any{&x.Reason, &x.Count} }), `SELECT fail_reason, COUNT(*) FROM payments WHERE merchant_id = $1 AND `+mode+`
 		AND failed_at >= $2 AND failed_at < $3 AND customer_uid_usage <> 'issue'
 		GROUP BY fail_reason ORDER BY COUNT(*) DESC, fail_reason LIMIT 8`, q.MerchantID, from, to)
 	if err != nil {
@@ -296,26 +267,12 @@ func (s *Store) Dashboard(ctx context.Context, q billkey.DashboardQuery) (*billk
 		q.MerchantID).Scan(&d.UncertainRefunds); err != nil {
 		return nil, fmt.Errorf("sqlstore: dashboard uncertain refunds: %w", err)
 	}
-	rows, err = s.read.QueryContext(ctx, `SELECT d.state, COUNT(*) FROM webhook_deliveries d
+	if d.Webhooks, err = countBy[billkey.DeliveryState](ctx, s.read, "dashboard webhooks", `SELECT d.state, COUNT(*) FROM webhook_deliveries d
 		JOIN payments p ON p.imp_uid = d.imp_uid
 		WHERE d.merchant_id = $1 AND d.created_at >= $2 AND d.created_at < $3
 		AND `+pmode+`
-		GROUP BY d.state`, q.MerchantID, from, to)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
-	}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
-		}
-		d.Webhooks[billkey.DeliveryState(st)] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: dashboard webhooks: %w", err)
+		GROUP BY d.state`, q.MerchantID, from, to); err != nil {
+		return nil, err
 	}
 	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_attempts a
 		JOIN webhook_deliveries d ON d.id = a.delivery_id JOIN payments p ON p.imp_uid = d.imp_uid

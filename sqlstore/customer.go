@@ -96,10 +96,10 @@ func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID
 		return nil, err
 	}
 	c, err := scanCustomer(st.QueryRowContext(ctx, merchantID, customerUID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: customer: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "customer", func() error {
+			return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+		})
 	}
 	return c, nil
 }
@@ -112,10 +112,10 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchantID int64, customerUI
 		var err error
 		c, err = scanCustomer(tx.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE merchant_id = $1 AND customer_uid = $2`,
 			merchantID, customerUID))
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: delete customer: %w", err)
+		if err != nil {
+			return rowErr(err, "delete customer", func() error {
+				return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+			})
 		}
 		if err := retireKey(ctx, tx, c, "deleted", s.Now()); err != nil {
 			return err
@@ -133,42 +133,27 @@ func (s *Store) DeleteCustomer(ctx context.Context, merchantID int64, customerUI
 func (s *Store) BillingKeyBlobs(ctx context.Context) ([]billkey.KeyBlob, error) {
 	var out []billkey.KeyBlob
 	for _, table := range []string{"customers", "retired_billing_keys"} {
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, customer_uid, key_cipher FROM `+table+` ORDER BY id`)
+		bs, err := s.keyBlobs(ctx, table, `SELECT id, merchant_id, customer_uid, key_cipher FROM `+table+` ORDER BY id`)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
+			return nil, err
 		}
-		for rows.Next() {
-			b := billkey.KeyBlob{Table: table}
-			if err := rows.Scan(&b.ID, &b.MerchantID, &b.CustomerUID, &b.Blob); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
-			}
-			out = append(out, b)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("sqlstore: key blobs: %w", err)
-		}
+		out = append(out, bs...)
 	}
 	return out, nil
 }
 
+// keyBlobs reads the (id, merchant_id, customer_uid, blob) rows of a query
+// over table.
+func (s *Store) keyBlobs(ctx context.Context, table, query string) ([]billkey.KeyBlob, error) {
+	return queryAll(ctx, s.DB, table+" sealed blobs", scanned(func(b *billkey.KeyBlob) []any {
+		b.Table = table
+		return []any{&b.ID, &b.MerchantID, &b.CustomerUID, &b.Blob}
+	}), query)
+}
+
 // ChannelBlobs returns every sealed channel credential, for key rotation.
 func (s *Store) ChannelBlobs(ctx context.Context) ([]billkey.KeyBlob, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, credentials_cipher FROM channels ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
-	}
-	defer rows.Close()
-	var out []billkey.KeyBlob
-	for rows.Next() {
-		b := billkey.KeyBlob{Table: "channels"}
-		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
-			return nil, fmt.Errorf("sqlstore: channel blobs: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return s.keyBlobs(ctx, "channels", `SELECT id, merchant_id, '', credentials_cipher FROM channels ORDER BY id`)
 }
 
 // ReplaceKeyBlob swaps a sealed billing key for its rewrapped form, only if

@@ -161,7 +161,7 @@ var sqliteWriteStatements = []string{savepointSQL, rollbackToSavepointSQL, relea
 
 func (s *Store) prepareWrites(ctx context.Context) error {
 	qs := writeStatements
-	if s.Dialect == "sqlite" {
+	if s.dialect.groupCommit {
 		qs = append(qs[:len(qs):len(qs)], sqliteWriteStatements...)
 	}
 	for _, q := range qs {

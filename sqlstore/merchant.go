@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -59,10 +58,8 @@ func (s *Store) MerchantByAPIKey(ctx context.Context, apiKey string) (*billkey.M
 	var mac []byte
 	m, err := scanMerchant(s.DB.QueryRowContext(ctx,
 		`SELECT `+merchantColumns+`, secret_mac FROM merchants WHERE api_key = $1`, apiKey), &mac)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, notFound("merchant not found")
-	} else if err != nil {
-		return nil, nil, fmt.Errorf("sqlstore: merchant by key: %w", err)
+	if err != nil {
+		return nil, nil, rowErr(err, "merchant by key", func() error { return notFound("merchant not found") })
 	}
 	return m, mac, nil
 }
@@ -70,10 +67,10 @@ func (s *Store) MerchantByAPIKey(ctx context.Context, apiKey string) (*billkey.M
 // MerchantByImpCode returns the merchant with the imp code.
 func (s *Store) MerchantByImpCode(ctx context.Context, code string) (*billkey.Merchant, error) {
 	m, err := scanMerchant(s.DB.QueryRowContext(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE imp_code = $1`, code))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("가맹점 식별코드(%s)에 해당하는 가맹점이 없습니다.", code)
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: merchant by code: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "merchant by code", func() error {
+			return notFound("가맹점 식별코드(%s)에 해당하는 가맹점이 없습니다.", code)
+		})
 	}
 	return m, nil
 }
@@ -81,10 +78,8 @@ func (s *Store) MerchantByImpCode(ctx context.Context, code string) (*billkey.Me
 // MerchantByID returns the merchant with the id.
 func (s *Store) MerchantByID(ctx context.Context, id int64) (*billkey.Merchant, error) {
 	m, err := scanMerchant(s.DB.QueryRowContext(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("merchant not found")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: merchant by id: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "merchant by id", func() error { return notFound("merchant not found") })
 	}
 	return m, nil
 }
@@ -241,10 +236,8 @@ func (s *Store) MerchantSecrets(ctx context.Context, apiKey string) (m *billkey.
 	m, err = scanMerchant(s.DB.QueryRowContext(ctx,
 		`SELECT `+merchantColumns+`, secret_mac, previous_secret_mac, previous_secret_until FROM merchants WHERE api_key = $1`, apiKey),
 		&mac, &prevMAC, &until)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, nil, time.Time{}, notFound("merchant not found")
-	} else if err != nil {
-		return nil, nil, nil, time.Time{}, fmt.Errorf("sqlstore: merchant by key: %w", err)
+	if err != nil {
+		return nil, nil, nil, time.Time{}, rowErr(err, "merchant by key", func() error { return notFound("merchant not found") })
 	}
 	if until > 0 {
 		prevUntil = fromUnix(until)

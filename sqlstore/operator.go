@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,10 +55,8 @@ func (s *Store) OperatorByID(ctx context.Context, id int64) (*billkey.Operator, 
 
 func (s *Store) operator(ctx context.Context, cond string, arg any) (*billkey.Operator, error) {
 	o, err := scanOperator(s.DB.QueryRowContext(ctx, `SELECT `+operatorColumns+` FROM operators WHERE `+cond, arg))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("operator not found")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: operator: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "operator", func() error { return notFound("operator not found") })
 	}
 	if o.MerchantIDs, err = s.operatorGrants(ctx, o.ID); err != nil {
 		return nil, err
@@ -68,10 +65,7 @@ func (s *Store) operator(ctx context.Context, cond string, arg any) (*billkey.Op
 }
 
 func (s *Store) operatorGrants(ctx context.Context, id int64) ([]int64, error) {
-	return queryAll(ctx, s.DB, "operator grants", func(r rowScanner) (int64, error) {
-		var v int64
-		return v, r.Scan(&v)
-	}, `SELECT merchant_id FROM operator_grants WHERE operator_id = $1 ORDER BY merchant_id`, id)
+	return queryAll(ctx, s.DB, "operator grants", scanned(func(v *int64) []any { return []any{v} }), `SELECT merchant_id FROM operator_grants WHERE operator_id = $1 ORDER BY merchant_id`, id)
 }
 
 // ListOperators returns every operator with its grants, by login.
@@ -95,10 +89,8 @@ func (s *Store) SetOperatorDisabled(ctx context.Context, login string, disabled 
 		var id int64
 		err := tx.QueryRowContext(ctx, `UPDATE operators SET disabled = $1, updated_at = $2 WHERE login = $3 RETURNING id`,
 			disabled, unix(s.Now()), login).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("operator %q not found", login)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: disable operator: %w", err)
+		if err != nil {
+			return rowErr(err, "disable operator", func() error { return notFound("operator %q not found", login) })
 		}
 		if disabled {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, id); err != nil {
@@ -116,10 +108,8 @@ func (s *Store) SetOperatorPassword(ctx context.Context, login, hash string) err
 		var id int64
 		err := tx.QueryRowContext(ctx, `UPDATE operators SET password_hash = $1, updated_at = $2 WHERE login = $3 RETURNING id`,
 			hash, unix(s.Now()), login).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("operator %q not found", login)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: set operator password: %w", err)
+		if err != nil {
+			return rowErr(err, "set operator password", func() error { return notFound("operator %q not found", login) })
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM operator_sessions WHERE operator_id = $1`, id); err != nil {
 			return fmt.Errorf("sqlstore: end sessions: %w", err)
@@ -149,10 +139,8 @@ func (s *Store) OperatorSessionByHash(ctx context.Context, tokenHash []byte) (*b
 	err := s.DB.QueryRowContext(ctx, `SELECT id, operator_id, client_addr, user_agent, created_at, last_seen_at, expires_at
 		FROM operator_sessions WHERE token_hash = $1`, tokenHash).Scan(&sess.ID, &sess.OperatorID, &sess.ClientAddr,
 		&sess.UserAgent, &created, &seen, &expires)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("session not found")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: session: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "session", func() error { return notFound("session not found") })
 	}
 	sess.CreatedAt, sess.LastSeenAt, sess.ExpiresAt = fromUnix(created), fromUnix(seen), fromUnix(expires)
 	return &sess, nil
@@ -234,36 +222,33 @@ func (s *Store) AddAudit(ctx context.Context, e *billkey.AuditEntry) error {
 
 // ListAudit returns audit entries, newest first, and how many match.
 func (s *Store) ListAudit(ctx context.Context, f billkey.AuditFilter) ([]*billkey.AuditEntry, int, error) {
-	cond := "1 = 1"
-	var args []any
+	w := &filter{}
+	w.raw("1 = 1")
 	if f.MerchantIDs != nil {
 		in := "0"
 		for _, id := range f.MerchantIDs {
-			args = append(args, id)
-			in += fmt.Sprintf(", $%d", len(args))
+			in += ", " + w.arg(id)
 		}
-		args = append(args, f.OperatorID)
-		cond = fmt.Sprintf("(merchant_id IN (%s) AND merchant_id <> 0 OR merchant_id = 0 AND operator_id = $%d)", in, len(args))
+		w.add("(merchant_id IN ("+in+") AND merchant_id <> 0 OR merchant_id = 0 AND operator_id = ?)", f.OperatorID)
 	}
 	if f.Target != "" {
-		args = append(args, f.Target)
-		cond += fmt.Sprintf(" AND target = $%d", len(args))
+		w.add("target = ?", f.Target)
 	}
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM console_audit WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count audit: %w", err)
+	total, err := w.count(ctx, s.DB, "console_audit")
+	if err != nil {
+		return nil, 0, err
 	}
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	args = append(args, f.Limit, f.Offset)
+	query, args := w.page(`id, operator_id, operator_login, merchant_id, action, target, detail, client_addr, created_at`,
+		"console_audit", "id DESC", f.Limit, f.Offset)
 	out, err := queryAll(ctx, s.DB, "audit", func(r rowScanner) (*billkey.AuditEntry, error) {
 		var e billkey.AuditEntry
 		var at int64
 		err := r.Scan(&e.ID, &e.OperatorID, &e.OperatorLogin, &e.MerchantID, &e.Action, &e.Target, &e.Detail, &e.ClientAddr, &at)
 		e.CreatedAt = fromUnix(at)
 		return &e, err
-	}, fmt.Sprintf(`SELECT id, operator_id, operator_login, merchant_id, action, target, detail, client_addr, created_at
-		FROM console_audit WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`, cond, len(args)-1, len(args)), args...)
+	}, query, args...)
 	return out, total, err
 }

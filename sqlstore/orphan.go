@@ -4,11 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/pressly/goose/v3"
 )
 
 // RecordOrphan records an orphan (once per payment, kind and PG tid), adds
@@ -105,15 +103,7 @@ func (s *Store) ProbeWrite(ctx context.Context, node string) error {
 // MigrationsCurrent reports an error unless every embedded migration is
 // applied (a node older than its database, or a database not migrated).
 func (s *Store) MigrationsCurrent(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+s.Dialect)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrations: %w", err)
-	}
-	dialect := goose.DialectSQLite3
-	if s.Dialect == "postgres" {
-		dialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(dialect, s.read, sub)
+	p, err := s.dialect.migrationProvider(s.read, false)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrations: %w", err)
 	}

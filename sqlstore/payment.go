@@ -11,49 +11,6 @@ import (
 	"github.com/billkey/billkey"
 )
 
-const paymentColumns = `id, merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
-	pg_tid, apply_num, card_code, card_name, card_number, card_quota, name, amount, cancel_amount, tax_free,
-	vat_amount, currency, buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent,
-	notice_url, status, outcome_unknown, reconcile_after, reconcile_attempts, started_at, paid_at, failed_at,
-	cancelled_at, updated_at, fail_reason, cancel_reason, receipt_url, customer_uid, customer_uid_usage`
-
-func scanPayment(row rowScanner) (*billkey.Payment, error) {
-	var p billkey.Payment
-	var vat sql.NullInt64
-	var custom sql.NullString
-	var status string
-	var reconcileAfter, started, paid, failed, cancelled, updated int64
-	err := row.Scan(&p.ID, &p.MerchantID, &p.ChannelID, &p.ImpUID, &p.MerchantUID, &p.PayMethod, &p.Channel,
-		&p.PGProvider, &p.PGID, &p.PGTID, &p.ApplyNum, &p.CardCode, &p.CardName, &p.CardNumber, &p.CardQuota,
-		&p.Name, &p.Amount, &p.CancelAmount, &p.TaxFree, &vat, &p.Currency, &p.Buyer.Name, &p.Buyer.Email,
-		&p.Buyer.Tel, &p.Buyer.Addr, &p.Buyer.Postcode, &custom, &p.UserAgent, &p.NoticeURL, &status,
-		&p.OutcomeUnknown, &reconcileAfter, &p.ReconcileAttempts, &started, &paid, &failed, &cancelled, &updated,
-		&p.FailReason, &p.CancelReason, &p.ReceiptURL, &p.CustomerUID, &p.CustomerUIDUsage)
-	if err != nil {
-		return nil, err
-	}
-	if vat.Valid {
-		p.VatAmount = &vat.Int64
-	}
-	if custom.Valid {
-		p.CustomData = &custom.String
-	}
-	p.Status = billkey.PaymentStatus(status)
-	p.ReconcileAfter = fromUnix(reconcileAfter)
-	p.StartedAt, p.PaidAt, p.FailedAt = fromUnix(started), fromUnix(paid), fromUnix(failed)
-	p.CancelledAt, p.UpdatedAt = fromUnix(cancelled), fromUnix(updated)
-	return &p, nil
-}
-
-const insertPaymentSQL = `
-		INSERT INTO payments (merchant_id, channel_id, imp_uid, merchant_uid, pay_method, channel, pg_provider, pg_id,
-			card_code, card_name, card_number, card_quota, name, amount, tax_free, vat_amount, currency,
-			buyer_name, buyer_email, buyer_tel, buyer_addr, buyer_postcode, custom_data, user_agent, notice_url,
-			status, started_at, updated_at, customer_uid, customer_uid_usage)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-			$22, $23, $24, $25, $26, $27, $28, $29, $30)
-		RETURNING id`
-
 // CreatePayment inserts a new payment (normally status ready) and sets its
 // ID. A merchant_uid that already has a payment that is not failed gives an
 // EREJECTED error with i'mport's message; an imp_uid collision gives
@@ -66,10 +23,7 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) (err erro
 	}
 	p.UpdatedAt = p.StartedAt
 	err = s.write(ctx, insertPaymentSQL, func(st *sql.Stmt) error {
-		return st.QueryRowContext(ctx, p.MerchantID, p.ChannelID, p.ImpUID, p.MerchantUID, p.PayMethod, p.Channel, p.PGProvider, p.PGID,
-			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, p.Name, p.Amount, p.TaxFree, nullInt(p.VatAmount), p.Currency,
-			p.Buyer.Name, p.Buyer.Email, p.Buyer.Tel, p.Buyer.Addr, p.Buyer.Postcode, nullString(p.CustomData), p.UserAgent,
-			p.NoticeURL, string(p.Status), unix(p.StartedAt), unix(p.UpdatedAt), p.CustomerUID, p.CustomerUIDUsage).Scan(&p.ID)
+		return st.QueryRowContext(ctx, paymentValues(p, onInsert)...).Scan(&p.ID)
 	})
 	if err == nil {
 		return nil
@@ -88,12 +42,6 @@ func (s *Store) CreatePayment(ctx context.Context, p *billkey.Payment) (err erro
 	return billkey.ErrImpUIDTaken
 }
 
-const finishPaymentSQL = `
-	UPDATE payments SET status = $1, outcome_unknown = $2, reconcile_after = $3, reconcile_attempts = $4,
-		pg_tid = $5, apply_num = $6, card_code = $7, card_name = $8, card_number = $9, card_quota = $10,
-		paid_at = $11, failed_at = $12, fail_reason = $13, receipt_url = $14, updated_at = $15
-	WHERE id = $16 AND status = 'ready'`
-
 // FinishPayment records the outcome of a payment that is still ready: every
 // result field of p is written, and ev (if not nil) is added to the webhook
 // outbox in the same transaction. It reports false, changing nothing, when
@@ -102,7 +50,7 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 	ctx, span := s.span(ctx, "FinishPayment")
 	defer endSpan(span, &err)
 	p.UpdatedAt = s.Now()
-	if s.Dialect == "postgres" && ev != nil && !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
+	if s.dialect.writingCTEs && ev != nil && !strings.Contains(ev.NoticeURL, billkey.NoticeURLSep) {
 		return s.finishPaymentPG(ctx, p, ev)
 	}
 	var done bool
@@ -111,18 +59,10 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 		if err != nil {
 			return err
 		}
-		res, err := st.ExecContext(ctx,
-			string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID, p.ApplyNum,
-			p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
-			p.ReceiptURL, unix(p.UpdatedAt), p.ID)
+		n, err := affected(st.ExecContext(ctx, finishPaymentArgs(p, nil)...))
 		if err != nil {
 			return fmt.Errorf("sqlstore: finish payment: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlstore: finish payment: %w", err)
-		}
-		if n == 0 {
+		} else if n == 0 {
 			return nil
 		}
 		done = true
@@ -134,23 +74,14 @@ func (s *Store) FinishPayment(ctx context.Context, p *billkey.Payment, ev *billk
 	return done, err
 }
 
-// finishPaymentSQLPG records the outcome and queues its event in one
-// statement (one round trip, atomic): the event is inserted only if the
-// payment was still ready.
-const finishPaymentSQLPG = `
-	WITH u AS (` + finishPaymentSQL + ` RETURNING merchant_id, imp_uid, merchant_uid, status)
-	INSERT INTO events (merchant_id, imp_uid, merchant_uid, status, notice_url, created_at)
-	SELECT merchant_id, imp_uid, merchant_uid, status, $17, $15 FROM u
-	RETURNING id`
-
+// finishPaymentPG records the outcome and queues its event in one
+// statement (one round trip, atomic): see finishPaymentStatements.
 func (s *Store) finishPaymentPG(ctx context.Context, p *billkey.Payment, ev *billkey.Event) (bool, error) {
 	st, err := s.prepared(ctx, s.DB, finishPaymentSQLPG)
 	if err != nil {
 		return false, err
 	}
-	err = st.QueryRowContext(ctx, string(p.Status), p.OutcomeUnknown, unix(p.ReconcileAfter), p.ReconcileAttempts, p.PGTID,
-		p.ApplyNum, p.CardCode, p.CardName, p.CardNumber, p.CardQuota, unix(p.PaidAt), unix(p.FailedAt), p.FailReason,
-		p.ReceiptURL, unix(p.UpdatedAt), p.ID, ev.NoticeURL).Scan(&ev.ID)
+	err = st.QueryRowContext(ctx, finishPaymentArgs(p, ev)...).Scan(&ev.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil // no longer ready: someone else recorded the outcome
 	} else if err != nil {
@@ -204,13 +135,7 @@ func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID st
 	defer endSpan(span, &err)
 	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = $1 AND imp_uid = $2`,
 		merchantID, impUID)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notFound("존재하지 않는 결제정보입니다.")
-	}
-	return ps[0], nil
+	return first(ps, err, paymentNotFound)
 }
 
 // FindPayment returns the merchant's newest payment with the merchant_uid
@@ -218,20 +143,14 @@ func (s *Store) PaymentByImpUID(ctx context.Context, merchantID int64, impUID st
 func (s *Store) FindPayment(ctx context.Context, merchantID int64, merchantUID string, status billkey.PaymentStatus) (_ *billkey.Payment, err error) {
 	ctx, span := s.span(ctx, "FindPayment")
 	defer endSpan(span, &err)
-	q := `SELECT ` + paymentColumns + ` FROM payments WHERE merchant_id = $1 AND merchant_uid = $2`
-	args := []any{merchantID, merchantUID}
+	w := where("merchant_id = ?", merchantID)
+	w.add("merchant_uid = ?", merchantUID)
 	if status != "" {
-		q += ` AND status = $3`
-		args = append(args, string(status))
+		w.add("status = ?", string(status))
 	}
-	ps, err := s.queryPayments(ctx, s.read, q+` ORDER BY started_at DESC, id DESC LIMIT 1`, args...)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, notFound("존재하지 않는 결제정보입니다.")
-	}
-	return ps[0], nil
+	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments WHERE `+w.String()+`
+		ORDER BY started_at DESC, id DESC LIMIT 1`, w.args...)
+	return first(ps, err, paymentNotFound)
 }
 
 // PaymentsByUIDs returns the merchant's payments with any of the imp_uids,
@@ -263,20 +182,15 @@ func (s *Store) PaymentsByUIDs(ctx context.Context, merchantID int64, impUIDs, m
 // ListPayments returns one page of the merchant's payments matching f and
 // the total number matching.
 func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*billkey.Payment, int, error) {
-	where := []string{"merchant_id = $1"}
-	args := []any{f.MerchantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	w := where("merchant_id = ?", f.MerchantID)
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		w.add("status = ?", string(f.Status))
 	}
 	if f.CustomerUID != "" {
-		add("customer_uid = ?", f.CustomerUID)
+		w.add("customer_uid = ?", f.CustomerUID)
 	}
 	if f.MerchantUID != "" {
-		add("merchant_uid = ?", f.MerchantUID)
+		w.add("merchant_uid = ?", f.MerchantUID)
 	}
 	// The time filter follows the status, as i'mport's does.
 	timeCol := "started_at"
@@ -289,15 +203,14 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 		timeCol = "cancelled_at"
 	}
 	if !f.From.IsZero() {
-		add(timeCol+" >= ?", unix(f.From))
+		w.add(timeCol+" >= ?", unix(f.From))
 	}
 	if !f.To.IsZero() {
-		add(timeCol+" <= ?", unix(f.To))
+		w.add(timeCol+" <= ?", unix(f.To))
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM payments WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count payments: %w", err)
+	total, err := w.count(ctx, s.read, "payments")
+	if err != nil {
+		return nil, 0, err
 	}
 	order := map[string]string{
 		"-started": "started_at DESC, id DESC", "started": "started_at, id",
@@ -307,10 +220,8 @@ func (s *Store) ListPayments(ctx context.Context, f billkey.PaymentFilter) ([]*b
 	if order == "" {
 		order = "started_at DESC, id DESC"
 	}
-	args = append(args, f.Limit, f.Offset)
-	q := fmt.Sprintf(`SELECT %s FROM payments WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
-		paymentColumns, cond, order, len(args)-1, len(args))
-	ps, err := s.queryPayments(ctx, s.read, q, args...)
+	query, args := w.page(paymentColumns, "payments", order, f.Limit, f.Offset)
+	ps, err := s.queryPayments(ctx, s.read, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -334,16 +245,5 @@ func (s *Store) queryPayments(ctx context.Context, q queryer, query string, args
 	return out, nil
 }
 
-func nullInt(v *int64) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
-
-func nullString(v *string) any {
-	if v == nil {
-		return nil
-	}
-	return *v
-}
+// paymentNotFound is the error of a lookup that found no payment.
+func paymentNotFound() error { return notFound("존재하지 않는 결제정보입니다.") }

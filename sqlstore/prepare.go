@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/billkey/billkey"
@@ -37,10 +36,8 @@ func (s *Store) UpdatePrepare(ctx context.Context, p *billkey.Prepare) error {
 			WHERE merchant_id = $4 AND merchant_uid = $5 RETURNING created_at`,
 			p.Amount, p.Currency, unix(now), p.MerchantID, p.MerchantUID).Scan(&created)
 	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return notFound(billkey.NoPrepareMessage)
-	} else if err != nil {
-		return fmt.Errorf("sqlstore: update prepare: %w", err)
+	if err != nil {
+		return rowErr(err, "update prepare", func() error { return notFound(billkey.NoPrepareMessage) })
 	}
 	p.Created, p.Updated = fromUnix(created), now
 	return nil
@@ -53,10 +50,8 @@ func (s *Store) PrepareByMerchantUID(ctx context.Context, merchantID int64, merc
 	var created, updated int64
 	err := s.DB.QueryRowContext(ctx, `SELECT amount, currency, created_at, updated_at FROM payment_prepares
 		WHERE merchant_id = $1 AND merchant_uid = $2`, merchantID, merchantUID).Scan(&p.Amount, &p.Currency, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound(billkey.NoPrepareMessage)
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: prepare: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "prepare", func() error { return notFound(billkey.NoPrepareMessage) })
 	}
 	p.Created, p.Updated = fromUnix(created), fromUnix(updated)
 	return p, nil

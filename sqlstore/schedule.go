@@ -3,9 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/billkey/billkey"
@@ -58,33 +56,6 @@ func (s *Store) querySchedules(ctx context.Context, q queryer, query string, arg
 	return queryAll(ctx, q, "schedules", scanSchedule, query, args...)
 }
 
-// millis converts a time to stored UNIX milliseconds (0 for the zero time).
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// fromMillis converts stored UNIX milliseconds back (0 is the zero time).
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}
-
-// skipLocked is the row-locking clause of a claim's inner SELECT: on
-// PostgreSQL concurrent claimers skip each other's rows instead of queueing
-// behind them; SQLite has one writer and needs none. Correctness does not
-// depend on it: every claim rechecks its conditions in the UPDATE itself.
-func (s *Store) skipLocked() string {
-	if s.Dialect == "postgres" {
-		return " FOR UPDATE SKIP LOCKED"
-	}
-	return ""
-}
-
 // OrdersTaken returns which of the merchant_uids are already scheduled and
 // which already have a payment (of any status), for validation before any
 // write. CreateSchedules checks again atomically.
@@ -92,32 +63,18 @@ func (s *Store) OrdersTaken(ctx context.Context, merchantID int64, merchantUIDs 
 	scheduled, paid = map[string]bool{}, map[string]bool{}
 	for _, table := range []string{"schedules", "payments"} {
 		for chunk := range chunks(merchantUIDs, 200) {
-			args := []any{merchantID}
-			ph := make([]string, len(chunk))
-			for i, u := range chunk {
-				args = append(args, u)
-				ph[i] = fmt.Sprintf("$%d", i+2)
-			}
-			rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT merchant_uid FROM `+table+
-				` WHERE merchant_id = $1 AND merchant_uid IN (`+strings.Join(ph, ", ")+`)`, args...)
+			w := where("merchant_id = ?", merchantID)
+			w.raw(w.in("merchant_uid", chunk))
+			uids, err := queryAll(ctx, s.DB, "orders taken", scanned(func(u *string) []any { return []any{u} }), `SELECT DISTINCT merchant_uid FROM `+table+` WHERE `+w.String(), w.args...)
 			if err != nil {
-				return nil, nil, fmt.Errorf("sqlstore: orders taken: %w", err)
+				return nil, nil, err
 			}
-			for rows.Next() {
-				var u string
-				if err := rows.Scan(&u); err != nil {
-					rows.Close()
-					return nil, nil, fmt.Errorf("sqlstore: orders taken: %w", err)
-				}
+			for _, u := range uids {
 				if table == "schedules" {
 					scheduled[u] = true
 				} else {
 					paid[u] = true
 				}
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, nil, fmt.Errorf("sqlstore: orders taken: %w", err)
 			}
 		}
 	}
@@ -176,40 +133,30 @@ func (s *Store) CreateSchedules(ctx context.Context, scs []*billkey.Schedule) er
 func (s *Store) ScheduleByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*billkey.Schedule, error) {
 	scs, err := s.querySchedules(ctx, s.DB, `SELECT `+scheduleSelect+` FROM schedules WHERE merchant_id = $1 AND merchant_uid = $2`,
 		merchantID, merchantUID)
-	if err != nil {
-		return nil, err
-	}
-	if len(scs) == 0 {
-		return nil, notFound("예약결제 정보가 존재하지 않습니다. (merchant_uid: %s)", merchantUID)
-	}
-	return scs[0], nil
+	return first(scs, err, func() error {
+		return notFound("예약결제 정보가 존재하지 않습니다. (merchant_uid: %s)", merchantUID)
+	})
 }
 
 // ListSchedules returns one page of the merchant's schedules matching f and
 // the total number matching.
 func (s *Store) ListSchedules(ctx context.Context, f billkey.ScheduleFilter) ([]*billkey.Schedule, int, error) {
-	where := []string{"merchant_id = $1"}
-	args := []any{f.MerchantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	w := where("merchant_id = ?", f.MerchantID)
 	if f.CustomerUID != "" {
-		add("customer_uid = ?", f.CustomerUID)
+		w.add("customer_uid = ?", f.CustomerUID)
 	}
 	if f.Status != "" {
-		add("status = ?", string(f.Status))
+		w.add("status = ?", string(f.Status))
 	}
 	if !f.From.IsZero() {
-		add("schedule_at >= ?", unix(f.From))
+		w.add("schedule_at >= ?", unix(f.From))
 	}
 	if !f.To.IsZero() {
-		add("schedule_at < ?", unix(f.To))
+		w.add("schedule_at < ?", unix(f.To))
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM schedules WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count schedules: %w", err)
+	total, err := w.count(ctx, s.DB, "schedules")
+	if err != nil {
+		return nil, 0, err
 	}
 	order := "schedule_at DESC, id DESC"
 	if f.OldestFirst {
@@ -219,9 +166,8 @@ func (s *Store) ListSchedules(ctx context.Context, f billkey.ScheduleFilter) ([]
 	if limit <= 0 {
 		limit = 20
 	}
-	args = append(args, limit, f.Offset)
-	scs, err := s.querySchedules(ctx, s.DB, fmt.Sprintf(`SELECT %s FROM schedules WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`,
-		scheduleSelect, cond, order, len(args)-1, len(args)), args...)
+	query, args := w.page(scheduleSelect, "schedules", order, limit, f.Offset)
+	scs, err := s.querySchedules(ctx, s.DB, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -248,34 +194,26 @@ func (s *Store) RevokeSchedules(ctx context.Context, merchantID int64, customerU
 	now := s.Now()
 	var out []*billkey.Schedule
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		revoke := func(extra string, extraArgs ...any) error {
-			args := append([]any{unix(now), millis(now), merchantID}, extraArgs...)
-			q := `UPDATE schedules SET status = 'revoked', revoked_at = $1, updated_at = $1
-				WHERE merchant_id = $3 AND status = 'scheduled' AND lease_until_ms <= $2 AND ` + noRunPayment + extra +
-				` RETURNING ` + scheduleReturning
-			scs, err := s.querySchedules(ctx, tx, q, args...)
-			if err != nil {
-				return err
+		revoke := func(merchantUIDs []string) error {
+			w := &filter{args: []any{unix(now), millis(now)}}
+			w.add("merchant_id = ?", merchantID)
+			w.raw("status = 'scheduled' AND lease_until_ms <= $2 AND " + noRunPayment)
+			if customerUID != "" {
+				w.add("customer_uid = ?", customerUID)
 			}
+			if len(merchantUIDs) > 0 {
+				w.raw(w.in("merchant_uid", merchantUIDs))
+			}
+			scs, err := s.querySchedules(ctx, tx, `UPDATE schedules SET status = 'revoked', revoked_at = $1, updated_at = $1
+				WHERE `+w.String()+` RETURNING `+scheduleReturning, w.args...)
 			out = append(out, scs...)
-			return nil
+			return err
 		}
 		if len(merchantUIDs) == 0 {
-			return revoke(` AND customer_uid = $4`, customerUID)
+			return revoke(nil)
 		}
 		for chunk := range chunks(merchantUIDs, 200) {
-			args := []any{}
-			extra := ""
-			if customerUID != "" {
-				args = append(args, customerUID)
-				extra = ` AND customer_uid = $4`
-			}
-			ph := make([]string, len(chunk))
-			for i, u := range chunk {
-				args = append(args, u)
-				ph[i] = fmt.Sprintf("$%d", 3+len(args))
-			}
-			if err := revoke(extra+` AND merchant_uid IN (`+strings.Join(ph, ", ")+`)`, args...); err != nil {
+			if err := revoke(chunk); err != nil {
 				return err
 			}
 		}
@@ -306,16 +244,7 @@ func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID 
 		WHERE merchant_id = $4 AND merchant_uid = $5 AND status = 'scheduled' AND lease_until_ms <= $6 AND `+noRunPayment+`
 		RETURNING `+scheduleReturning,
 		unix(at), millis(at), unix(now), merchantID, merchantUID, millis(now))
-	if err != nil {
-		return nil, err
-	}
-	if len(scs) == 1 {
-		return scs[0], nil
-	}
-	if _, err := s.ScheduleByMerchantUID(ctx, merchantID, merchantUID); err != nil {
-		return nil, err
-	}
-	return nil, billkey.Errorf(billkey.EINVALID, "실행 대기 중인(scheduled) 예약결제만 변경할 수 있습니다. (merchant_uid: %s)", merchantUID)
+	return s.changedSchedule(ctx, scs, err, merchantID, merchantUID, "실행 대기 중인(scheduled) 예약결제만 변경할 수 있습니다.")
 }
 
 // RearmSchedule makes a failed (executed with payment_status failed) or
@@ -335,6 +264,13 @@ func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID
 			AND (status = 'revoked' OR (status = 'executed' AND payment_status = 'failed'))
 		RETURNING `+scheduleReturning,
 		unix(at), millis(at), owner, millis(leaseUntil), unix(now), merchantID, merchantUID)
+	return s.changedSchedule(ctx, scs, err, merchantID, merchantUID, "실패했거나 취소된(revoked) 예약결제만 다시 예약할 수 있습니다.")
+}
+
+// changedSchedule returns the schedule a conditional UPDATE … RETURNING
+// changed; when it changed none, ENOTFOUND if there is no such schedule,
+// else EINVALID with refusal.
+func (s *Store) changedSchedule(ctx context.Context, scs []*billkey.Schedule, err error, merchantID int64, merchantUID, refusal string) (*billkey.Schedule, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -344,160 +280,5 @@ func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID
 	if _, err := s.ScheduleByMerchantUID(ctx, merchantID, merchantUID); err != nil {
 		return nil, err
 	}
-	return nil, billkey.Errorf(billkey.EINVALID, "실패했거나 취소된(revoked) 예약결제만 다시 예약할 수 있습니다. (merchant_uid: %s)", merchantUID)
-}
-
-// ClaimDueSchedules leases up to limit schedules that are scheduled, due at
-// now, not leased and not run by a test clock, to owner until leaseUntil, counting an attempt on each,
-// oldest due first. The materialized CTE picks candidates once (an inlined
-// sub-select with SKIP LOCKED could be re-run per row and exceed the limit);
-// the UPDATE rechecks every condition, so on PostgreSQL two nodes that
-// picked the same row cannot both claim it (the second sees the first's
-// lease once it may proceed), and a revoked schedule is never claimed.
-func (s *Store) ClaimDueSchedules(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*billkey.Schedule, error) {
-	nowMS := millis(now)
-	// A read first: an idle poll takes no write lock.
-	if due, err := s.exists(ctx, `SELECT 1 FROM schedules WHERE status = 'scheduled' AND run_after_ms <= $1 AND lease_until_ms <= $1 AND test_clock_id = 0 LIMIT 1`, nowMS); err != nil || !due {
-		return nil, err
-	}
-	return s.querySchedules(ctx, s.DB, `WITH picked AS MATERIALIZED (SELECT id FROM schedules
-			WHERE status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3 AND test_clock_id = 0
-			ORDER BY run_after_ms, id LIMIT $4`+s.skipLocked()+`)
-		UPDATE schedules SET lease_owner = $1, lease_until_ms = $2, attempts = attempts + 1
-		WHERE id IN (SELECT id FROM picked) AND status = 'scheduled' AND run_after_ms <= $3 AND lease_until_ms <= $3
-			AND test_clock_id = 0
-		RETURNING `+scheduleReturning,
-		owner, millis(leaseUntil), nowMS, limit)
-}
-
-// exists reports whether a query returns a row.
-func (s *Store) exists(ctx context.Context, query string, args ...any) (bool, error) {
-	var one int
-	err := s.DB.QueryRowContext(ctx, query, args...).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	} else if err != nil {
-		return false, fmt.Errorf("sqlstore: %w", err)
-	}
-	return true, nil
-}
-
-// RenewScheduleLease extends owner's lease on a pending schedule. It
-// reports false when the schedule is no longer pending or another owner
-// holds it (the caller must then not charge).
-func (s *Store) RenewScheduleLease(ctx context.Context, id int64, owner string, leaseUntil time.Time) (bool, error) {
-	res, err := s.DB.ExecContext(ctx, `UPDATE schedules SET lease_until_ms = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'scheduled'`,
-		millis(leaseUntil), id, owner)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: renew schedule lease: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: renew schedule lease: %w", err)
-	}
-	return n == 1, nil
-}
-
-// DeferSchedule releases owner's lease on a pending schedule and lets it be
-// claimed again at runAfter, noting why.
-func (s *Store) DeferSchedule(ctx context.Context, id int64, owner string, runAfter time.Time, reason string) error {
-	_, err := s.DB.ExecContext(ctx, `UPDATE schedules SET run_after_ms = $1, lease_owner = '', lease_until_ms = 0, last_error = $2, updated_at = $3
-		WHERE id = $4 AND lease_owner = $5 AND status = 'scheduled'`,
-		millis(runAfter), truncateText(reason, 500), unix(s.Now()), id, owner)
-	if err != nil {
-		return fmt.Errorf("sqlstore: defer schedule: %w", err)
-	}
-	return nil
-}
-
-// FinishSchedule marks a pending schedule executed with its result, and adds
-// ev (if not nil) to the webhook outbox in the same transaction. It reports
-// false, changing nothing, when the schedule was not pending (another node
-// recorded the same payment first).
-func (s *Store) FinishSchedule(ctx context.Context, id int64, r billkey.ScheduleResult, ev *billkey.Event) (bool, error) {
-	now := s.Now()
-	done := false
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE schedules SET status = 'executed', imp_uid = $1, payment_status = $2,
-				fail_reason = $3, executed_at = $4, lease_owner = '', lease_until_ms = 0, updated_at = $5
-			WHERE id = $6 AND status = 'scheduled'`,
-			r.ImpUID, string(r.PaymentStatus), truncateText(r.FailReason, 500), unix(r.ExecutedAt), unix(now), id)
-		if err != nil {
-			return fmt.Errorf("sqlstore: finish schedule: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlstore: finish schedule: %w", err)
-		}
-		if n == 0 {
-			return nil
-		}
-		done = true
-		if ev != nil {
-			return s.insertEvent(ctx, tx, ev, now)
-		}
-		return nil
-	})
-	return done, err
-}
-
-// SkipRunPayment leaves payment paymentID (and older ones) out of the
-// current run of a schedule owner holds, so the run charges anew. It
-// reports false when owner no longer holds the schedule.
-func (s *Store) SkipRunPayment(ctx context.Context, id int64, owner string, paymentID int64) (bool, error) {
-	res, err := s.DB.ExecContext(ctx, `UPDATE schedules SET prior_payment_id = $1
-		WHERE id = $2 AND lease_owner = $3 AND status = 'scheduled' AND prior_payment_id < $1`, paymentID, id, owner)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: skip run payment: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: skip run payment: %w", err)
-	}
-	return n == 1, nil
-}
-
-// RunPayment returns the newest payment of the merchant_uid made after the
-// payment id prior (the current run's payment, if any), or nil.
-func (s *Store) RunPayment(ctx context.Context, merchantID int64, merchantUID string, prior int64) (*billkey.Payment, error) {
-	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments
-		WHERE merchant_id = $1 AND merchant_uid = $2 AND id > $3 ORDER BY id DESC LIMIT 1`, merchantID, merchantUID, prior)
-	if err != nil {
-		return nil, err
-	}
-	if len(ps) == 0 {
-		return nil, nil
-	}
-	return ps[0], nil
-}
-
-// ScheduleCounts returns how many schedules are in each status (for tests
-// and operators).
-func (s *Store) ScheduleCounts(ctx context.Context) (map[billkey.ScheduleStatus]int, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT status, COUNT(*) FROM schedules GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: schedule counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[billkey.ScheduleStatus]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("sqlstore: schedule counts: %w", err)
-		}
-		out[billkey.ScheduleStatus(st)] = n
-	}
-	return out, rows.Err()
-}
-
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut on a rune boundary.
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return nil, billkey.Errorf(billkey.EINVALID, "%s (merchant_uid: %s)", refusal, merchantUID)
 }

@@ -1,7 +1,13 @@
 // Package sqlstore is billkey's one store over database/sql, for SQLite
 // (modernc.org/sqlite, pure Go) and PostgreSQL (pgx). The same SQL text runs on
-// both; the few differences live in the dialect struct. Migrations are
-// embedded and applied by Open (goose, one directory per dialect).
+// both; the few differences (row locks, group commit, data-modifying CTEs,
+// migration locking, durability settings) live in the dialect struct that
+// Open picks once. Migrations are embedded and applied by Open (goose, one
+// directory per dialect).
+//
+// The payments table is described once, in paymentFields: its column list,
+// scan destinations and the argument lists of the insert and the finish
+// statements are built from that table.
 //
 // Times are stored as BIGINT UNIX seconds (0 for "not happened"), matching
 // i'mport's wire format. Money is BIGINT KRW.
@@ -17,19 +23,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/pressly/goose/v3"
-	"github.com/pressly/goose/v3/lock"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -53,6 +51,7 @@ const (
 type Store struct {
 	DB      *sql.DB
 	Dialect string // "sqlite" or "postgres"
+	dialect dialect
 	sealer  Sealer
 	pool    *pgxpool.Pool
 	// read serves hot lookups: on SQLite a pool of read-only connections
@@ -67,20 +66,16 @@ type Store struct {
 	Now func() time.Time
 }
 
-// IsPostgres reports whether dsn names a PostgreSQL database.
-func IsPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
-
 // Open opens the database named by dsn (a postgres:// URL, or else an SQLite
 // file path), applies pending migrations, and returns the store.
 func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 	s := &Store{sealer: sealer, Now: time.Now}
 	var err error
 	// The writer never checkpoints inside a commit: see checkpoint.
-	if s.DB, s.Dialect, s.pool, err = openDB(ctx, dsn, "wal_autocheckpoint(0)"); err != nil {
+	if s.DB, s.dialect, s.pool, err = openDB(ctx, dsn, "wal_autocheckpoint(0)"); err != nil {
 		return nil, err
 	}
+	s.Dialect = s.dialect.name
 	if err := s.DB.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: ping %s: %w", s.Dialect, err)
@@ -94,7 +89,7 @@ func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 		return nil, err
 	}
 	s.read = s.DB
-	if s.Dialect == "sqlite" {
+	if s.dialect.groupCommit {
 		if s.read, err = openSQLiteReaders(dsn); err != nil {
 			s.Close()
 			return nil, err
@@ -106,158 +101,36 @@ func Open(ctx context.Context, dsn string, sealer Sealer) (*Store, error) {
 	return s, nil
 }
 
-// openSQLiteReaders opens the read-only pool of an SQLite database.
-func openSQLiteReaders(path string) (*sql.DB, error) {
-	dsn := sqliteDSN(path)
-	if strings.Contains(dsn, "?") {
-		dsn += "&_pragma=query_only(1)"
-	}
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open sqlite readers: %w", err)
-	}
-	db.SetMaxOpenConns(4)
-	db.SetMaxIdleConns(4)
-	return db, nil
-}
-
 // OpenDB opens the database named by dsn with billkey's connection settings
 // (the same as Open's, without migrations or a store): for tools that must
 // measure or inspect a database the way billkey uses it.
 func OpenDB(ctx context.Context, dsn string) (db *sql.DB, dialect string, err error) {
-	db, dialect, _, err = openDB(ctx, dsn)
-	return db, dialect, err
+	db, d, _, err := openDB(ctx, dsn)
+	return db, d.name, err
 }
 
-func openDB(ctx context.Context, dsn string, sqlitePragmas ...string) (*sql.DB, string, *pgxpool.Pool, error) {
-	if IsPostgres(dsn) {
-		cfg, err := pgxpool.ParseConfig(dsn)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("sqlstore: parse postgres dsn: %w", err)
-		}
-		if !strings.Contains(dsn, "pool_max_conns") {
-			// pgx's default (max(4, NumCPU)) starves concurrent charges:
-			// PostgreSQL groups the commits of concurrent connections.
-			cfg.MaxConns = 32
-		}
-		pool, err := pgxpool.NewWithConfig(ctx, cfg)
-		if err != nil {
-			return nil, "", nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
-		}
-		db := stdlib.OpenDBFromPool(pool)
-		// database/sql keeps 2 idle connections by default: under
-		// concurrency it would recycle connections, and with them their
-		// prepared statements, on every request.
-		db.SetMaxIdleConns(int(cfg.MaxConns))
-		db.SetMaxOpenConns(int(cfg.MaxConns))
-		return db, "postgres", pool, nil
-	}
-	if err := restrictSQLiteFile(dsn); err != nil {
-		return nil, "", nil, err
-	}
-	db, err := sql.Open("sqlite", sqliteDSN(dsn, sqlitePragmas...))
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
-	}
-	// One connection: SQLite has one writer anyway, and a single
-	// connection turns lock contention into an orderly Go queue.
-	db.SetMaxOpenConns(1)
-	return db, "sqlite", nil, nil
-}
-
-// sqliteFileMode is the mode of billkey's SQLite files: the database holds
-// sealed billing keys, hashed secrets and payment data, for billkey alone.
-const sqliteFileMode = 0o600
-
-// restrictSQLiteFile creates the SQLite database file with mode 0600 before
-// SQLite opens it (SQLite would create it 0644 under the usual umask), and
-// brings an existing database and its -wal, -shm and -journal files to
-// 0600. SQLite creates its WAL, shared-memory and journal files with the
-// database file's mode, so they follow. file: URIs are left to the caller.
-func restrictSQLiteFile(path string) error {
-	if strings.HasPrefix(path, "file:") || path == "" || path == ":memory:" {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, sqliteFileMode)
-	if err != nil {
-		return fmt.Errorf("sqlstore: create sqlite file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("sqlstore: create sqlite file: %w", err)
-	}
-	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
-		fi, err := os.Stat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: sqlite file: %w", err)
-		}
-		if runtime.GOOS != "windows" && fi.Mode().Perm() != sqliteFileMode {
-			if err := os.Chmod(p, sqliteFileMode); err != nil {
-				return fmt.Errorf("sqlstore: restrict %s to mode 0600: %w", p, err)
-			}
-		}
-	}
-	return nil
+// openDB opens dsn's database with its dialect's driver and settings
+// (sqlitePragmas are added to an SQLite DSN).
+func openDB(ctx context.Context, dsn string, sqlitePragmas ...string) (*sql.DB, dialect, *pgxpool.Pool, error) {
+	d := dialectOf(dsn)
+	db, pool, err := d.open(ctx, dsn, sqlitePragmas)
+	return db, d, pool, err
 }
 
 // Durability describes the commit durability in force, e.g.
 // "synchronous=FULL journal_mode=wal" or "synchronous_commit=on".
-func (s *Store) Durability(ctx context.Context) string { return Durability(ctx, s.DB, s.Dialect) }
+func (s *Store) Durability(ctx context.Context) string { return s.dialect.durability(ctx, s.DB) }
 
-// Durability describes the commit durability of a database opened by OpenDB.
+// Durability describes the commit durability of a database opened by OpenDB
+// (dialect as OpenDB returned it).
 func Durability(ctx context.Context, db *sql.DB, dialect string) string {
-	if dialect == "postgres" {
-		var sc, fsync string
-		_ = db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sc)
-		_ = db.QueryRowContext(ctx, `SHOW fsync`).Scan(&fsync)
-		return "synchronous_commit=" + sc + " fsync=" + fsync
-	}
-	var sync int
-	var mode string
-	_ = db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync)
-	_ = db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode)
-	names := map[int]string{0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
-	return "synchronous=" + names[sync] + " journal_mode=" + mode
-}
-
-// sqliteDSN turns a file path into a modernc DSN with billkey's settings:
-// WAL, a busy timeout, foreign keys, full synchronous commits (a payment
-// acknowledged to a merchant survives power loss) and immediate write locks.
-func sqliteDSN(path string, pragmas ...string) string {
-	if strings.HasPrefix(path, "file:") {
-		return path
-	}
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_txlock", "immediate")
-	for _, p := range pragmas {
-		q.Add("_pragma", p)
-	}
-	return "file:" + path + "?" + q.Encode()
+	return dialectNamed(dialect).durability(ctx, db)
 }
 
 // Migrate applies every pending embedded migration. On PostgreSQL a session
 // advisory lock keeps nodes that start together from racing.
 func (s *Store) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+s.Dialect)
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrations: %w", err)
-	}
-	dialect := goose.DialectSQLite3
-	var opts []goose.ProviderOption
-	if s.Dialect == "postgres" {
-		dialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return fmt.Errorf("sqlstore: migration lock: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(dialect, s.DB, sub, opts...)
+	p, err := s.dialect.migrationProvider(s.DB, true)
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrations: %w", err)
 	}
@@ -275,7 +148,7 @@ func (s *Store) Close() error {
 		s.wg.Wait()
 		s.writes = nil
 	}
-	if s.Dialect == "sqlite" && s.DB != nil {
+	if s.dialect.groupCommit && s.DB != nil {
 		s.checkpoint("TRUNCATE")
 	}
 	s.stmts.Range(func(_, v any) bool {
@@ -340,57 +213,9 @@ func isUniqueViolation(err error) bool {
 	return false
 }
 
-// unix converts a time to stored UNIX seconds (0 for the zero time).
-func unix(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.Unix()
-}
-
-// fromUnix converts stored UNIX seconds back (0 is the zero time).
-func fromUnix(s int64) time.Time {
-	if s == 0 {
-		return time.Time{}
-	}
-	return time.Unix(s, 0)
-}
-
 // notFound returns the domain's not-found error.
 func notFound(format string, args ...any) error {
 	return billkey.Errorf(billkey.ENOTFOUND, format, args...)
-}
-
-// queryer is what both *sql.DB and *sql.Tx offer.
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-// rowScanner is what *sql.Row and *sql.Rows offer for one row.
-type rowScanner interface{ Scan(...any) error }
-
-// queryAll runs query and scans every row with scan; what names the
-// objects in error messages ("payments", "schedules"...).
-func queryAll[T any](ctx context.Context, q queryer, what string, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: query %s: %w", what, err)
-	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: scan %s: %w", what, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: query %s: %w", what, err)
-	}
-	return out, nil
 }
 
 // DialectName is the database's dialect: "sqlite" or "postgres".

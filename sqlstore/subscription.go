@@ -62,29 +62,22 @@ func (s *Store) CreateSubscription(ctx context.Context, sub *billkey.Subscriptio
 func (s *Store) SubscriptionByID(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	subs, err := queryAll(ctx, s.DB, "subscriptions", scanSubscription,
 		`SELECT `+subscriptionColumns+` FROM subscriptions WHERE merchant_id = $1 AND id = $2`, merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(subs) == 0 {
-		return nil, notFound("구독 정보가 존재하지 않습니다. (id: %d)", id)
-	}
-	return subs[0], nil
+	return first(subs, err, func() error { return notFound("구독 정보가 존재하지 않습니다. (id: %d)", id) })
 }
 
 // ListSubscriptions returns the merchant's subscriptions, newest first, of
 // customerUID when not empty, and the total number.
 func (s *Store) ListSubscriptions(ctx context.Context, merchantID int64, customerUID string, offset, limit int) ([]*billkey.Subscription, int, error) {
-	cond, args := "merchant_id = $1", []any{merchantID}
+	w := where("merchant_id = ?", merchantID)
 	if customerUID != "" {
-		cond, args = cond+" AND customer_uid = $2", append(args, customerUID)
+		w.add("customer_uid = ?", customerUID)
 	}
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM subscriptions WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count subscriptions: %w", err)
+	total, err := w.count(ctx, s.DB, "subscriptions")
+	if err != nil {
+		return nil, 0, err
 	}
-	args = append(args, limit, offset)
-	subs, err := queryAll(ctx, s.DB, "subscriptions", scanSubscription, fmt.Sprintf(`SELECT %s FROM subscriptions WHERE %s
-		ORDER BY id DESC LIMIT $%d OFFSET $%d`, subscriptionColumns, cond, len(args)-1, len(args)), args...)
+	query, args := w.page(subscriptionColumns, "subscriptions", "id DESC", limit, offset)
+	subs, err := queryAll(ctx, s.DB, "subscriptions", scanSubscription, query, args...)
 	return subs, total, err
 }
 
@@ -97,7 +90,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, prev, sub *billkey.Subsc
 	now := s.Now()
 	ok := false
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE subscriptions SET name = $1, amount = $2, next_amount = $3, amount_from = $4,
+		n, err := execCount(ctx, tx, "update subscription", `UPDATE subscriptions SET name = $1, amount = $2, next_amount = $3, amount_from = $4,
 				status = $5, period = $6, paid_cycles = $7, retries = $8, cancel_at_period_end = $9, last_fail_reason = $10,
 				paused_at = $11, ended_at = $12, updated_at = $13
 			WHERE id = $14 AND merchant_id = $15 AND status = $16 AND period = $17 AND retries = $18 AND amount = $19
@@ -105,15 +98,8 @@ func (s *Store) UpdateSubscription(ctx context.Context, prev, sub *billkey.Subsc
 			sub.Name, sub.Amount, sub.NextAmount, sub.AmountFrom, string(sub.Status), sub.Period, sub.PaidCycles, sub.Retries,
 			sub.CancelAtEnd, truncateText(sub.LastFail, 500), unix(sub.PausedAt), unix(sub.EndedAt), unix(now),
 			sub.ID, sub.MerchantID, string(prev.Status), prev.Period, prev.Retries, prev.Amount, prev.AmountFrom, prev.CancelAtEnd)
-		if err != nil {
-			return fmt.Errorf("sqlstore: update subscription: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sqlstore: update subscription: %w", err)
-		}
-		if n == 0 {
-			return nil
+		if err != nil || n == 0 {
+			return err
 		}
 		ok = true
 		for _, ev := range evs {
@@ -160,13 +146,7 @@ func (s *Store) CreateTestClock(ctx context.Context, c *billkey.TestClock) error
 func (s *Store) TestClockByID(ctx context.Context, merchantID, id int64) (*billkey.TestClock, error) {
 	cs, err := queryAll(ctx, s.DB, "test clocks", scanClock, `SELECT `+clockColumns+` FROM test_clocks WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(cs) == 0 {
-		return nil, notFound("테스트 시계가 존재하지 않습니다. (id: %d)", id)
-	}
-	return cs[0], nil
+	return first(cs, err, func() error { return notFound("테스트 시계가 존재하지 않습니다. (id: %d)", id) })
 }
 
 // BeginAdvance marks a ready clock advancing; false when another advance

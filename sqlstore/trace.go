@@ -25,12 +25,8 @@ func tracer() trace.Tracer { return otel.Tracer("github.com/billkey/billkey/sqls
 
 // span starts the span of one store operation; end it with endSpan.
 func (s *Store) span(ctx context.Context, op string) (context.Context, trace.Span) {
-	system := "sqlite"
-	if s.Dialect == "postgres" {
-		system = "postgresql"
-	}
 	return tracer().Start(ctx, "store "+op, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(attribute.String("db.system.name", system), attribute.String("db.operation.name", op)))
+		trace.WithAttributes(attribute.String("db.system.name", s.dialect.system), attribute.String("db.operation.name", op)))
 }
 
 // endSpan ends a store span, marking it failed with the error's billkey

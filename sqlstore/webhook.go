@@ -3,10 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/billkey/billkey"
@@ -42,10 +40,6 @@ func (s *Store) queryDeliveries(ctx context.Context, q queryer, query string, ar
 // returns how many events it relayed.
 func (s *Store) RelayEvents(ctx context.Context, limit int, build func(billkey.RelayedEvent) billkey.NewDelivery) (int, error) {
 	now := s.Now()
-	lock := ""
-	if s.Dialect == "postgres" {
-		lock = " FOR UPDATE OF e SKIP LOCKED"
-	}
 	if pending, err := s.exists(ctx, `SELECT 1 FROM events WHERE NOT relayed LIMIT 1`); err != nil || !pending {
 		return 0, err
 	}
@@ -54,7 +48,7 @@ func (s *Store) RelayEvents(ctx context.Context, limit int, build func(billkey.R
 		rows, err := tx.QueryContext(ctx, `SELECT e.id, e.merchant_id, e.imp_uid, e.merchant_uid, e.status, e.notice_url,
 				e.created_at, m.webhook_url, e.payload
 			FROM events e JOIN merchants m ON m.id = e.merchant_id
-			WHERE NOT e.relayed ORDER BY e.id LIMIT $1`+lock, limit)
+			WHERE NOT e.relayed ORDER BY e.id LIMIT $1`+s.dialect.skipLocked("e"), limit)
 		if err != nil {
 			return fmt.Errorf("sqlstore: relay events: %w", err)
 		}
@@ -109,7 +103,7 @@ func (s *Store) ClaimDueDeliveries(ctx context.Context, owner string, now, lease
 	}
 	return s.queryDeliveries(ctx, s.DB, `WITH picked AS MATERIALIZED (SELECT id FROM webhook_deliveries
 			WHERE state = 'pending' AND next_attempt_ms <= $3 AND lease_until_ms <= $3
-			ORDER BY next_attempt_ms, id LIMIT $4`+s.skipLocked()+`)
+			ORDER BY next_attempt_ms, id LIMIT $4`+s.dialect.skipLocked("")+`)
 		UPDATE webhook_deliveries SET lease_owner = $1, lease_until_ms = $2
 		WHERE id IN (SELECT id FROM picked) AND state = 'pending' AND next_attempt_ms <= $3 AND lease_until_ms <= $3
 		RETURNING `+deliveryColumns,
@@ -152,78 +146,60 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, d *billkey.WebhookDeli
 // ListDeliveries returns one page of the merchant's deliveries matching f,
 // newest first, each with its attempts, and the total number matching.
 func (s *Store) ListDeliveries(ctx context.Context, f billkey.DeliveryFilter) ([]*billkey.WebhookDelivery, int, error) {
-	where := []string{"merchant_id = $1"}
-	args := []any{f.MerchantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
-	}
+	w := where("merchant_id = ?", f.MerchantID)
 	if f.ImpUID != "" {
-		add("imp_uid = ?", f.ImpUID)
+		w.add("imp_uid = ?", f.ImpUID)
 	}
 	if f.MerchantUID != "" {
-		add("merchant_uid = ?", f.MerchantUID)
+		w.add("merchant_uid = ?", f.MerchantUID)
 	}
 	if f.State != "" {
-		add("state = ?", string(f.State))
+		w.add("state = ?", string(f.State))
 	}
-	cond := strings.Join(where, " AND ")
-	var total int
-	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count deliveries: %w", err)
+	total, err := w.count(ctx, s.DB, "webhook_deliveries")
+	if err != nil {
+		return nil, 0, err
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 20
 	}
-	args = append(args, limit, f.Offset)
-	ds, err := s.queryDeliveries(ctx, s.DB, fmt.Sprintf(`SELECT %s FROM webhook_deliveries WHERE %s ORDER BY id DESC LIMIT $%d OFFSET $%d`,
-		deliveryColumns, cond, len(args)-1, len(args)), args...)
+	query, args := w.page(deliveryColumns, "webhook_deliveries", "id DESC", limit, f.Offset)
+	ds, err := s.deliveriesWithAttempts(ctx, query, args...)
+	return ds, total, err
+}
+
+// deliveriesWithAttempts runs a deliveries query and loads the attempts of
+// each.
+func (s *Store) deliveriesWithAttempts(ctx context.Context, query string, args ...any) ([]*billkey.WebhookDelivery, error) {
+	ds, err := s.queryDeliveries(ctx, s.DB, query, args...)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	for _, d := range ds {
 		if d.Log, err = s.webhookAttempts(ctx, d.ID); err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 	}
-	return ds, total, nil
+	return ds, nil
 }
 
 // DeliveryByID returns one of the merchant's deliveries with its attempts.
 func (s *Store) DeliveryByID(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error) {
-	ds, err := s.queryDeliveries(ctx, s.DB, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
+	ds, err := s.deliveriesWithAttempts(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE merchant_id = $1 AND id = $2`,
 		merchantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(ds) == 0 {
-		return nil, notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
-	}
-	if ds[0].Log, err = s.webhookAttempts(ctx, id); err != nil {
-		return nil, err
-	}
-	return ds[0], nil
+	return first(ds, err, func() error { return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id) })
 }
 
 func (s *Store) webhookAttempts(ctx context.Context, deliveryID int64) ([]billkey.WebhookAttempt, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt
-		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []billkey.WebhookAttempt
-	for rows.Next() {
+	return queryAll(ctx, s.DB, "webhook attempts", func(r rowScanner) (billkey.WebhookAttempt, error) {
 		var a billkey.WebhookAttempt
 		var at, latency int64
-		if err := rows.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node, &a.Response); err != nil {
-			return nil, fmt.Errorf("sqlstore: webhook attempts: %w", err)
-		}
+		err := r.Scan(&a.ID, &a.DeliveryID, &at, &a.StatusCode, &latency, &a.Error, &a.Node, &a.Response)
 		a.At, a.Latency = fromMillis(at), time.Duration(latency)*time.Millisecond
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, `SELECT id, delivery_id, attempted_ms, status_code, latency_ms, error, node, response_excerpt
+		FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id`, deliveryID)
 }
 
 // ResendDelivery makes a delivery pending again, due now and retried until
@@ -237,10 +213,8 @@ func (s *Store) ResendDelivery(ctx context.Context, merchantID, id int64, giveUp
 		var url, merchantURL string
 		err := tx.QueryRowContext(ctx, `SELECT d.url, m.webhook_url FROM webhook_deliveries d JOIN merchants m ON m.id = d.merchant_id
 			WHERE d.merchant_id = $1 AND d.id = $2`, merchantID, id).Scan(&url, &merchantURL)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id)
-		} else if err != nil {
-			return fmt.Errorf("sqlstore: resend delivery: %w", err)
+		if err != nil {
+			return rowErr(err, "resend delivery", func() error { return notFound("웹훅 전송 기록이 존재하지 않습니다. (id: %d)", id) })
 		}
 		if url == "" {
 			url = merchantURL
@@ -342,20 +316,7 @@ func (s *Store) WebhookSecrets(ctx context.Context, merchantID int64, now time.T
 
 // WebhookSecretBlobs returns every sealed webhook secret, for key rotation.
 func (s *Store) WebhookSecretBlobs(ctx context.Context) ([]billkey.KeyBlob, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, merchant_id, secret_cipher FROM webhook_secrets ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
-	}
-	defer rows.Close()
-	var out []billkey.KeyBlob
-	for rows.Next() {
-		b := billkey.KeyBlob{Table: "webhook_secrets"}
-		if err := rows.Scan(&b.ID, &b.MerchantID, &b.Blob); err != nil {
-			return nil, fmt.Errorf("sqlstore: webhook secret blobs: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return s.keyBlobs(ctx, "webhook_secrets", `SELECT id, merchant_id, '', secret_cipher FROM webhook_secrets ORDER BY id`)
 }
 
 // ReplaceWebhookSecretBlob swaps a sealed webhook secret for its rewrapped
@@ -370,19 +331,5 @@ func (s *Store) ReplaceWebhookSecretBlob(ctx context.Context, b billkey.KeyBlob,
 
 // WebhookDeliveryCounts returns how many deliveries are in each state.
 func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[billkey.DeliveryState]int, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
-	}
-	defer rows.Close()
-	out := map[billkey.DeliveryState]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("sqlstore: delivery counts: %w", err)
-		}
-		out[billkey.DeliveryState(st)] = n
-	}
-	return out, rows.Err()
+	return countBy[billkey.DeliveryState](ctx, s.DB, "delivery counts", `SELECT state, COUNT(*) FROM webhook_deliveries GROUP BY state`)
 }

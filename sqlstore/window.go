@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -58,10 +57,8 @@ func (s *Store) CreateWindowAttempt(ctx context.Context, a *billkey.WindowAttemp
 // ENOTFOUND if there is none.
 func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*billkey.WindowAttempt, error) {
 	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE token_hash = $1`, tokenHash))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: window attempt: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "window attempt", func() error { return notFound("결제창 요청 정보를 찾을 수 없습니다.") })
 	}
 	return a, nil
 }
@@ -69,10 +66,8 @@ func (s *Store) WindowAttemptByToken(ctx context.Context, tokenHash []byte) (*bi
 // WindowAttemptByID returns an attempt by its ID; ENOTFOUND if there is none.
 func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*billkey.WindowAttempt, error) {
 	a, err := scanWindowAttempt(s.DB.QueryRowContext(ctx, `SELECT `+windowColumns+` FROM window_attempts WHERE id = $1`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("결제창 요청 정보를 찾을 수 없습니다.")
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlstore: window attempt: %w", err)
+	if err != nil {
+		return nil, rowErr(err, "window attempt", func() error { return notFound("결제창 요청 정보를 찾을 수 없습니다.") })
 	}
 	return a, nil
 }
@@ -82,16 +77,9 @@ func (s *Store) WindowAttemptByID(ctx context.Context, id int64) (*billkey.Windo
 // open (already claimed, finished or failed) or has expired: of concurrent
 // or replayed return posts, exactly one wins.
 func (s *Store) ClaimWindowAttempt(ctx context.Context, id int64, now time.Time) (bool, error) {
-	res, err := s.DB.ExecContext(ctx, `UPDATE window_attempts SET state = $1 WHERE id = $2 AND state = $3 AND expires_at > $4`,
+	n, err := execCount(ctx, s.DB, "claim window attempt", `UPDATE window_attempts SET state = $1 WHERE id = $2 AND state = $3 AND expires_at > $4`,
 		billkey.WindowProcessing, id, billkey.WindowOpen, unix(now))
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: claim window attempt: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: claim window attempt: %w", err)
-	}
-	return n == 1, nil
+	return n == 1, err
 }
 
 // FinishWindowAttempt records the final state (WindowDone or WindowFailed)
@@ -104,22 +92,12 @@ func (s *Store) FinishWindowAttempt(ctx context.Context, id int64, from []string
 	if len(from) == 0 {
 		return false, errors.New("sqlstore: finish window attempt: no source state")
 	}
-	args := []any{state, string(result), unix(now), id}
-	marks := make([]string, len(from))
-	for i, st := range from {
-		args = append(args, st)
-		marks[i] = fmt.Sprintf("$%d", len(args))
-	}
-	res, err := s.DB.ExecContext(ctx, `UPDATE window_attempts SET state = $1, result = $2, finished_at = $3
-		WHERE id = $4 AND state IN (`+strings.Join(marks, ", ")+`)`, args...)
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: finish window attempt: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("sqlstore: finish window attempt: %w", err)
-	}
-	return n == 1, nil
+	w := &filter{args: []any{state, string(result), unix(now)}}
+	w.add("id = ?", id)
+	w.raw(w.in("state", from))
+	n, err := execCount(ctx, s.DB, "finish window attempt", `UPDATE window_attempts SET state = $1, result = $2, finished_at = $3
+		WHERE `+w.String(), w.args...)
+	return n == 1, err
 }
 
 // OpenWindowAttempts returns the merchant's open attempts for a merchant_uid,
