@@ -22,6 +22,7 @@ func (s *Server) subscriptionRoutes() {
 	s.private.HandleFunc("POST /subscriptions/{id}/resume", s.idempotent(s.handleResumeSubscription))
 	s.private.HandleFunc("POST /subscriptions/{id}/cancel", s.idempotent(s.handleCancelSubscription))
 	s.private.HandleFunc("POST /subscriptions/{id}/retry", s.idempotent(s.handleRetrySubscription))
+	s.private.HandleFunc("POST /subscriptions/{id}/card_update_link", s.handleCardUpdateLink) // cardupdate.go
 	s.private.HandleFunc("POST /test_clocks", s.idempotent(s.handleCreateTestClock))
 	s.private.HandleFunc("GET /test_clocks/{id}", s.handleTestClock)
 	s.private.HandleFunc("POST /test_clocks/{id}/advance", s.idempotent(s.handleAdvanceTestClock))
@@ -348,7 +349,7 @@ func (s *Server) handleAdvanceTestClock(w http.ResponseWriter, r *http.Request, 
 func subscriptionOps() []docOp {
 	sub, clock := subscriptionView{}, testClockView{}
 	const tag, clockTag = "subscriptions (billkey)", "test clocks (billkey)"
-	return []docOp{
+	return append([]docOp{
 		{Method: "POST", Path: "/subscriptions", Tag: tag, Summary: "Create a recurring subscription for a customer_uid with a billing key", Response: sub, Idempotent: true,
 			Description: "customer_uid, name, amount, interval (day, week, month, year; default month), interval_count, start_at, trial_end or trial_days, cycles (0: until cancelled), retry_days (default [1, 3, 7]), final_action (past_due, unpaid, cancel), notice_url, test_clock. Each cycle is the schedule sub_{id}_{n}."},
 		{Method: "GET", Path: "/subscriptions", Tag: tag, Summary: "Subscriptions, newest first (customer_uid, page, limit)", Response: pageView[subscriptionView]{}},
@@ -357,9 +358,9 @@ func subscriptionOps() []docOp {
 		{Method: "POST", Path: "/subscriptions/{id}/pause", Tag: tag, Summary: "Pause: the pending charge is revoked", Response: sub, Idempotent: true},
 		{Method: "POST", Path: "/subscriptions/{id}/resume", Tag: tag, Summary: "Resume at the first cycle after now (cycles inside the pause are skipped)", Response: sub, Idempotent: true},
 		{Method: "POST", Path: "/subscriptions/{id}/cancel", Tag: tag, Summary: "Cancel now or at_period_end; nothing is charged again", Response: sub, Idempotent: true},
-		{Method: "POST", Path: "/subscriptions/{id}/retry", Tag: tag, Summary: "Charge a past-due subscription's unpaid cycle now (after a card update)", Response: sub, Idempotent: true},
+		{Method: "POST", Path: "/subscriptions/{id}/retry", Tag: tag, Summary: "Charge a past-due or unpaid subscription's declined cycle now (after a card update)", Response: sub, Idempotent: true},
 		{Method: "POST", Path: "/test_clocks", Tag: clockTag, Summary: "Create a test clock (name, frozen_time)", Response: clock, Idempotent: true},
 		{Method: "GET", Path: "/test_clocks/{id}", Tag: clockTag, Summary: "One test clock", Response: clock},
 		{Method: "POST", Path: "/test_clocks/{id}/advance", Tag: clockTag, Summary: "Advance to frozen_time, running every due renewal and retry in order", Response: clock, Idempotent: true},
-	}
+	}, cardUpdateOps()...) // cardupdate.go
 }

@@ -120,6 +120,9 @@ type WindowParams struct {
 	CustomData *string // JSON text (a string value is kept as is)
 	RequestID  string
 	Language   string // "ko" (default) or "en"
+	// CardUpdate is a card-update link's token (billkey_card_update), sent
+	// by the link's page: the window is bound to it (cardupdate.go).
+	CardUpdate string
 }
 
 // WindowRequest asks OpenWindow for a payment window.
@@ -353,6 +356,10 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	if in.URLs == nil || s.Window == nil {
 		return nil, errors.New("gateway: payment window is not configured")
 	}
+	linkID, err := s.cardUpdateWindow(ctx, &in) // cardupdate.go: a card-update link's window
+	if err != nil {
+		return nil, err
+	}
 	p := &in.Params
 	if err := p.check(); err != nil {
 		return nil, err
@@ -407,7 +414,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 		TokenHash: hash, MerchantID: m.ID, ChannelID: ch.ID, PaymentID: pay.ID, ImpUID: pay.ImpUID,
 		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, CustomerID: p.CustomerID, OrderID: pay.ImpUID, Kind: in.Kind,
 		Delivery: in.Delivery, OpenerOrigin: in.OpenerOrigin, RedirectURL: p.MRedirectURL, RequestID: p.RequestID,
-		State: sqlstore.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()),
+		State: sqlstore.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()), CardUpdateLinkID: linkID,
 	}
 	form, err := s.windowForm(ch, a, p, returnURL, closeURL)
 	if err == nil {
@@ -552,6 +559,9 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	// Every attempt, PC or phone, is an INIStdPay window: the key comes
 	// from INICIS's server-to-server approval, never from the browser.
 	key, undo, pgErr := s.approveStdPay(ctx, a, ch, post)
+	if pgErr == nil {
+		pgErr = s.claimCardUpdate(ctx, a, undo) // cardupdate.go: a link replaces one card, once
+	}
 	if pgErr != nil {
 		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, pgErrorCode(pgErr), billkey.ErrorMessage(pgErr)))
 	}
@@ -560,6 +570,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		_, err = s.SaveIssuedKey(ctx, a.MerchantID, ch, a.CustomerUID, a.CustomerID, key, pay.Buyer)
 	}
 	if err != nil {
+		s.releaseCardUpdate(ctx, a)
 		msg := "빌링키를 저장하지 못했습니다. 다시 시도해주세요. (billing key could not be stored)"
 		switch {
 		case undo(ctx) != nil:
@@ -570,7 +581,11 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		}
 		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, msg))
 	}
-	return s.succeedWindow(ctx, a, pay, key)
+	res, err := s.succeedWindow(ctx, a, pay, key)
+	if err == nil {
+		s.cardUpdated(ctx, a) // cardupdate.go: the declined charge retried with the new card
+	}
+	return res, err
 }
 
 // orFinished turns failWindow's "the attempt had left those states" (nil,

@@ -103,6 +103,7 @@ func (h *Handler) Register(mount func(pattern string, handler http.Handler)) {
 	mux.HandleFunc("POST "+PathClose+"{token}", h.handleClose)
 	mount("/window/", mux)
 	h.registerLanding(mux, mount)
+	h.registerCardUpdate(mux, mount) // cardupdate.go
 	if h.cfg.Demo {
 		h.registerDemo(mux)
 		mount("/demo", mux)

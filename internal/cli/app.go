@@ -180,6 +180,7 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.Service.AllowLive = o.AllowLive && !o.NoLiveCharges
 	a.Service.Window = tracing.Window(a.PG)
 	a.Service.WindowTTL = o.WindowTTL
+	a.Service.PublicURL = a.BaseURL
 	if o.ReconcileDelays != nil {
 		a.Service.ReconcileDelays = o.ReconcileDelays
 	}
