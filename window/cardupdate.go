@@ -1,7 +1,6 @@
 package window
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -90,14 +89,15 @@ func (h *Handler) cardUpdatePage(w http.ResponseWriter, r *http.Request) {
 		h.cardUpdateRefused(w, err)
 		return
 	}
-	cfg, _ := json.Marshal(map[string]string{
+	// html/template writes it as JSON into the application/json block.
+	cfg := map[string]string{
 		"imp_code": v.Merchant.ImpCode, "token": token,
 		"result_url": gateway.PathCardUpdate + token + "/result",
-	})
+	}
 	nonce := newNonce()
 	cardUpdateHeaders(w.Header(), nonce)
 	data := cardUpdateData(v, nonce)
-	data["Mode"], data["Config"] = "form", string(cfg)
+	data["Mode"], data["Config"] = "form", cfg
 	h.render(w, http.StatusOK, "cardupdate.html", data)
 }
 
