@@ -215,6 +215,9 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET "+Prefix+m+"/schedules/calendar", c.merchant(c.calendar))
 	c.mux.HandleFunc("POST "+Prefix+m+"/schedules/{merchant_uid}/reschedule", c.merchant(c.rescheduleSchedule))
 	c.mux.HandleFunc("POST "+Prefix+m+"/schedules/{merchant_uid}/retry", c.merchant(c.retrySchedule))
+	c.mux.HandleFunc("GET "+Prefix+m+"/subscriptions", c.merchant(c.subscriptions))     // subscriptions.go
+	c.mux.HandleFunc("GET "+Prefix+m+"/subscriptions/{id}", c.merchant(c.subscription)) // subscriptions.go
+	c.mux.HandleFunc("POST "+Prefix+m+"/subscriptions/{id}/card_update_link", c.merchant(c.cardUpdateLink))
 	c.mux.HandleFunc("POST "+Prefix+m+"/settings/webhook-url", c.merchant(c.setWebhookURL))
 	c.mux.HandleFunc("GET "+Prefix+m+"/webhooks", c.merchant(c.webhooks))
 	c.mux.HandleFunc("POST "+Prefix+m+"/webhooks/{id}/resend", c.merchant(c.resendWebhook))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/sqlstore"
 )
 
 // page is what every template gets.
@@ -40,7 +41,7 @@ func (p *page) Base() string {
 }
 
 var pageNames = []string{"login", "error", "home", "dashboard", "payments", "payment", "confirm", "customers",
-	"customer", "schedules", "calendar", "webhooks", "settings", "secret", "audit"}
+	"customer", "schedules", "calendar", "webhooks", "settings", "secret", "audit", "subscriptions", "subscription"}
 
 func (c *Console) parseTemplates() error {
 	c.pages = map[string]*template.Template{}
@@ -106,6 +107,12 @@ func (c *Console) funcs() template.FuncMap {
 			return won(*v)
 		},
 		"add": func(a, b int) int { return a + b },
+		"substatus": subStatusKo,
+		"subtone":   subTone,
+		"cycle": func(merchantUID string) int {
+			_, k, _ := sqlstore.ParseSubscriptionOrder(merchantUID)
+			return k + 1
+		},
 	}
 }
 
