@@ -65,7 +65,8 @@ type subRow struct {
 
 func newSubRow(sub *sqlstore.Subscription) subRow {
 	r := subRow{Subscription: sub, Interval: intervalKo(sub.Unit, sub.Count)}
-	if !sub.Status.Ended() && sub.Status != sqlstore.SubPaused {
+	// A past-due subscription has no next charge: it waits for a new card.
+	if !sub.Status.Ended() && sub.Status != sqlstore.SubPaused && sub.Status != sqlstore.SubPastDue {
 		r.Next = gateway.PeriodAt(sub, sub.Period)
 		r.Due = sub.Amount
 		if sub.AmountFrom >= 0 && sub.Period >= sub.AmountFrom {
