@@ -253,3 +253,87 @@ func TestCardUpdateLink(t *testing.T) {
 		}
 	})
 }
+
+// cardUpdateThrough completes a card update of token with card through the
+// window (HTTP, as the browser would) and returns the rsp.
+func (e *env) cardUpdateThrough(token, card string) map[string]any {
+	e.t.Helper()
+	w := e.openWindow(cardUpdateForm(e.merchant.ImpCode, token, nil))
+	to, post := e.pay(w, card)
+	_, page, _ := e.post(to, post, "")
+	m, _ := doneMessage(e.t, page)
+	return m.Data
+}
+
+// subEvents counts the merchant's events of a type for a merchant_uid.
+func (e *env) subEvents(typ, merchantUID string) int {
+	e.t.Helper()
+	evs, err := e.store.Events(context.Background(), e.merchant.ID, 0, 500)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, ev := range evs {
+		if string(ev.Status) == typ && ev.MerchantUID == merchantUID {
+			n++
+		}
+	}
+	return n
+}
+
+// TestCardUpdateUnpaidAndRetrying: a card update recovers an unpaid
+// subscription (the dunning policy gave up on it) and charges at once a
+// subscription whose soft decline waits for a retry days away. On SQLite
+// and PostgreSQL.
+func TestCardUpdateUnpaidAndRetrying(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		e := newEnv(t, dsn, nil)
+		tok := e.token()
+		t0 := time.Date(time.Now().In(cycle.KST).Year()+2, 5, 20, 10, 0, 0, 0, cycle.KST)
+		clk := e.mustAPI("POST", "/test_clocks", map[string]any{"frozen_time": t0.Unix()}, tok)
+		plans := map[string]map[string]any{
+			"cu-unpaid": {"retry_days": []int{}, "final_action": "unpaid"},
+			"cu-retry":  {},
+		}
+		ids := map[string]int64{}
+		for uid, extra := range plans {
+			e.mustAPI("POST", "/subscribe/customers/"+uid, map[string]any{"card_number": "4000-0000-0000-0341", "expiry": "2030-12",
+				"birth": "880101", "pwd_2digit": "12", "customer_email": "gildong@example.com", "customer_tel": "010-1234-5678"}, tok)
+			body := map[string]any{"customer_uid": uid, "name": "월간", "amount": 5500, "test_clock": clk["id"]}
+			for k, v := range extra {
+				body[k] = v
+			}
+			ids[uid] = int64(e.mustAPI("POST", "/subscriptions", body, tok)["id"].(float64))
+		}
+		e.mustAPI("POST", fmt.Sprintf("/test_clocks/%v/advance", clk["id"]), map[string]any{"frozen_time": t0.Add(time.Hour).Unix()}, tok)
+		unpaid := e.mustAPI("GET", fmt.Sprintf("/subscriptions/%d", ids["cu-unpaid"]), nil, tok)
+		retrying := e.mustAPI("GET", fmt.Sprintf("/subscriptions/%d", ids["cu-retry"]), nil, tok)
+		if unpaid["status"] != "unpaid" || unpaid["ended_at"] == float64(0) || retrying["status"] != "active" || retrying["retries"] != float64(1) {
+			t.Fatalf("before: unpaid %v, retrying %v", unpaid, retrying)
+		}
+
+		for uid, id := range ids {
+			link := e.mustAPI("POST", fmt.Sprintf("/subscriptions/%d/card_update_link", id), map[string]any{}, tok)
+			token := linkToken(t, e, link)
+			if _, page, _ := e.get(link["url"].(string)); !strings.Contains(page, "5,500원") || !strings.Contains(page, "새 카드로 바로 결제") {
+				t.Fatalf("%s page:\n%s", uid, page)
+			}
+			if rsp := e.cardUpdateThrough(token, "4242-4242-4242-4242"); rsp["success"] != true {
+				t.Fatalf("%s: %v", uid, rsp)
+			}
+			sub := e.mustAPI("GET", fmt.Sprintf("/subscriptions/%d", id), nil, tok)
+			muid := fmt.Sprintf("sub_%d_1", id)
+			if sub["status"] != "active" || sub["paid_cycles"] != float64(1) || sub["ended_at"] != float64(0) || sub["retries"] != float64(0) {
+				t.Fatalf("%s after the card update: %v", uid, sub)
+			}
+			// Recovered only from past_due or unpaid; renewed in both cases.
+			wantRecovered := map[string]int{"cu-unpaid": 1, "cu-retry": 0}[uid]
+			if r, n := e.subEvents("subscription.recovered", muid), e.subEvents("subscription.renewed", muid); r != wantRecovered || n != 1 {
+				t.Fatalf("%s: %d recovered, %d renewed events", uid, r, n)
+			}
+			if _, page, _ := e.get(link["url"].(string) + "/result"); !strings.Contains(page, `data-retry="paid"`) {
+				t.Fatalf("%s result:\n%s", uid, page)
+			}
+		}
+	})
+}
