@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/billkey/billkey/gateway"
+	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/cycle"
 	"github.com/billkey/billkey/internal/dbtest"
 )
@@ -336,4 +338,29 @@ func TestCardUpdateUnpaidAndRetrying(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCardUpdateTokenNotLogged: a link's token, carried in its URL and in
+// the window's parameters, never reaches the logs.
+func TestCardUpdateTokenNotLogged(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil, func(o *cli.AppOptions) { o.Logger = logger })
+	tok := e.token()
+	id := e.pastDue(tok, "cu-log")
+	link := e.mustAPI("POST", fmt.Sprintf("/subscriptions/%d/card_update_link", id), map[string]any{}, tok)
+	token := linkToken(t, e, link)
+	e.get(link["url"].(string))
+	if rsp := e.cardUpdateThrough(token, "4242-4242-4242-4242"); rsp["success"] != true {
+		t.Fatalf("card update: %v", rsp)
+	}
+	e.get(link["url"].(string) + "/result")
+	e.get(link["url"].(string))
+	out := logs.String()
+	if strings.Contains(out, token) {
+		t.Fatalf("card-update token in the logs:\n%s", out)
+	}
+	if !strings.Contains(out, "/card-update/{token}") || !strings.Contains(out, "card update: retrying the declined charge") {
+		t.Fatalf("log lines missing:\n%s", out)
+	}
 }
