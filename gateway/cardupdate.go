@@ -371,7 +371,9 @@ func (s *Service) cardUpdated(ctx context.Context, a *sqlstore.WindowAttempt) {
 	if err == nil && retryable(sub, true) {
 		s.Logger.Info("card update: retrying the declined charge with the new card", "subscription_id", sub.ID,
 			"merchant_uid", sqlstore.SubscriptionOrder(sub.ID, sub.Period))
-		err = s.retryDue(ctx, sub, true)
+		// Only a decline recorded before the card update is retried: the
+		// key's replacement may have retried it already (keyReplaced).
+		err = s.retryDue(ctx, sub, true, l.UsedAt)
 	}
 	if err != nil {
 		s.Logger.Error("card update: the declined charge could not be retried", "link_id", a.CardUpdateLinkID, "error", err)
@@ -395,15 +397,21 @@ func retryable(sub *sqlstore.Subscription, withUnpaid bool) bool {
 
 // retryDue makes the subscription's current period's charge due now: its
 // declined schedule pending again, or its pending retry moved to now. One
-// being charged right now is left to finish. runClock runs a test clock's
-// due charges at once (they otherwise wait for the next advance).
-func (s *Service) retryDue(ctx context.Context, sub *sqlstore.Subscription, runClock bool) error {
+// being charged right now is left to finish. With declinedBefore, a decline
+// recorded at or after it is left alone (that retry ran already). runClock
+// runs a test clock's due charges at once (they otherwise wait for the
+// next advance).
+func (s *Service) retryDue(ctx context.Context, sub *sqlstore.Subscription, runClock bool, declinedBefore time.Time) error {
 	now, err := s.subNow(ctx, sub)
 	if err != nil {
 		return err
 	}
 	uid := sqlstore.SubscriptionOrder(sub.ID, sub.Period)
-	_, err = s.Store.RearmSchedule(ctx, sub.MerchantID, uid, now, "", time.Time{})
+	if declinedBefore.IsZero() {
+		_, err = s.Store.RearmSchedule(ctx, sub.MerchantID, uid, now, "", time.Time{})
+	} else {
+		_, err = s.Store.RearmDeclinedBefore(ctx, sub.MerchantID, uid, now, declinedBefore)
+	}
 	if billkey.ErrorCode(err) == billkey.EINVALID {
 		// Pending (a retry waits), or being charged: move it to now.
 		_, err = s.Store.MoveSchedule(ctx, sub.MerchantID, uid, now)

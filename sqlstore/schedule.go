@@ -403,16 +403,32 @@ func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID 
 // are not adopted by the new run. ENOTFOUND when there is no such schedule;
 // EINVALID when it is neither failed nor revoked.
 func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time) (*Schedule, error) {
+	return s.rearmSchedule(ctx, merchantID, merchantUID, at, owner, leaseUntil, time.Time{})
+}
+
+// RearmDeclinedBefore is RearmSchedule for a failed schedule only, and
+// only when it was executed before before: a decline recorded since (a
+// retry that already ran) is not retried again. EINVALID otherwise.
+func (s *Store) RearmDeclinedBefore(ctx context.Context, merchantID int64, merchantUID string, at, before time.Time) (*Schedule, error) {
+	return s.rearmSchedule(ctx, merchantID, merchantUID, at, "", time.Time{}, before)
+}
+
+func (s *Store) rearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil, declinedBefore time.Time) (*Schedule, error) {
 	now := s.Now()
+	cond := `(status = 'revoked' OR (status = 'executed' AND payment_status = 'failed'))`
+	args := []any{unix(at), millis(at), owner, millis(leaseUntil), unix(now), merchantID, merchantUID}
+	if !declinedBefore.IsZero() {
+		cond = `status = 'executed' AND payment_status = 'failed' AND executed_at < $8`
+		args = append(args, unix(declinedBefore))
+	}
 	scs, err := s.querySchedules(ctx, s.DB, `UPDATE schedules SET status = 'scheduled', schedule_at = $1, run_after_ms = $2,
 			imp_uid = '', payment_status = '', fail_reason = '', executed_at = 0, revoked_at = 0, attempts = 0,
 			last_error = '', lease_owner = $3, lease_until_ms = $4, updated_at = $5,
 			prior_payment_id = COALESCE((SELECT MAX(p.id) FROM payments p WHERE p.merchant_id = schedules.merchant_id
 				AND p.merchant_uid = schedules.merchant_uid), 0)
 		WHERE merchant_id = $6 AND merchant_uid = $7
-			AND (status = 'revoked' OR (status = 'executed' AND payment_status = 'failed'))
-		RETURNING `+scheduleReturning,
-		unix(at), millis(at), owner, millis(leaseUntil), unix(now), merchantID, merchantUID)
+			AND `+cond+`
+		RETURNING `+scheduleReturning, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,107 @@
+package sqlstore_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/billkey/billkey"
+	"github.com/billkey/billkey/internal/dbtest"
+	"github.com/billkey/billkey/sqlstore"
+)
+
+// TestStoreCardUpdateLinks: a link is found by its token's hash only, used
+// once (of concurrent uses exactly one wins), released only by the window
+// that used it; RearmDeclinedBefore retries only a decline recorded before
+// the card update. On SQLite and PostgreSQL.
+func TestStoreCardUpdateLinks(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		b := setup(t, dsn)
+		ctx := context.Background()
+		sum := sha256.Sum256([]byte("token"))
+		l := &sqlstore.CardUpdateLink{MerchantID: b.merchant.ID, SubscriptionID: 7, CustomerUID: "cust-a", TokenHash: sum[:],
+			CreatedAt: b.now, ExpiresAt: b.now.Add(24 * time.Hour)}
+		if err := b.store.CreateCardUpdateLink(ctx, l); err != nil || l.ID == 0 {
+			t.Fatalf("create: %v", err)
+		}
+		got, err := b.store.CardUpdateLinkByToken(ctx, sum[:])
+		if err != nil || got.ID != l.ID || got.Used() || !got.ExpiresAt.Equal(l.ExpiresAt) || !bytes.Equal(got.TokenHash, sum[:]) {
+			t.Fatalf("by token: %+v %v", got, err)
+		}
+		other := sha256.Sum256([]byte("other"))
+		if _, err := b.store.CardUpdateLinkByToken(ctx, other[:]); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			t.Fatalf("unknown token: %v", err)
+		}
+		if _, err := b.store.CardUpdateLinkByID(ctx, b.merchant.ID+1, l.ID); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			t.Fatalf("another merchant's link: %v", err)
+		}
+
+		// Concurrent uses: exactly one wins.
+		var wg sync.WaitGroup
+		wins := make(chan string, 8)
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				imp := "imp_" + string(rune('a'+i))
+				if ok, err := b.store.UseCardUpdateLink(ctx, l.ID, imp, b.now); err != nil {
+					t.Error(err)
+				} else if ok {
+					wins <- imp
+				}
+			}()
+		}
+		wg.Wait()
+		close(wins)
+		var winners []string
+		for w := range wins {
+			winners = append(winners, w)
+		}
+		if len(winners) != 1 {
+			t.Fatalf("winners %v", winners)
+		}
+		// Only the winner's release makes it usable again.
+		if err := b.store.ReleaseCardUpdateLink(ctx, l.ID, "imp_other"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := b.store.CardUpdateLinkByID(ctx, b.merchant.ID, l.ID); !got.Used() || got.ImpUID != winners[0] {
+			t.Fatalf("released by another window: %+v", got)
+		}
+		if err := b.store.ReleaseCardUpdateLink(ctx, l.ID, winners[0]); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := b.store.CardUpdateLinkByID(ctx, b.merchant.ID, l.ID); got.Used() {
+			t.Fatalf("not released: %+v", got)
+		}
+		if links, err := b.store.CardUpdateLinks(ctx, b.merchant.ID, 7, 10); err != nil || len(links) != 1 {
+			t.Fatalf("links of the subscription: %v %v", links, err)
+		}
+
+		// A declined schedule: retried for a card update after the decline,
+		// not for one before it.
+		at := b.now.Add(-time.Minute)
+		mustCreateSchedules(t, b, b.schedule("sub_7_1", "cust-a", at))
+		scs, err := b.store.ClaimDueSchedules(ctx, "node", b.now, b.now.Add(time.Minute), 10)
+		if err != nil || len(scs) != 1 {
+			t.Fatalf("claim: %v %v", scs, err)
+		}
+		declined := b.now
+		if ok, err := b.store.FinishSchedule(ctx, scs[0].ID, sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed,
+			FailReason: "declined", ExecutedAt: declined}, nil); err != nil || !ok {
+			t.Fatalf("finish: %v %v", ok, err)
+		}
+		if _, err := b.store.RearmDeclinedBefore(ctx, b.merchant.ID, "sub_7_1", b.now, declined); billkey.ErrorCode(err) != billkey.EINVALID {
+			t.Fatalf("a decline recorded at the card update was retried: %v", err)
+		}
+		re, err := b.store.RearmDeclinedBefore(ctx, b.merchant.ID, "sub_7_1", b.now, declined.Add(time.Second))
+		if err != nil || re.Status != sqlstore.ScheduleScheduled {
+			t.Fatalf("rearm: %+v %v", re, err)
+		}
+		if _, err := b.store.RearmDeclinedBefore(ctx, b.merchant.ID, "sub_7_1", b.now, declined.Add(time.Hour)); billkey.ErrorCode(err) != billkey.EINVALID {
+			t.Fatalf("a pending schedule was rearmed: %v", err)
+		}
+	})
+}
