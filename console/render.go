@@ -106,7 +106,7 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return won(*v)
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":       func(a, b int) int { return a + b },
 		"substatus": subStatusKo,
 		"subtone":   subTone,
 		"cycle": func(merchantUID string) int {

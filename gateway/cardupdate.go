@@ -330,7 +330,7 @@ func (s *Service) claimCardUpdate(ctx context.Context, a *sqlstore.WindowAttempt
 	if a.CardUpdateLinkID == 0 {
 		return nil
 	}
-	ok, err := s.Store.UseCardUpdateLink(ctx, a.CardUpdateLinkID, a.ImpUID, s.Now())
+	ok, err := s.Store.UseCardUpdateLink(ctx, a.CardUpdateLinkID, a.ImpUID, s.declinedNow(ctx, a), s.Now())
 	if err == nil && ok {
 		return nil
 	}
@@ -343,6 +343,31 @@ func (s *Service) claimCardUpdate(ctx context.Context, a *sqlstore.WindowAttempt
 	s.Logger.Warn("card update: link already used; this window's approval was net-cancelled", "imp_uid", a.ImpUID,
 		"link_id", a.CardUpdateLinkID)
 	return rejectf(msgLinkTakenByMe)
+}
+
+// declinedNow returns the declined payment of the current cycle of the
+// subscription of the attempt's link, before the new key is stored: the one
+// decline the card update retries ("" when none, or on error).
+func (s *Service) declinedNow(ctx context.Context, a *sqlstore.WindowAttempt) string {
+	l, err := s.Store.CardUpdateLinkByID(ctx, a.MerchantID, a.CardUpdateLinkID)
+	var sub *sqlstore.Subscription
+	if err == nil {
+		sub, err = s.Store.SubscriptionByID(ctx, l.MerchantID, l.SubscriptionID)
+	}
+	var sc *sqlstore.Schedule
+	if err == nil {
+		sc, err = s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, sqlstore.SubscriptionOrder(sub.ID, sub.Period))
+	}
+	if err != nil {
+		if billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			s.Logger.Error("card update: the declined charge could not be read", "link_id", a.CardUpdateLinkID, "error", err)
+		}
+		return ""
+	}
+	if sc.Status == sqlstore.ScheduleExecuted && sc.PaymentStatus == billkey.StatusFailed {
+		return sc.ImpUID
+	}
+	return ""
 }
 
 // releaseCardUpdate makes the attempt's link usable again when the new key
@@ -371,9 +396,9 @@ func (s *Service) cardUpdated(ctx context.Context, a *sqlstore.WindowAttempt) {
 	if err == nil && retryable(sub, true) {
 		s.Logger.Info("card update: retrying the declined charge with the new card", "subscription_id", sub.ID,
 			"merchant_uid", sqlstore.SubscriptionOrder(sub.ID, sub.Period))
-		// Only a decline recorded before the card update is retried: the
+		// Only the decline seen when the link was used is retried: the
 		// key's replacement may have retried it already (keyReplaced).
-		err = s.retryDue(ctx, sub, true, l.UsedAt)
+		err = s.retryDue(ctx, sub, true, &l.RetryImpUID)
 	}
 	if err != nil {
 		s.Logger.Error("card update: the declined charge could not be retried", "link_id", a.CardUpdateLinkID, "error", err)
@@ -397,20 +422,20 @@ func retryable(sub *sqlstore.Subscription, withUnpaid bool) bool {
 
 // retryDue makes the subscription's current period's charge due now: its
 // declined schedule pending again, or its pending retry moved to now. One
-// being charged right now is left to finish. With declinedBefore, a decline
-// recorded at or after it is left alone (that retry ran already). runClock
-// runs a test clock's due charges at once (they otherwise wait for the
-// next advance).
-func (s *Service) retryDue(ctx context.Context, sub *sqlstore.Subscription, runClock bool, declinedBefore time.Time) error {
+// being charged right now is left to finish. With declined, only that
+// declined payment is retried: a decline recorded since (a retry that ran
+// already) is left alone. runClock runs a test clock's due charges at once
+// (they otherwise wait for the next advance).
+func (s *Service) retryDue(ctx context.Context, sub *sqlstore.Subscription, runClock bool, declined *string) error {
 	now, err := s.subNow(ctx, sub)
 	if err != nil {
 		return err
 	}
 	uid := sqlstore.SubscriptionOrder(sub.ID, sub.Period)
-	if declinedBefore.IsZero() {
+	if declined == nil {
 		_, err = s.Store.RearmSchedule(ctx, sub.MerchantID, uid, now, "", time.Time{})
 	} else {
-		_, err = s.Store.RearmDeclinedBefore(ctx, sub.MerchantID, uid, now, declinedBefore)
+		_, err = s.Store.RearmDeclined(ctx, sub.MerchantID, uid, now, *declined)
 	}
 	if billkey.ErrorCode(err) == billkey.EINVALID {
 		// Pending (a retry waits), or being charged: move it to now.

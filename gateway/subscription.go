@@ -532,7 +532,7 @@ func (s *Service) RetrySubscription(ctx context.Context, merchantID, id int64) (
 	if !retryable(sub, true) {
 		return nil, rejectf("연체(past_due)·미납(unpaid) 중이거나 재시도 대기 중인 구독만 즉시 재시도할 수 있습니다. (status: %s)", sub.Status)
 	}
-	if err := s.retryDue(ctx, sub, true, time.Time{}); err != nil {
+	if err := s.retryDue(ctx, sub, true, nil); err != nil {
 		return nil, err
 	}
 	return s.Store.SubscriptionByID(ctx, merchantID, id)
@@ -668,7 +668,7 @@ func (s *Service) keyReplaced(ctx context.Context, merchantID int64, customerUID
 		if !retryable(sub, false) {
 			continue
 		}
-		if err := s.retryDue(ctx, sub, false, time.Time{}); err != nil {
+		if err := s.retryDue(ctx, sub, false, nil); err != nil {
 			s.Logger.Error("subscription: retry after a card update", "subscription_id", sub.ID, "error", err)
 			continue
 		}

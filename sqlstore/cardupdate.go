@@ -19,17 +19,21 @@ type CardUpdateLink struct {
 	ExpiresAt      time.Time
 	UsedAt         time.Time // zero until a window stored the new card
 	ImpUID         string    // the issuance payment that used the link
+	// RetryImpUID is the subscription's declined payment when the link was
+	// used: the one decline the card update retries ("" when none).
+	RetryImpUID string
 }
 
 // Used reports whether the link replaced a card already.
 func (l *CardUpdateLink) Used() bool { return !l.UsedAt.IsZero() }
 
-const cardUpdateColumns = `id, merchant_id, subscription_id, customer_uid, token_hash, created_at, expires_at, used_at, imp_uid`
+const cardUpdateColumns = `id, merchant_id, subscription_id, customer_uid, token_hash, created_at, expires_at, used_at, imp_uid,
+	retry_imp_uid`
 
 func scanCardUpdateLink(row rowScanner) (*CardUpdateLink, error) {
 	var l CardUpdateLink
 	var created, expires, used int64
-	if err := row.Scan(&l.ID, &l.MerchantID, &l.SubscriptionID, &l.CustomerUID, &l.TokenHash, &created, &expires, &used, &l.ImpUID); err != nil {
+	if err := row.Scan(&l.ID, &l.MerchantID, &l.SubscriptionID, &l.CustomerUID, &l.TokenHash, &created, &expires, &used, &l.ImpUID, &l.RetryImpUID); err != nil {
 		return nil, err
 	}
 	l.CreatedAt, l.ExpiresAt, l.UsedAt = fromUnix(created), fromUnix(expires), fromUnix(used)
@@ -78,18 +82,19 @@ func (s *Store) CardUpdateLinks(ctx context.Context, merchantID, subscriptionID 
 		WHERE merchant_id = $1 AND subscription_id = $2 ORDER BY id DESC LIMIT $3`, merchantID, subscriptionID, limit)
 }
 
-// UseCardUpdateLink marks an unused link used by the issuance impUID. It
+// UseCardUpdateLink marks an unused link used by the issuance impUID,
+// recording retryImpUID (the declined payment the update retries). It
 // reports false, changing nothing, when the link was used already: of
 // concurrent window completions, exactly one wins.
-func (s *Store) UseCardUpdateLink(ctx context.Context, id int64, impUID string, now time.Time) (bool, error) {
-	return s.execOne(ctx, "use card-update link", `UPDATE card_update_links SET used_at = $1, imp_uid = $2
-		WHERE id = $3 AND used_at = 0`, unix(now), impUID, id)
+func (s *Store) UseCardUpdateLink(ctx context.Context, id int64, impUID, retryImpUID string, now time.Time) (bool, error) {
+	return s.execOne(ctx, "use card-update link", `UPDATE card_update_links SET used_at = $1, imp_uid = $2, retry_imp_uid = $3
+		WHERE id = $4 AND used_at = 0`, unix(now), impUID, retryImpUID, id)
 }
 
 // ReleaseCardUpdateLink makes a link unused again after the window that
 // used it (impUID) could not store the new card.
 func (s *Store) ReleaseCardUpdateLink(ctx context.Context, id int64, impUID string) error {
-	_, err := s.execOne(ctx, "release card-update link", `UPDATE card_update_links SET used_at = 0, imp_uid = ''
+	_, err := s.execOne(ctx, "release card-update link", `UPDATE card_update_links SET used_at = 0, imp_uid = '', retry_imp_uid = ''
 		WHERE id = $1 AND imp_uid = $2`, id, impUID)
 	return err
 }

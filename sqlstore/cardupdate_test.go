@@ -15,8 +15,8 @@ import (
 
 // TestStoreCardUpdateLinks: a link is found by its token's hash only, used
 // once (of concurrent uses exactly one wins), released only by the window
-// that used it; RearmDeclinedBefore retries only a decline recorded before
-// the card update. On SQLite and PostgreSQL.
+// that used it; RearmDeclined retries only the decline seen when the card
+// was updated. On SQLite and PostgreSQL.
 func TestStoreCardUpdateLinks(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		b := setup(t, dsn)
@@ -47,7 +47,7 @@ func TestStoreCardUpdateLinks(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				imp := "imp_" + string(rune('a'+i))
-				if ok, err := b.store.UseCardUpdateLink(ctx, l.ID, imp, b.now); err != nil {
+				if ok, err := b.store.UseCardUpdateLink(ctx, l.ID, imp, "imps_declined", b.now); err != nil {
 					t.Error(err)
 				} else if ok {
 					wins <- imp
@@ -67,7 +67,7 @@ func TestStoreCardUpdateLinks(t *testing.T) {
 		if err := b.store.ReleaseCardUpdateLink(ctx, l.ID, "imp_other"); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := b.store.CardUpdateLinkByID(ctx, b.merchant.ID, l.ID); !got.Used() || got.ImpUID != winners[0] {
+		if got, _ := b.store.CardUpdateLinkByID(ctx, b.merchant.ID, l.ID); !got.Used() || got.ImpUID != winners[0] || got.RetryImpUID != "imps_declined" {
 			t.Fatalf("released by another window: %+v", got)
 		}
 		if err := b.store.ReleaseCardUpdateLink(ctx, l.ID, winners[0]); err != nil {
@@ -88,19 +88,20 @@ func TestStoreCardUpdateLinks(t *testing.T) {
 		if err != nil || len(scs) != 1 {
 			t.Fatalf("claim: %v %v", scs, err)
 		}
-		declined := b.now
-		if ok, err := b.store.FinishSchedule(ctx, scs[0].ID, sqlstore.ScheduleResult{PaymentStatus: billkey.StatusFailed,
-			FailReason: "declined", ExecutedAt: declined}, nil); err != nil || !ok {
+		if ok, err := b.store.FinishSchedule(ctx, scs[0].ID, sqlstore.ScheduleResult{ImpUID: "imps_first", PaymentStatus: billkey.StatusFailed,
+			FailReason: "declined", ExecutedAt: b.now}, nil); err != nil || !ok {
 			t.Fatalf("finish: %v %v", ok, err)
 		}
-		if _, err := b.store.RearmDeclinedBefore(ctx, b.merchant.ID, "sub_7_1", b.now, declined); billkey.ErrorCode(err) != billkey.EINVALID {
-			t.Fatalf("a decline recorded at the card update was retried: %v", err)
+		for _, imp := range []string{"imps_other", ""} {
+			if _, err := b.store.RearmDeclined(ctx, b.merchant.ID, "sub_7_1", b.now, imp); billkey.ErrorCode(err) != billkey.EINVALID {
+				t.Fatalf("rearmed for the decline %q: %v", imp, err)
+			}
 		}
-		re, err := b.store.RearmDeclinedBefore(ctx, b.merchant.ID, "sub_7_1", b.now, declined.Add(time.Second))
-		if err != nil || re.Status != sqlstore.ScheduleScheduled {
+		re, err := b.store.RearmDeclined(ctx, b.merchant.ID, "sub_7_1", b.now, "imps_first")
+		if err != nil || re.Status != sqlstore.ScheduleScheduled || re.ImpUID != "" {
 			t.Fatalf("rearm: %+v %v", re, err)
 		}
-		if _, err := b.store.RearmDeclinedBefore(ctx, b.merchant.ID, "sub_7_1", b.now, declined.Add(time.Hour)); billkey.ErrorCode(err) != billkey.EINVALID {
+		if _, err := b.store.RearmDeclined(ctx, b.merchant.ID, "sub_7_1", b.now, "imps_first"); billkey.ErrorCode(err) != billkey.EINVALID {
 			t.Fatalf("a pending schedule was rearmed: %v", err)
 		}
 	})

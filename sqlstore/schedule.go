@@ -403,23 +403,27 @@ func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID 
 // are not adopted by the new run. ENOTFOUND when there is no such schedule;
 // EINVALID when it is neither failed nor revoked.
 func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time) (*Schedule, error) {
-	return s.rearmSchedule(ctx, merchantID, merchantUID, at, owner, leaseUntil, time.Time{})
+	return s.rearmSchedule(ctx, merchantID, merchantUID, at, owner, leaseUntil, "")
 }
 
-// RearmDeclinedBefore is RearmSchedule for a failed schedule only, and
-// only when it was executed before before: a decline recorded since (a
-// retry that already ran) is not retried again. EINVALID otherwise.
-func (s *Store) RearmDeclinedBefore(ctx context.Context, merchantID int64, merchantUID string, at, before time.Time) (*Schedule, error) {
-	return s.rearmSchedule(ctx, merchantID, merchantUID, at, "", time.Time{}, before)
+// RearmDeclined is RearmSchedule for a failed schedule only, and only
+// while its recorded payment is still declinedImpUID: a decline recorded
+// since (a retry that already ran) is not retried again. EINVALID
+// otherwise.
+func (s *Store) RearmDeclined(ctx context.Context, merchantID int64, merchantUID string, at time.Time, declinedImpUID string) (*Schedule, error) {
+	if declinedImpUID == "" {
+		return nil, billkey.Errorf(billkey.EINVALID, "다시 시도할 실패 결제가 없습니다. (merchant_uid: %s)", merchantUID)
+	}
+	return s.rearmSchedule(ctx, merchantID, merchantUID, at, "", time.Time{}, declinedImpUID)
 }
 
-func (s *Store) rearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil, declinedBefore time.Time) (*Schedule, error) {
+func (s *Store) rearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time, declinedImpUID string) (*Schedule, error) {
 	now := s.Now()
 	cond := `(status = 'revoked' OR (status = 'executed' AND payment_status = 'failed'))`
 	args := []any{unix(at), millis(at), owner, millis(leaseUntil), unix(now), merchantID, merchantUID}
-	if !declinedBefore.IsZero() {
-		cond = `status = 'executed' AND payment_status = 'failed' AND executed_at < $8`
-		args = append(args, unix(declinedBefore))
+	if declinedImpUID != "" {
+		cond = `status = 'executed' AND payment_status = 'failed' AND imp_uid = $8`
+		args = append(args, declinedImpUID)
 	}
 	scs, err := s.querySchedules(ctx, s.DB, `UPDATE schedules SET status = 'scheduled', schedule_at = $1, run_after_ms = $2,
 			imp_uid = '', payment_status = '', fail_reason = '', executed_at = 0, revoked_at = 0, attempts = 0,
