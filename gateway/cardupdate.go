@@ -234,6 +234,11 @@ func (s *Service) CardUpdateResult(ctx context.Context, token string) (*CardUpda
 	}
 	// The charge retried with the new card: the period that was current
 	// when the link was used, i.e. the latest one executed since then.
+	now, err := s.subNow(ctx, sub)
+	if err != nil {
+		return nil, err
+	}
+periods:
 	for _, k := range []int{sub.Period, sub.Period - 1} {
 		if k < 0 {
 			continue
@@ -245,7 +250,7 @@ func (s *Service) CardUpdateResult(ctx context.Context, token string) (*CardUpda
 			return nil, err
 		}
 		switch {
-		case sc.Status == sqlstore.ScheduleScheduled && !sc.ScheduleAt.After(s.Now()) && retryable(sub, true):
+		case sc.Status == sqlstore.ScheduleScheduled && !sc.ScheduleAt.After(now) && retryable(sub, true):
 			v.Retry = "pending"
 		case sc.Status == sqlstore.ScheduleExecuted && !sc.ExecutedAt.Before(l.UsedAt.Add(-time.Second)):
 			v.Retry = "failed"
@@ -257,7 +262,7 @@ func (s *Service) CardUpdateResult(ctx context.Context, token string) (*CardUpda
 		default:
 			continue
 		}
-		break
+		break periods
 	}
 	return v, nil
 }

@@ -364,3 +364,34 @@ func TestCardUpdateTokenNotLogged(t *testing.T) {
 		t.Fatalf("log lines missing:\n%s", out)
 	}
 }
+
+// TestCardUpdateDeclinedAgain: a new card that is declined too is still
+// stored, the overdue cycle is tried once more (one more declined payment,
+// no approval), the subscription stays past_due and the result page says
+// so.
+func TestCardUpdateDeclinedAgain(t *testing.T) {
+	e := newEnv(t, dbtest.DSN(t, "sqlite"), nil)
+	tok := e.token()
+	id := e.pastDue(tok, "cu-again")
+	uid := fmt.Sprintf("sub_%d_1", id)
+	attempts := func() int {
+		env := e.api("GET", "/payments/findAll/"+uid, nil, tok)
+		list, _ := env["response"].(map[string]any)["list"].([]any)
+		return len(list)
+	}
+	before := attempts()
+	link := e.mustAPI("POST", fmt.Sprintf("/subscriptions/%d/card_update_link", id), map[string]any{}, tok)
+	if rsp := e.cardUpdateThrough(linkToken(t, e, link), "4000-0000-0000-0341"); rsp["success"] != true {
+		t.Fatalf("card update: %v", rsp)
+	}
+	if n := attempts(); n != before+1 {
+		t.Fatalf("%d attempts after the card update; want %d", n, before+1)
+	}
+	sub := e.mustAPI("GET", fmt.Sprintf("/subscriptions/%d", id), nil, tok)
+	if sub["status"] != "past_due" || sub["paid_cycles"] != float64(0) || len(e.app.Simulator.Ledger().Approvals) != 0 {
+		t.Fatalf("after a declined card update: %v", sub)
+	}
+	if _, page, _ := e.get(link["url"].(string) + "/result"); !strings.Contains(page, `data-retry="failed"`) || !strings.Contains(page, "결제되지 않았습니다") {
+		t.Fatalf("result:\n%s", page)
+	}
+}
