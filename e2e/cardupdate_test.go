@@ -85,6 +85,8 @@ func cardUpdateInBrowser(t *testing.T, h *harness, subID int64, card, db string)
 	b.shot("card-update-" + db + "-1-link.png")
 
 	b.do("change the card", chromedp.Click(chromedp.CSS("#change-card")))
+	b.inFrame("#cardNumber", nil) // the KG INICIS window (the simulator) is open over the page
+	b.shot("card-update-" + db + "-2-window.png")
 	b.inFrame("#cardNumber", func(o chromedp.QueryOption) []chromedp.Action[chromedp.Void] {
 		return fillCard(card, o)
 	})
@@ -105,7 +107,7 @@ func cardUpdateInBrowser(t *testing.T, h *harness, subID int64, card, db string)
 	if !strings.Contains(text, "카드가 변경되고 결제가 완료되었습니다") || !strings.Contains(text, "424242*********2") {
 		t.Fatalf("result page:\n%s", text)
 	}
-	b.shot("card-update-" + db + "-2-done.png")
+	b.shot("card-update-" + db + "-3-done.png")
 	// No billing key reached the browser.
 	seen := b.seen()
 	for _, k := range h.ledger().Keys {
@@ -119,7 +121,7 @@ func cardUpdateInBrowser(t *testing.T, h *harness, subID int64, card, db string)
 	if text := b.pageText("#card-update-refused"); !strings.Contains(text, "이미 사용된 카드 변경 링크") {
 		t.Fatalf("used link:\n%s", text)
 	}
-	b.shot("card-update-" + db + "-3-used.png")
+	b.shot("card-update-" + db + "-4-used.png")
 
 	// Expired: refused as well.
 	var exp cardLink
@@ -131,5 +133,5 @@ func cardUpdateInBrowser(t *testing.T, h *harness, subID int64, card, db string)
 	if text := b.pageText("#card-update-refused"); !strings.Contains(text, "만료된 카드 변경 링크") {
 		t.Fatalf("expired link:\n%s", text)
 	}
-	b.shot("card-update-" + db + "-4-expired.png")
+	b.shot("card-update-" + db + "-5-expired.png")
 }
