@@ -8,7 +8,6 @@ import (
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/cycle"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // subscriptionRoutes registers billkey's own subscription and test-clock
@@ -60,12 +59,12 @@ type subscriptionView struct {
 	UpdatedAt         int64   `json:"updated_at"`
 }
 
-func newSubscriptionView(sub *sqlstore.Subscription) subscriptionView {
+func newSubscriptionView(sub *billkey.Subscription) subscriptionView {
 	v := subscriptionView{
 		ID: sub.ID, CustomerUID: sub.CustomerUID, Name: sub.Name, Amount: sub.Amount, Currency: "KRW",
 		Interval: sub.Unit, IntervalCount: sub.Count, Status: string(sub.Status), StartAt: ts(sub.StartAt),
 		TrialEnd: ts(sub.TrialEndAt), Cycles: sub.Cycles, PaidCycles: sub.PaidCycles, CurrentCycle: sub.Period + 1,
-		CurrentMerchantUI: sqlstore.SubscriptionOrder(sub.ID, sub.Period), Retries: sub.Retries,
+		CurrentMerchantUI: billkey.SubscriptionOrder(sub.ID, sub.Period), Retries: sub.Retries,
 		RetryDays: append([]int{}, sub.RetryDays...), FinalAction: sub.FinalAction, CancelAtPeriodEnd: sub.CancelAtEnd,
 		LastFailReason: ns(sub.LastFail), NoticeURL: ns(sub.NoticeURL), EndedAt: ts(sub.EndedAt),
 		CreatedAt: ts(sub.CreatedAt), UpdatedAt: ts(sub.UpdatedAt),
@@ -76,7 +75,7 @@ func newSubscriptionView(sub *sqlstore.Subscription) subscriptionView {
 	if sub.TestClockID != 0 {
 		v.TestClockID = &sub.TestClockID
 	}
-	if !sub.Status.Ended() && sub.Status != sqlstore.SubPaused {
+	if !sub.Status.Ended() && sub.Status != billkey.SubPaused {
 		v.NextBillingAt = ts(gateway.PeriodAt(sub, sub.Period))
 	}
 	return v
@@ -91,7 +90,7 @@ type testClockView struct {
 	CreatedAt  int64  `json:"created_at"`
 }
 
-func newTestClockView(c *sqlstore.TestClock) testClockView {
+func newTestClockView(c *billkey.TestClock) testClockView {
 	return testClockView{ID: c.ID, Name: c.Name, FrozenTime: ts(c.Now), Status: c.Status, CreatedAt: ts(c.CreatedAt)}
 }
 
@@ -218,7 +217,7 @@ func (s *Server) handleSubscriptions(w http.ResponseWriter, r *http.Request) {
 	writeOK(w, newPage(views, total, page, limit))
 }
 
-func (s *Server) subscriptionReply(w http.ResponseWriter, r *http.Request, f func(id int64) (*sqlstore.Subscription, error)) {
+func (s *Server) subscriptionReply(w http.ResponseWriter, r *http.Request, f func(id int64) (*billkey.Subscription, error)) {
 	id, err := pathID(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -233,7 +232,7 @@ func (s *Server) subscriptionReply(w http.ResponseWriter, r *http.Request, f fun
 }
 
 func (s *Server) handleSubscription(w http.ResponseWriter, r *http.Request) {
-	s.subscriptionReply(w, r, func(id int64) (*sqlstore.Subscription, error) {
+	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.Subscription(r.Context(), merchantID(r), id)
 	})
 }
@@ -253,19 +252,19 @@ func (s *Server) handleChangeSubscription(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	s.subscriptionReply(w, r, func(id int64) (*sqlstore.Subscription, error) {
+	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.ChangeSubscription(r.Context(), merchantID(r), id, amount, name)
 	})
 }
 
 func (s *Server) handlePauseSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
-	s.subscriptionReply(w, r, func(id int64) (*sqlstore.Subscription, error) {
+	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.PauseSubscription(r.Context(), merchantID(r), id)
 	})
 }
 
 func (s *Server) handleResumeSubscription(w http.ResponseWriter, r *http.Request, _ Params) {
-	s.subscriptionReply(w, r, func(id int64) (*sqlstore.Subscription, error) {
+	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.ResumeSubscription(r.Context(), merchantID(r), id)
 	})
 }
@@ -276,13 +275,13 @@ func (s *Server) handleCancelSubscription(w http.ResponseWriter, r *http.Request
 		s.writeError(w, r, err)
 		return
 	}
-	s.subscriptionReply(w, r, func(id int64) (*sqlstore.Subscription, error) {
+	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.CancelSubscription(r.Context(), merchantID(r), id, atEnd)
 	})
 }
 
 func (s *Server) handleRetrySubscription(w http.ResponseWriter, r *http.Request, _ Params) {
-	s.subscriptionReply(w, r, func(id int64) (*sqlstore.Subscription, error) {
+	s.subscriptionReply(w, r, func(id int64) (*billkey.Subscription, error) {
 		return s.Service.RetrySubscription(r.Context(), merchantID(r), id)
 	})
 }

@@ -231,8 +231,8 @@ func (c *Console) routes() {
 
 // request is what an authenticated handler knows about its request.
 type request struct {
-	Op        *sqlstore.Operator
-	session   *sqlstore.OperatorSession
+	Op        *billkey.Operator
+	session   *billkey.OperatorSession
 	CSRF      string
 	Addr      string
 	Merchants []*billkey.Merchant // the merchants the operator may see
@@ -356,14 +356,14 @@ func (c *Console) session(w http.ResponseWriter, r *http.Request) (*request, boo
 // audit writes an action to the audit log; a failure is logged (the
 // action itself already happened).
 func (c *Console) audit(ctx context.Context, q *request, merchantID int64, action, target, detail string) {
-	e := &sqlstore.AuditEntry{MerchantID: merchantID, Action: action, Target: target, Detail: detail}
+	e := &billkey.AuditEntry{MerchantID: merchantID, Action: action, Target: target, Detail: detail}
 	if q != nil {
 		e.OperatorID, e.OperatorLogin, e.ClientAddr = q.Op.ID, q.Op.Login, q.Addr
 	}
 	c.auditEntry(ctx, e)
 }
 
-func (c *Console) auditEntry(ctx context.Context, e *sqlstore.AuditEntry) {
+func (c *Console) auditEntry(ctx context.Context, e *billkey.AuditEntry) {
 	if err := c.store.AddAudit(context.WithoutCancel(ctx), e); err != nil {
 		c.log.Error("console audit write failed", "action", e.Action, "error", err)
 	}
@@ -408,7 +408,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if byLogin >= c.cfg.MaxFailures || byAddr >= 6*c.cfg.MaxFailures {
-		c.auditEntry(ctx, &sqlstore.AuditEntry{OperatorLogin: login, Action: "login.throttled", ClientAddr: addr})
+		c.auditEntry(ctx, &billkey.AuditEntry{OperatorLogin: login, Action: "login.throttled", ClientAddr: addr})
 		c.renderLogin(w, r, http.StatusTooManyRequests, login, throttledMessage)
 		return
 	}
@@ -420,7 +420,7 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	ok, verr := VerifyPassword(hash, password)
 	if err != nil || verr != nil || !ok || op.Disabled {
 		_ = c.store.RecordLoginFailure(ctx, login, addr, now)
-		e := &sqlstore.AuditEntry{OperatorLogin: login, Action: "login.failed", ClientAddr: addr}
+		e := &billkey.AuditEntry{OperatorLogin: login, Action: "login.failed", ClientAddr: addr}
 		if op != nil {
 			e.OperatorID = op.ID
 		}
@@ -429,14 +429,14 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok := randomToken()
-	sess := &sqlstore.OperatorSession{OperatorID: op.ID, ClientAddr: addr, UserAgent: truncate(r.UserAgent(), 200),
+	sess := &billkey.OperatorSession{OperatorID: op.ID, ClientAddr: addr, UserAgent: truncate(r.UserAgent(), 200),
 		CreatedAt: now, ExpiresAt: now.Add(c.cfg.SessionTTL)}
 	if err := c.store.CreateOperatorSession(ctx, tokenHash(tok), sess); err != nil {
 		c.errorPage(w, r, nil, http.StatusInternalServerError, "일시적인 오류입니다. 잠시 후 다시 시도해 주세요.")
 		return
 	}
 	_ = c.store.ClearLoginFailures(ctx, login, now.Add(-c.cfg.FailureWindow))
-	c.auditEntry(ctx, &sqlstore.AuditEntry{OperatorID: op.ID, OperatorLogin: op.Login, Action: "login", ClientAddr: addr})
+	c.auditEntry(ctx, &billkey.AuditEntry{OperatorID: op.ID, OperatorLogin: op.Login, Action: "login", ClientAddr: addr})
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: Prefix + "/login", MaxAge: -1, HttpOnly: true,
 		Secure: c.secure(r), SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: Prefix, HttpOnly: true, Secure: c.secure(r),

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/billkey/billkey"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // page is what every template gets.
@@ -110,7 +109,7 @@ func (c *Console) funcs() template.FuncMap {
 		"substatus": subStatusKo,
 		"subtone":   subTone,
 		"cycle": func(merchantUID string) int {
-			_, k, _ := sqlstore.ParseSubscriptionOrder(merchantUID)
+			_, k, _ := billkey.ParseSubscriptionOrder(merchantUID)
 			return k + 1
 		},
 	}

@@ -20,26 +20,26 @@ import (
 // once.
 
 // subStatuses are the statuses of the list's filter, in display order.
-var subStatuses = []sqlstore.SubscriptionStatus{sqlstore.SubActive, sqlstore.SubTrialing, sqlstore.SubPastDue,
-	sqlstore.SubPaused, sqlstore.SubUnpaid, sqlstore.SubCancelled, sqlstore.SubCompleted}
+var subStatuses = []billkey.SubscriptionStatus{billkey.SubActive, billkey.SubTrialing, billkey.SubPastDue,
+	billkey.SubPaused, billkey.SubUnpaid, billkey.SubCancelled, billkey.SubCompleted}
 
 // subStatusKo names a subscription status in Korean.
-func subStatusKo(s sqlstore.SubscriptionStatus) string {
-	return map[sqlstore.SubscriptionStatus]string{sqlstore.SubActive: "정상", sqlstore.SubTrialing: "체험 중",
-		sqlstore.SubPastDue: "연체", sqlstore.SubPaused: "일시정지", sqlstore.SubUnpaid: "미납 (중단)",
-		sqlstore.SubCancelled: "해지", sqlstore.SubCompleted: "완료"}[s]
+func subStatusKo(s billkey.SubscriptionStatus) string {
+	return map[billkey.SubscriptionStatus]string{billkey.SubActive: "정상", billkey.SubTrialing: "체험 중",
+		billkey.SubPastDue: "연체", billkey.SubPaused: "일시정지", billkey.SubUnpaid: "미납 (중단)",
+		billkey.SubCancelled: "해지", billkey.SubCompleted: "완료"}[s]
 }
 
 // subTone is the badge colour of a subscription status.
-func subTone(s sqlstore.SubscriptionStatus) string {
+func subTone(s billkey.SubscriptionStatus) string {
 	switch s {
-	case sqlstore.SubActive:
+	case billkey.SubActive:
 		return "ok"
-	case sqlstore.SubPastDue, sqlstore.SubUnpaid:
+	case billkey.SubPastDue, billkey.SubUnpaid:
 		return "bad"
-	case sqlstore.SubTrialing:
+	case billkey.SubTrialing:
 		return "info"
-	case sqlstore.SubPaused:
+	case billkey.SubPaused:
 		return "warn"
 	}
 	return "muted"
@@ -57,16 +57,16 @@ func intervalKo(unit string, count int) string {
 
 // subRow is a subscription as the pages show it.
 type subRow struct {
-	*sqlstore.Subscription
+	*billkey.Subscription
 	Interval string
 	Next     time.Time // the pending charge's billing time; zero when none
 	Due      int64     // its amount
 }
 
-func newSubRow(sub *sqlstore.Subscription) subRow {
+func newSubRow(sub *billkey.Subscription) subRow {
 	r := subRow{Subscription: sub, Interval: intervalKo(sub.Unit, sub.Count)}
 	// A past-due subscription has no next charge: it waits for a new card.
-	if !sub.Status.Ended() && sub.Status != sqlstore.SubPaused && sub.Status != sqlstore.SubPastDue {
+	if !sub.Status.Ended() && sub.Status != billkey.SubPaused && sub.Status != billkey.SubPastDue {
 		r.Next = gateway.PeriodAt(sub, sub.Period)
 		r.Due = sub.Amount
 		if sub.AmountFrom >= 0 && sub.Period >= sub.AmountFrom {
@@ -78,7 +78,7 @@ func newSubRow(sub *sqlstore.Subscription) subRow {
 
 type subscriptionsData struct {
 	UID, Status string
-	Statuses    []sqlstore.SubscriptionStatus
+	Statuses    []billkey.SubscriptionStatus
 	Subs        []subRow
 	Pager       pager
 }
@@ -86,7 +86,7 @@ type subscriptionsData struct {
 // subscriptions is the list: newest first, by customer_uid and status.
 func (c *Console) subscriptions(w http.ResponseWriter, r *http.Request, q *request) {
 	uid := truncate(strings.TrimSpace(r.URL.Query().Get("customer_uid")), 200)
-	status := sqlstore.SubscriptionStatus(r.URL.Query().Get("status"))
+	status := billkey.SubscriptionStatus(r.URL.Query().Get("status"))
 	if subStatusKo(status) == "" {
 		status = ""
 	}
@@ -105,8 +105,8 @@ func (c *Console) subscriptions(w http.ResponseWriter, r *http.Request, q *reque
 
 type subscriptionData struct {
 	Sub       subRow
-	Clock     *sqlstore.TestClock
-	Schedules []*sqlstore.Schedule
+	Clock     *billkey.TestClock
+	Schedules []*billkey.Schedule
 	Payments  []*billkey.Payment
 	Events    []*sqlstore.SubscriptionEventRow
 	Links     []*sqlstore.CardUpdateLink
@@ -126,7 +126,7 @@ func (c *Console) subscription(w http.ResponseWriter, r *http.Request, q *reques
 func (c *Console) showSubscription(w http.ResponseWriter, r *http.Request, q *request, status int, link *gateway.CardUpdateLink, msg string) {
 	ctx := r.Context()
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	var sub *sqlstore.Subscription
+	var sub *billkey.Subscription
 	if err == nil {
 		sub, err = c.store.SubscriptionByID(ctx, q.Merchant.ID, id)
 	}

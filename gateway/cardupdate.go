@@ -107,8 +107,8 @@ func (s *Service) CreateCardUpdateLink(ctx context.Context, merchantID, subscrip
 // linkRefused reports whether a subscription can no longer take a new card
 // through a link: cancelled or completed ones never charge again. (Unpaid
 // ones can: the new card pays the unpaid cycle.)
-func linkRefused(sub *sqlstore.Subscription) bool {
-	return sub.Status == sqlstore.SubCancelled || sub.Status == sqlstore.SubCompleted
+func linkRefused(sub *billkey.Subscription) bool {
+	return sub.Status == billkey.SubCancelled || sub.Status == billkey.SubCompleted
 }
 
 // CardUpdateView is what a link's page shows. It never holds a full card
@@ -116,7 +116,7 @@ func linkRefused(sub *sqlstore.Subscription) bool {
 type CardUpdateView struct {
 	Link         *sqlstore.CardUpdateLink
 	Merchant     *billkey.Merchant
-	Subscription *sqlstore.Subscription
+	Subscription *billkey.Subscription
 	// CardName and CardNumber are the current card as INICIS masked it
 	// ("" when the customer has no key).
 	CardName, CardNumber string
@@ -151,7 +151,7 @@ func (s *Service) linkByToken(ctx context.Context, token string) (*sqlstore.Card
 // usableLink returns the link of token and its subscription when the link
 // may still replace a card: EREJECTED (with the page's message) when it was
 // used, has expired or its subscription ended.
-func (s *Service) usableLink(ctx context.Context, token string) (*sqlstore.CardUpdateLink, *sqlstore.Subscription, error) {
+func (s *Service) usableLink(ctx context.Context, token string) (*sqlstore.CardUpdateLink, *billkey.Subscription, error) {
 	l, err := s.linkByToken(ctx, token)
 	if err != nil {
 		return nil, nil, err
@@ -183,7 +183,7 @@ func (s *Service) CardUpdatePage(ctx context.Context, token string) (*CardUpdate
 	return s.cardUpdateView(ctx, l, sub)
 }
 
-func (s *Service) cardUpdateView(ctx context.Context, l *sqlstore.CardUpdateLink, sub *sqlstore.Subscription) (*CardUpdateView, error) {
+func (s *Service) cardUpdateView(ctx context.Context, l *sqlstore.CardUpdateLink, sub *billkey.Subscription) (*CardUpdateView, error) {
 	m, err := s.Store.MerchantByID(ctx, l.MerchantID)
 	if err != nil {
 		return nil, err
@@ -199,11 +199,11 @@ func (s *Service) cardUpdateView(ctx context.Context, l *sqlstore.CardUpdateLink
 	}
 	v.DueAmount = cycle.Amount(sub.Amount, sub.NextAmount, sub.AmountFrom, sub.Period)
 	v.DueAt = PeriodAt(sub, sub.Period)
-	sc, err := s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, sqlstore.SubscriptionOrder(sub.ID, sub.Period))
+	sc, err := s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, billkey.SubscriptionOrder(sub.ID, sub.Period))
 	switch {
 	case err == nil:
 		v.DueAmount, v.DueAt = sc.Amount, sc.ScheduleAt
-		v.DueNow = sc.Status == sqlstore.ScheduleExecuted && sc.PaymentStatus == billkey.StatusFailed
+		v.DueNow = sc.Status == billkey.ScheduleExecuted && sc.PaymentStatus == billkey.StatusFailed
 	case billkey.ErrorCode(err) != billkey.ENOTFOUND:
 		return nil, err
 	}
@@ -243,16 +243,16 @@ periods:
 		if k < 0 {
 			continue
 		}
-		sc, err := s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, sqlstore.SubscriptionOrder(sub.ID, k))
+		sc, err := s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, billkey.SubscriptionOrder(sub.ID, k))
 		if billkey.ErrorCode(err) == billkey.ENOTFOUND {
 			continue
 		} else if err != nil {
 			return nil, err
 		}
 		switch {
-		case sc.Status == sqlstore.ScheduleScheduled && !sc.ScheduleAt.After(now) && retryable(sub, true):
+		case sc.Status == billkey.ScheduleScheduled && !sc.ScheduleAt.After(now) && retryable(sub, true):
 			v.Retry = "pending"
-		case sc.Status == sqlstore.ScheduleExecuted && !sc.ExecutedAt.Before(l.UsedAt.Add(-time.Second)):
+		case sc.Status == billkey.ScheduleExecuted && !sc.ExecutedAt.Before(l.UsedAt.Add(-time.Second)):
 			v.Retry = "failed"
 			if sc.PaymentStatus == billkey.StatusPaid {
 				v.Retry = "paid"
@@ -331,7 +331,7 @@ func fill(dst *string, v string) {
 // new key and before the key is stored: of concurrent completions exactly
 // one wins. A loser's approval is undone (net cancel) and it gets an
 // EREJECTED error saying the link was used.
-func (s *Service) claimCardUpdate(ctx context.Context, a *sqlstore.WindowAttempt, undo func(context.Context) error) error {
+func (s *Service) claimCardUpdate(ctx context.Context, a *billkey.WindowAttempt, undo func(context.Context) error) error {
 	if a.CardUpdateLinkID == 0 {
 		return nil
 	}
@@ -353,15 +353,15 @@ func (s *Service) claimCardUpdate(ctx context.Context, a *sqlstore.WindowAttempt
 // declinedNow returns the declined payment of the current cycle of the
 // subscription of the attempt's link, before the new key is stored: the one
 // decline the card update retries ("" when none, or on error).
-func (s *Service) declinedNow(ctx context.Context, a *sqlstore.WindowAttempt) string {
+func (s *Service) declinedNow(ctx context.Context, a *billkey.WindowAttempt) string {
 	l, err := s.Store.CardUpdateLinkByID(ctx, a.MerchantID, a.CardUpdateLinkID)
-	var sub *sqlstore.Subscription
+	var sub *billkey.Subscription
 	if err == nil {
 		sub, err = s.Store.SubscriptionByID(ctx, l.MerchantID, l.SubscriptionID)
 	}
-	var sc *sqlstore.Schedule
+	var sc *billkey.Schedule
 	if err == nil {
-		sc, err = s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, sqlstore.SubscriptionOrder(sub.ID, sub.Period))
+		sc, err = s.Store.ScheduleByMerchantUID(ctx, l.MerchantID, billkey.SubscriptionOrder(sub.ID, sub.Period))
 	}
 	if err != nil {
 		if billkey.ErrorCode(err) != billkey.ENOTFOUND {
@@ -369,7 +369,7 @@ func (s *Service) declinedNow(ctx context.Context, a *sqlstore.WindowAttempt) st
 		}
 		return ""
 	}
-	if sc.Status == sqlstore.ScheduleExecuted && sc.PaymentStatus == billkey.StatusFailed {
+	if sc.Status == billkey.ScheduleExecuted && sc.PaymentStatus == billkey.StatusFailed {
 		return sc.ImpUID
 	}
 	return ""
@@ -377,7 +377,7 @@ func (s *Service) declinedNow(ctx context.Context, a *sqlstore.WindowAttempt) st
 
 // releaseCardUpdate makes the attempt's link usable again when the new key
 // could not be stored.
-func (s *Service) releaseCardUpdate(ctx context.Context, a *sqlstore.WindowAttempt) {
+func (s *Service) releaseCardUpdate(ctx context.Context, a *billkey.WindowAttempt) {
 	if a.CardUpdateLinkID == 0 {
 		return
 	}
@@ -388,19 +388,19 @@ func (s *Service) releaseCardUpdate(ctx context.Context, a *sqlstore.WindowAttem
 
 // cardUpdated retries at once the declined charge of the link's
 // subscription, now that its new key is stored.
-func (s *Service) cardUpdated(ctx context.Context, a *sqlstore.WindowAttempt) {
+func (s *Service) cardUpdated(ctx context.Context, a *billkey.WindowAttempt) {
 	if a.CardUpdateLinkID == 0 {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
 	l, err := s.Store.CardUpdateLinkByID(ctx, a.MerchantID, a.CardUpdateLinkID)
-	var sub *sqlstore.Subscription
+	var sub *billkey.Subscription
 	if err == nil {
 		sub, err = s.Store.SubscriptionByID(ctx, l.MerchantID, l.SubscriptionID)
 	}
 	if err == nil && retryable(sub, true) {
 		s.Logger.Info("card update: retrying the declined charge with the new card", "subscription_id", sub.ID,
-			"merchant_uid", sqlstore.SubscriptionOrder(sub.ID, sub.Period))
+			"merchant_uid", billkey.SubscriptionOrder(sub.ID, sub.Period))
 		// Only the decline seen when the link was used is retried: the
 		// key's replacement may have retried it already (keyReplaced).
 		err = s.retryDue(ctx, sub, true, &l.RetryImpUID)
@@ -413,13 +413,13 @@ func (s *Service) cardUpdated(ctx context.Context, a *sqlstore.WindowAttempt) {
 // retryable reports whether the subscription waits on a declined charge
 // that a new card should retry at once: past due, a pending dunning retry,
 // or (withUnpaid: an explicit retry or a card-update link) unpaid.
-func retryable(sub *sqlstore.Subscription, withUnpaid bool) bool {
+func retryable(sub *billkey.Subscription, withUnpaid bool) bool {
 	switch sub.Status {
-	case sqlstore.SubPastDue:
+	case billkey.SubPastDue:
 		return true
-	case sqlstore.SubUnpaid:
+	case billkey.SubUnpaid:
 		return withUnpaid
-	case sqlstore.SubActive, sqlstore.SubTrialing:
+	case billkey.SubActive, billkey.SubTrialing:
 		return sub.Retries > 0
 	}
 	return false
@@ -431,12 +431,12 @@ func retryable(sub *sqlstore.Subscription, withUnpaid bool) bool {
 // declined payment is retried: a decline recorded since (a retry that ran
 // already) is left alone. runClock runs a test clock's due charges at once
 // (they otherwise wait for the next advance).
-func (s *Service) retryDue(ctx context.Context, sub *sqlstore.Subscription, runClock bool, declined *string) error {
+func (s *Service) retryDue(ctx context.Context, sub *billkey.Subscription, runClock bool, declined *string) error {
 	now, err := s.subNow(ctx, sub)
 	if err != nil {
 		return err
 	}
-	uid := sqlstore.SubscriptionOrder(sub.ID, sub.Period)
+	uid := billkey.SubscriptionOrder(sub.ID, sub.Period)
 	if declined == nil {
 		_, err = s.Store.RearmSchedule(ctx, sub.MerchantID, uid, now, "", time.Time{})
 	} else {

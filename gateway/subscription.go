@@ -9,12 +9,11 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/cycle"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // Subscriptions are billkey's own recurring plans over i'mport schedules:
 // period k of subscription N is charged by the ordinary schedule
-// "sub_N_<k+1>" (sqlstore.SubscriptionOrder), so every charge is an
+// "sub_N_<k+1>" (billkey.SubscriptionOrder), so every charge is an
 // i'mport payment with its usual webhook, visible to
 // GET /subscribe/payments/schedule. When a period's schedule is recorded
 // (paid or declined), subscriptionCharged moves the subscription on:
@@ -66,7 +65,7 @@ type SubscriptionInput struct {
 
 // subNow is the subscription's "now": its test clock's time, or the wall
 // clock's.
-func (s *Service) subNow(ctx context.Context, sub *sqlstore.Subscription) (time.Time, error) {
+func (s *Service) subNow(ctx context.Context, sub *billkey.Subscription) (time.Time, error) {
 	if sub.TestClockID == 0 {
 		return s.Now(), nil
 	}
@@ -79,7 +78,7 @@ func (s *Service) subNow(ctx context.Context, sub *sqlstore.Subscription) (time.
 
 // CreateSubscription validates the plan, records it and schedules its
 // first charge. Nothing is written when anything is refused.
-func (s *Service) CreateSubscription(ctx context.Context, merchantID int64, in SubscriptionInput) (*sqlstore.Subscription, error) {
+func (s *Service) CreateSubscription(ctx context.Context, merchantID int64, in SubscriptionInput) (*billkey.Subscription, error) {
 	ci := ChargeInput{CustomerUID: in.CustomerUID, MerchantUID: "sub_0_1", Name: in.Name,
 		Amounts: Amounts{Amount: in.Amount}, NoticeURL: in.NoticeURL}
 	if err := ci.check(); err != nil {
@@ -162,14 +161,14 @@ func (s *Service) CreateSubscription(ctx context.Context, merchantID int64, in S
 	if unixOf(trialEnd) > maxScheduleAt || start.Unix() > maxScheduleAt {
 		return nil, rejectf("start_at, trial_end는 UNIX timestamp(초)여야 합니다.")
 	}
-	sub := &sqlstore.Subscription{
+	sub := &billkey.Subscription{
 		MerchantID: merchantID, CustomerUID: in.CustomerUID, Name: in.Name, Amount: in.Amount, AmountFrom: -1,
 		Unit: string(in.Interval.Unit), Count: in.Interval.Count, AnchorAt: cycle.Anchor(start, trialEnd),
-		StartAt: start, TrialEndAt: trialEnd, Cycles: in.Cycles, Status: sqlstore.SubActive, RetryDays: days,
+		StartAt: start, TrialEndAt: trialEnd, Cycles: in.Cycles, Status: billkey.SubActive, RetryDays: days,
 		FinalAction: in.FinalAction, TestClockID: in.TestClockID, NoticeURL: in.NoticeURL,
 	}
 	if !trialEnd.IsZero() {
-		sub.Status = sqlstore.SubTrialing
+		sub.Status = billkey.SubTrialing
 	}
 	if err := s.Store.CreateSubscription(ctx, sub); err != nil {
 		return nil, err
@@ -190,26 +189,26 @@ func unixOf(t time.Time) int64 {
 	return t.Unix()
 }
 
-func interval(sub *sqlstore.Subscription) cycle.Interval {
+func interval(sub *billkey.Subscription) cycle.Interval {
 	return cycle.Interval{Unit: cycle.Unit(sub.Unit), Count: sub.Count}
 }
 
 // PeriodAt returns the billing time of the subscription's period k.
-func PeriodAt(sub *sqlstore.Subscription, k int) time.Time {
+func PeriodAt(sub *billkey.Subscription, k int) time.Time {
 	return cycle.At(sub.AnchorAt, interval(sub), k)
 }
 
 // schedulePeriod registers period k's charge at at: a new schedule, or the
 // period's revoked schedule made pending again (a resume). An existing
 // pending schedule of the period is left as it is (a repeated call).
-func (s *Service) schedulePeriod(ctx context.Context, sub *sqlstore.Subscription, k int, at time.Time) error {
-	uid := sqlstore.SubscriptionOrder(sub.ID, k)
-	sc := &sqlstore.Schedule{
+func (s *Service) schedulePeriod(ctx context.Context, sub *billkey.Subscription, k int, at time.Time) error {
+	uid := billkey.SubscriptionOrder(sub.ID, k)
+	sc := &billkey.Schedule{
 		MerchantID: sub.MerchantID, CustomerUID: sub.CustomerUID, MerchantUID: uid, ScheduleAt: at,
 		Amount: cycle.Amount(sub.Amount, sub.NextAmount, sub.AmountFrom, k), Currency: "KRW",
 		Name: sub.Name, NoticeURL: sub.NoticeURL, TestClockID: sub.TestClockID,
 	}
-	err := s.Store.CreateSchedules(ctx, []*sqlstore.Schedule{sc})
+	err := s.Store.CreateSchedules(ctx, []*billkey.Schedule{sc})
 	if billkey.ErrorCode(err) == billkey.EREJECTED {
 		// The period is already scheduled (a repeated hook), or revoked by a
 		// pause: make it pending again.
@@ -228,8 +227,8 @@ func (s *Service) schedulePeriod(ctx context.Context, sub *sqlstore.Subscription
 
 // subscriptionEvent builds a subscription.* webhook: its body names the
 // subscription, the period and the payment.
-func subscriptionEvent(typ string, sub *sqlstore.Subscription, k int, impUID, reason string) sqlstore.SubscriptionEvent {
-	uid := sqlstore.SubscriptionOrder(sub.ID, k)
+func subscriptionEvent(typ string, sub *billkey.Subscription, k int, impUID, reason string) billkey.SubscriptionEvent {
+	uid := billkey.SubscriptionOrder(sub.ID, k)
 	body, _ := json.Marshal(struct {
 		Type           string  `json:"type"`
 		SubscriptionID int64   `json:"subscription_id"`
@@ -240,15 +239,15 @@ func subscriptionEvent(typ string, sub *sqlstore.Subscription, k int, impUID, re
 		ImpUID         *string `json:"imp_uid"`
 		Reason         *string `json:"reason"`
 	}{typ, sub.ID, sub.CustomerUID, string(sub.Status), k + 1, uid, nilIfEmpty(impUID), nilIfEmpty(reason)})
-	return sqlstore.SubscriptionEvent{Type: typ, ImpUID: impUID, MerchantUID: uid, Payload: body}
+	return billkey.SubscriptionEvent{Type: typ, ImpUID: impUID, MerchantUID: uid, Payload: body}
 }
 
 // subscriptionCharged is called once a schedule's outcome is recorded. For
 // a subscription's charge it renews the subscription (next period
 // scheduled, subscription.renewed) or applies the dunning policy to the
 // decline. Failures are logged: the charge itself is recorded already.
-func (s *Service) subscriptionCharged(ctx context.Context, sc *sqlstore.Schedule, r sqlstore.ScheduleResult) {
-	id, k, ok := sqlstore.ParseSubscriptionOrder(sc.MerchantUID)
+func (s *Service) subscriptionCharged(ctx context.Context, sc *billkey.Schedule, r billkey.ScheduleResult) {
+	id, k, ok := billkey.ParseSubscriptionOrder(sc.MerchantUID)
 	if !ok {
 		return
 	}
@@ -257,15 +256,15 @@ func (s *Service) subscriptionCharged(ctx context.Context, sc *sqlstore.Schedule
 	}
 }
 
-func (s *Service) advanceSubscription(ctx context.Context, sc *sqlstore.Schedule, id int64, k int, r sqlstore.ScheduleResult) error {
+func (s *Service) advanceSubscription(ctx context.Context, sc *billkey.Schedule, id int64, k int, r billkey.ScheduleResult) error {
 	prev, err := s.Store.SubscriptionByID(ctx, sc.MerchantID, id)
 	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
 		return nil // a merchant's own order that looks like ours
 	} else if err != nil {
 		return err
 	}
-	waiting := prev.Status == sqlstore.SubPastDue || prev.Status == sqlstore.SubUnpaid // dunning gave up; a new card may pay
-	if prev.CustomerUID != sc.CustomerUID || k < prev.Period || (prev.Status.Ended() && !waiting) || prev.Status == sqlstore.SubPaused {
+	waiting := prev.Status == billkey.SubPastDue || prev.Status == billkey.SubUnpaid // dunning gave up; a new card may pay
+	if prev.CustomerUID != sc.CustomerUID || k < prev.Period || (prev.Status.Ended() && !waiting) || prev.Status == billkey.SubPaused {
 		return nil // stale or repeated
 	}
 	now, err := s.subNow(ctx, prev)
@@ -273,26 +272,26 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *sqlstore.Schedule
 		return err
 	}
 	sub := *prev
-	var evs []sqlstore.SubscriptionEvent
+	var evs []billkey.SubscriptionEvent
 	if r.PaymentStatus == billkey.StatusPaid {
-		sub.Status, sub.PaidCycles, sub.Retries, sub.LastFail, sub.Period = sqlstore.SubActive, prev.PaidCycles+1, 0, "", k+1
+		sub.Status, sub.PaidCycles, sub.Retries, sub.LastFail, sub.Period = billkey.SubActive, prev.PaidCycles+1, 0, "", k+1
 		if sub.AmountFrom >= 0 && sub.Period >= sub.AmountFrom {
 			sub.Amount, sub.NextAmount, sub.AmountFrom = sub.NextAmount, 0, -1
 		}
 		switch {
 		case sub.Cycles > 0 && sub.PaidCycles >= sub.Cycles:
-			sub.Status, sub.EndedAt = sqlstore.SubCompleted, now
+			sub.Status, sub.EndedAt = billkey.SubCompleted, now
 		case sub.CancelAtEnd:
-			sub.Status, sub.EndedAt = sqlstore.SubCancelled, now
+			sub.Status, sub.EndedAt = billkey.SubCancelled, now
 		}
-		if prev.Status == sqlstore.SubUnpaid {
+		if prev.Status == billkey.SubUnpaid {
 			sub.EndedAt = time.Time{}
 		}
 		evs = append(evs, subscriptionEvent("subscription.renewed", &sub, k, r.ImpUID, ""))
 		if waiting {
 			evs = append(evs, subscriptionEvent("subscription.recovered", &sub, k, r.ImpUID, ""))
 		}
-		if sub.Status == sqlstore.SubCancelled {
+		if sub.Status == billkey.SubCancelled {
 			evs = append(evs, subscriptionEvent("subscription.cancelled", &sub, k, r.ImpUID, "cancel_at_period_end"))
 		}
 		done, err := s.Store.UpdateSubscription(ctx, prev, &sub, evs)
@@ -320,13 +319,13 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *sqlstore.Schedule
 	}
 	if retryAt.IsZero() && !waiting {
 		// Dunning gives up: hard decline, or the retries are exhausted.
-		sub.Status = sqlstore.SubPastDue
+		sub.Status = billkey.SubPastDue
 		evs = append(evs, subscriptionEvent("subscription.past_due", &sub, k, r.ImpUID, r.FailReason))
 		switch prev.FinalAction {
 		case FinalUnpaid:
-			sub.Status, sub.EndedAt = sqlstore.SubUnpaid, now
+			sub.Status, sub.EndedAt = billkey.SubUnpaid, now
 		case FinalCancel:
-			sub.Status, sub.EndedAt = sqlstore.SubCancelled, now
+			sub.Status, sub.EndedAt = billkey.SubCancelled, now
 			evs = append(evs, subscriptionEvent("subscription.cancelled", &sub, k, r.ImpUID, "dunning"))
 		}
 	}
@@ -347,13 +346,13 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *sqlstore.Schedule
 }
 
 // Subscription returns one subscription; ENOTFOUND (HTTP 404) if none.
-func (s *Service) Subscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+func (s *Service) Subscription(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	return s.Store.SubscriptionByID(ctx, merchantID, id)
 }
 
 // Subscriptions lists the merchant's subscriptions (of customerUID when
 // given), newest first.
-func (s *Service) Subscriptions(ctx context.Context, merchantID int64, customerUID string, page, limit int) ([]*sqlstore.Subscription, int, error) {
+func (s *Service) Subscriptions(ctx context.Context, merchantID int64, customerUID string, page, limit int) ([]*billkey.Subscription, int, error) {
 	if limit <= 0 || limit > 100 {
 		limit = 20
 	}
@@ -364,8 +363,8 @@ func (s *Service) Subscriptions(ctx context.Context, merchantID int64, customerU
 // mutate applies change to the subscription under optimistic concurrency
 // (retried a few times when a renewal races it).
 func (s *Service) mutate(ctx context.Context, merchantID, id int64,
-	change func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error),
-	after func(sub *sqlstore.Subscription, now time.Time) error) (*sqlstore.Subscription, error) {
+	change func(prev, sub *billkey.Subscription, now time.Time) ([]billkey.SubscriptionEvent, error),
+	after func(sub *billkey.Subscription, now time.Time) error) (*billkey.Subscription, error) {
 	for range 5 {
 		prev, err := s.Store.SubscriptionByID(ctx, merchantID, id)
 		if err != nil {
@@ -403,15 +402,15 @@ func (s *Service) mutate(ctx context.Context, merchantID, id int64,
 // revokePending revokes the pending schedule of the subscription's current
 // period. A schedule being charged right now cannot be revoked: the caller
 // is told to try again.
-func (s *Service) revokePending(ctx context.Context, sub *sqlstore.Subscription) error {
-	uid := sqlstore.SubscriptionOrder(sub.ID, sub.Period)
+func (s *Service) revokePending(ctx context.Context, sub *billkey.Subscription) error {
+	uid := billkey.SubscriptionOrder(sub.ID, sub.Period)
 	sc, err := s.Store.ScheduleByMerchantUID(ctx, sub.MerchantID, uid)
 	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	if sc.Status != sqlstore.ScheduleScheduled {
+	if sc.Status != billkey.ScheduleScheduled {
 		return nil
 	}
 	scs, err := s.Store.RevokeSchedules(ctx, sub.MerchantID, sub.CustomerUID, []string{uid})
@@ -426,40 +425,40 @@ func (s *Service) revokePending(ctx context.Context, sub *sqlstore.Subscription)
 
 // PauseSubscription stops charging until resumed: the pending charge is
 // revoked. Periods that fall inside the pause are skipped, not charged late.
-func (s *Service) PauseSubscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+func (s *Service) PauseSubscription(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	prev, err := s.Store.SubscriptionByID(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
 	}
-	if prev.Status != sqlstore.SubActive && prev.Status != sqlstore.SubTrialing && prev.Status != sqlstore.SubPastDue {
+	if prev.Status != billkey.SubActive && prev.Status != billkey.SubTrialing && prev.Status != billkey.SubPastDue {
 		return nil, rejectf("진행 중인 구독만 일시정지할 수 있습니다. (status: %s)", prev.Status)
 	}
 	if err := s.revokePending(ctx, prev); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
-		if prev.Status.Ended() || prev.Status == sqlstore.SubPaused {
+	return s.mutate(ctx, merchantID, id, func(prev, sub *billkey.Subscription, now time.Time) ([]billkey.SubscriptionEvent, error) {
+		if prev.Status.Ended() || prev.Status == billkey.SubPaused {
 			return nil, rejectf("진행 중인 구독만 일시정지할 수 있습니다. (status: %s)", prev.Status)
 		}
-		sub.Status, sub.PausedAt = sqlstore.SubPaused, now
+		sub.Status, sub.PausedAt = billkey.SubPaused, now
 		return nil, nil
 	}, nil)
 }
 
 // ResumeSubscription resumes a paused subscription at its first period
 // after now; the retries of an unpaid period start over.
-func (s *Service) ResumeSubscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
-	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
-		if prev.Status != sqlstore.SubPaused {
+func (s *Service) ResumeSubscription(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
+	return s.mutate(ctx, merchantID, id, func(prev, sub *billkey.Subscription, now time.Time) ([]billkey.SubscriptionEvent, error) {
+		if prev.Status != billkey.SubPaused {
 			return nil, rejectf("일시정지된 구독만 재개할 수 있습니다. (status: %s)", prev.Status)
 		}
-		sub.Status, sub.PausedAt, sub.Retries = sqlstore.SubActive, time.Time{}, 0
+		sub.Status, sub.PausedAt, sub.Retries = billkey.SubActive, time.Time{}, 0
 		if prev.PaidCycles == 0 && !prev.TrialEndAt.IsZero() && prev.TrialEndAt.After(now) {
-			sub.Status = sqlstore.SubTrialing
+			sub.Status = billkey.SubTrialing
 		}
 		sub.Period = cycle.NextAfter(prev.AnchorAt, interval(prev), prev.Period, now)
 		return nil, nil
-	}, func(sub *sqlstore.Subscription, now time.Time) error {
+	}, func(sub *billkey.Subscription, now time.Time) error {
 		return s.schedulePeriod(ctx, sub, sub.Period, PeriodAt(sub, sub.Period))
 	})
 }
@@ -467,49 +466,49 @@ func (s *Service) ResumeSubscription(ctx context.Context, merchantID, id int64) 
 // CancelSubscription ends the subscription: its pending charge is revoked.
 // atPeriodEnd keeps the service until the current period's end (reported
 // as ended_at); either way nothing is charged again.
-func (s *Service) CancelSubscription(ctx context.Context, merchantID, id int64, atPeriodEnd bool) (*sqlstore.Subscription, error) {
+func (s *Service) CancelSubscription(ctx context.Context, merchantID, id int64, atPeriodEnd bool) (*billkey.Subscription, error) {
 	prev, err := s.Store.SubscriptionByID(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
 	}
-	if prev.Status == sqlstore.SubCancelled || prev.Status == sqlstore.SubCompleted {
+	if prev.Status == billkey.SubCancelled || prev.Status == billkey.SubCompleted {
 		return nil, rejectf("이미 종료된 구독입니다. (status: %s)", prev.Status)
 	}
 	if err := s.revokePending(ctx, prev); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
-		if prev.Status == sqlstore.SubCancelled || prev.Status == sqlstore.SubCompleted {
+	return s.mutate(ctx, merchantID, id, func(prev, sub *billkey.Subscription, now time.Time) ([]billkey.SubscriptionEvent, error) {
+		if prev.Status == billkey.SubCancelled || prev.Status == billkey.SubCompleted {
 			return nil, rejectf("이미 종료된 구독입니다. (status: %s)", prev.Status)
 		}
-		sub.Status, sub.EndedAt, sub.CancelAtEnd = sqlstore.SubCancelled, now, atPeriodEnd
-		if atPeriodEnd && prev.Status != sqlstore.SubPastDue && PeriodAt(prev, prev.Period).After(now) {
+		sub.Status, sub.EndedAt, sub.CancelAtEnd = billkey.SubCancelled, now, atPeriodEnd
+		if atPeriodEnd && prev.Status != billkey.SubPastDue && PeriodAt(prev, prev.Period).After(now) {
 			sub.EndedAt = PeriodAt(prev, prev.Period)
 		}
 		reason := "requested"
 		if atPeriodEnd {
 			reason = "requested_at_period_end"
 		}
-		return []sqlstore.SubscriptionEvent{subscriptionEvent("subscription.cancelled", sub, prev.Period, "", reason)}, nil
+		return []billkey.SubscriptionEvent{subscriptionEvent("subscription.cancelled", sub, prev.Period, "", reason)}, nil
 	}, nil)
 }
 
 // ChangeSubscription changes the amount (and name) from the next period
 // whose charge is not yet scheduled: the charge already scheduled keeps
 // its amount.
-func (s *Service) ChangeSubscription(ctx context.Context, merchantID, id int64, amount int64, name string) (*sqlstore.Subscription, error) {
+func (s *Service) ChangeSubscription(ctx context.Context, merchantID, id int64, amount int64, name string) (*billkey.Subscription, error) {
 	if amount <= 0 || amount > maxAmount {
 		return nil, rejectf("amount는 0보다 커야 합니다.")
 	}
 	if err := checkText("name", name, maxName); err != nil {
 		return nil, err
 	}
-	return s.mutate(ctx, merchantID, id, func(prev, sub *sqlstore.Subscription, now time.Time) ([]sqlstore.SubscriptionEvent, error) {
+	return s.mutate(ctx, merchantID, id, func(prev, sub *billkey.Subscription, now time.Time) ([]billkey.SubscriptionEvent, error) {
 		if prev.Status.Ended() {
 			return nil, rejectf("종료된 구독은 변경할 수 없습니다. (status: %s)", prev.Status)
 		}
 		sub.NextAmount, sub.AmountFrom = amount, prev.Period+1
-		if prev.Status == sqlstore.SubPaused {
+		if prev.Status == billkey.SubPaused {
 			sub.AmountFrom = prev.Period // its next charge is scheduled at resume
 		}
 		if name != "" {
@@ -524,7 +523,7 @@ func (s *Service) ChangeSubscription(ctx context.Context, merchantID, id int64, 
 // window): a past-due or unpaid subscription, or one waiting for a dunning
 // retry. On a test clock the clock runs the charge at once. Paid, a past-due
 // or unpaid subscription is active again with subscription.recovered.
-func (s *Service) RetrySubscription(ctx context.Context, merchantID, id int64) (*sqlstore.Subscription, error) {
+func (s *Service) RetrySubscription(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	sub, err := s.Store.SubscriptionByID(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
@@ -540,7 +539,7 @@ func (s *Service) RetrySubscription(ctx context.Context, merchantID, id int64) (
 
 // CreateTestClock creates a test clock at frozen (zero: now). Frozen may
 // not be in the past: a clock only moves forward from the real now.
-func (s *Service) CreateTestClock(ctx context.Context, merchantID int64, name string, frozen time.Time) (*sqlstore.TestClock, error) {
+func (s *Service) CreateTestClock(ctx context.Context, merchantID int64, name string, frozen time.Time) (*billkey.TestClock, error) {
 	if err := checkText("name", name, maxName); err != nil {
 		return nil, err
 	}
@@ -551,7 +550,7 @@ func (s *Service) CreateTestClock(ctx context.Context, merchantID int64, name st
 	if frozen.Before(now.Add(-schedulePastGrace)) || frozen.Unix() > maxScheduleAt {
 		return nil, rejectf("frozen_time은 현재 시각 이후의 UNIX timestamp(초)여야 합니다.")
 	}
-	c := &sqlstore.TestClock{MerchantID: merchantID, Name: name, Now: frozen}
+	c := &billkey.TestClock{MerchantID: merchantID, Name: name, Now: frozen}
 	if err := s.Store.CreateTestClock(ctx, c); err != nil {
 		return nil, err
 	}
@@ -559,7 +558,7 @@ func (s *Service) CreateTestClock(ctx context.Context, merchantID int64, name st
 }
 
 // TestClock returns one clock; ENOTFOUND if none.
-func (s *Service) TestClock(ctx context.Context, merchantID, id int64) (*sqlstore.TestClock, error) {
+func (s *Service) TestClock(ctx context.Context, merchantID, id int64) (*billkey.TestClock, error) {
 	return s.Store.TestClockByID(ctx, merchantID, id)
 }
 
@@ -570,7 +569,7 @@ const maxClockRuns = 5000
 // once, every charge of its subscriptions that falls due on the way:
 // renewals and dunning retries (whose own follow-ups, due before to, run
 // too). It returns once the clock is ready at to.
-func (s *Service) AdvanceTestClock(ctx context.Context, merchantID, id int64, to time.Time) (*sqlstore.TestClock, error) {
+func (s *Service) AdvanceTestClock(ctx context.Context, merchantID, id int64, to time.Time) (*billkey.TestClock, error) {
 	c, err := s.Store.TestClockByID(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
@@ -605,7 +604,7 @@ func (s *Service) AdvanceTestClock(ctx context.Context, merchantID, id int64, to
 	return s.Store.TestClockByID(ctx, merchantID, id)
 }
 
-func (s *Service) runClock(ctx context.Context, c *sqlstore.TestClock, to time.Time) error {
+func (s *Service) runClock(ctx context.Context, c *billkey.TestClock, to time.Time) error {
 	owner := fmt.Sprintf("clock-%d-%s", c.ID, randomAlnum(8))
 	for range maxClockRuns {
 		now := s.Now()
@@ -641,7 +640,7 @@ func (s *Service) RepairSubscriptions(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	for _, sc := range scs {
-		r := sqlstore.ScheduleResult{ImpUID: sc.ImpUID, PaymentStatus: sc.PaymentStatus, FailReason: sc.FailReason, ExecutedAt: sc.ExecutedAt}
+		r := billkey.ScheduleResult{ImpUID: sc.ImpUID, PaymentStatus: sc.PaymentStatus, FailReason: sc.FailReason, ExecutedAt: sc.ExecutedAt}
 		if r.PaymentStatus != billkey.StatusPaid {
 			r.PaymentStatus = billkey.StatusFailed // failed, or cancelled since: not a renewal
 		}

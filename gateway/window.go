@@ -16,7 +16,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/inicis"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // The payment window (window issuance): IMP.request_pay reaches
@@ -150,7 +149,7 @@ type WindowForm struct {
 
 // OpenedWindow is a new attempt and the form that opens its INICIS window.
 type OpenedWindow struct {
-	Attempt  *sqlstore.WindowAttempt
+	Attempt  *billkey.WindowAttempt
 	Form     *WindowForm
 	CloseURL string // the attempt's close URL (INICIS closeUrl; the SDK's close button)
 }
@@ -193,7 +192,7 @@ type WindowRsp struct {
 // Delivery says. Replayed is set when the attempt had been finished before
 // (a replayed or reloaded return post): nothing was processed again.
 type WindowResult struct {
-	Attempt  *sqlstore.WindowAttempt
+	Attempt  *billkey.WindowAttempt
 	Rsp      *WindowRsp
 	Replayed bool
 }
@@ -410,11 +409,11 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	token := NewWindowToken()
 	hash, _ := WindowTokenHash(token)
 	returnURL, closeURL := in.URLs(token)
-	a := &sqlstore.WindowAttempt{
+	a := &billkey.WindowAttempt{
 		TokenHash: hash, MerchantID: m.ID, ChannelID: ch.ID, PaymentID: pay.ID, ImpUID: pay.ImpUID,
 		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, CustomerID: p.CustomerID, OrderID: pay.ImpUID, Kind: in.Kind,
 		Delivery: in.Delivery, OpenerOrigin: in.OpenerOrigin, RedirectURL: p.MRedirectURL, RequestID: p.RequestID,
-		State: sqlstore.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()), CardUpdateLinkID: linkID,
+		State: billkey.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()), CardUpdateLinkID: linkID,
 	}
 	form, err := s.windowForm(ch, a, p, returnURL, closeURL)
 	if err == nil {
@@ -433,7 +432,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 }
 
 // windowForm builds the INICIS form of an attempt.
-func (s *Service) windowForm(ch *billkey.Channel, a *sqlstore.WindowAttempt, p *WindowParams, returnURL, closeURL string) (*WindowForm, error) {
+func (s *Service) windowForm(ch *billkey.Channel, a *billkey.WindowAttempt, p *WindowParams, returnURL, closeURL string) (*WindowForm, error) {
 	goodName := p.Name
 	if goodName == "" {
 		goodName = "정기결제 카드 등록"
@@ -470,7 +469,7 @@ func (s *Service) supersedeWindows(ctx context.Context, merchantID int64, mercha
 		return err
 	}
 	for _, a := range open {
-		if _, err := s.failWindow(ctx, a, []string{sqlstore.WindowOpen}, ErrCodeSuperseded, msgWindowSuperseded); err != nil {
+		if _, err := s.failWindow(ctx, a, []string{billkey.WindowOpen}, ErrCodeSuperseded, msgWindowSuperseded); err != nil {
 			return err
 		}
 	}
@@ -479,7 +478,7 @@ func (s *Service) supersedeWindows(ctx context.Context, merchantID int64, mercha
 
 // windowAttempt finds the attempt of a token; ENOTFOUND for a malformed or
 // unknown token.
-func (s *Service) windowAttempt(ctx context.Context, token string) (*sqlstore.WindowAttempt, error) {
+func (s *Service) windowAttempt(ctx context.Context, token string) (*billkey.WindowAttempt, error) {
 	hash, ok := WindowTokenHash(token)
 	if !ok {
 		return nil, billkey.Errorf(billkey.ENOTFOUND, msgWindowNotFound)
@@ -493,8 +492,8 @@ func (s *Service) windowAttempt(ctx context.Context, token string) (*sqlstore.Wi
 
 // finished returns the recorded result of an attempt that is no longer
 // open, or an EREJECTED error while another request processes it.
-func (s *Service) finished(a *sqlstore.WindowAttempt) (*WindowResult, error) {
-	if a.State == sqlstore.WindowProcessing {
+func (s *Service) finished(a *billkey.WindowAttempt) (*WindowResult, error) {
+	if a.State == billkey.WindowProcessing {
 		return nil, rejectf(msgWindowBusy)
 	}
 	var out windowOutcome
@@ -522,7 +521,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	if err != nil {
 		return nil, err
 	}
-	if a.State != sqlstore.WindowOpen {
+	if a.State != billkey.WindowOpen {
 		return s.finished(a)
 	}
 	now := s.Now()
@@ -537,7 +536,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		if a, err = s.Store.WindowAttemptByID(ctx, a.ID); err != nil {
 			return nil, err
 		}
-		if a.State == sqlstore.WindowOpen {
+		if a.State == billkey.WindowOpen {
 			return s.expireWindow(ctx, a)
 		}
 		return s.finished(a)
@@ -546,7 +545,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	ctx = context.WithoutCancel(ctx)
 	if err := checkReturnPost(post); err != nil {
 		// Not INICIS's post: nothing is sent to INICIS for it.
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, "", billkey.ErrorMessage(err)))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{billkey.WindowProcessing}, "", billkey.ErrorMessage(err)))
 	}
 	ch, err := s.Store.ChannelByID(ctx, a.MerchantID, a.ChannelID)
 	if err == nil {
@@ -554,7 +553,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	}
 	if err != nil {
 		s.Logger.Error("payment window: channel unavailable", "imp_uid", a.ImpUID, "error", err)
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, billkey.ErrorMessage(err)))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{billkey.WindowProcessing}, ErrCodeServer, billkey.ErrorMessage(err)))
 	}
 	// Every attempt, PC or phone, is an INIStdPay window: the key comes
 	// from INICIS's server-to-server approval, never from the browser.
@@ -563,7 +562,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		pgErr = s.claimCardUpdate(ctx, a, undo) // cardupdate.go: a link replaces one card, once
 	}
 	if pgErr != nil {
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, pgErrorCode(pgErr), billkey.ErrorMessage(pgErr)))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{billkey.WindowProcessing}, pgErrorCode(pgErr), billkey.ErrorMessage(pgErr)))
 	}
 	pay, err := s.Store.PaymentByImpUID(ctx, a.MerchantID, a.ImpUID)
 	if err == nil {
@@ -579,7 +578,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 			s.Logger.Error("payment window: key not stored; INICIS approval net-cancelled", "imp_uid", a.ImpUID, "error", err)
 			msg = "빌링키를 저장하지 못해 발급을 취소했습니다(망취소). 다시 시도해주세요. (billing key could not be stored; net-cancelled)"
 		}
-		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, msg))
+		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{billkey.WindowProcessing}, ErrCodeServer, msg))
 	}
 	res, err := s.succeedWindow(ctx, a, pay, key)
 	if err == nil {
@@ -590,7 +589,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 
 // orFinished turns failWindow's "the attempt had left those states" (nil,
 // nil) into the attempt's recorded result.
-func (s *Service) orFinished(ctx context.Context, a *sqlstore.WindowAttempt) func(*WindowResult, error) (*WindowResult, error) {
+func (s *Service) orFinished(ctx context.Context, a *billkey.WindowAttempt) func(*WindowResult, error) (*WindowResult, error) {
 	return func(res *WindowResult, err error) (*WindowResult, error) {
 		if err != nil || res != nil {
 			return res, err
@@ -605,7 +604,7 @@ func (s *Service) orFinished(ctx context.Context, a *sqlstore.WindowAttempt) fun
 
 // approveStdPay reads the INIStdPay STEP 2 post and approves it. undo
 // net-cancels the approval.
-func (s *Service) approveStdPay(ctx context.Context, a *sqlstore.WindowAttempt, ch *billkey.Channel, post url.Values) (*billkey.BillingKey, func(context.Context) error, error) {
+func (s *Service) approveStdPay(ctx context.Context, a *billkey.WindowAttempt, ch *billkey.Channel, post url.Values) (*billkey.BillingKey, func(context.Context) error, error) {
 	ret, err := inicis.ParseStdPayReturn(post)
 	if err != nil {
 		return nil, nil, err
@@ -661,11 +660,11 @@ func (s *Service) CloseWindow(ctx context.Context, token string) (*WindowResult,
 	if err != nil {
 		return nil, err
 	}
-	if a.State != sqlstore.WindowOpen {
+	if a.State != billkey.WindowOpen {
 		return s.finished(a)
 	}
 	code := inicis.StdPayUserCancelCode
-	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{sqlstore.WindowOpen}, code, msgUserCancel)
+	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{billkey.WindowOpen}, code, msgUserCancel)
 	if err != nil {
 		return nil, err
 	}
@@ -679,9 +678,9 @@ func (s *Service) CloseWindow(ctx context.Context, token string) (*WindowResult,
 }
 
 // expireWindow fails an open attempt whose time is up.
-func (s *Service) expireWindow(ctx context.Context, a *sqlstore.WindowAttempt) (*WindowResult, error) {
+func (s *Service) expireWindow(ctx context.Context, a *billkey.WindowAttempt) (*WindowResult, error) {
 	msg := fmt.Sprintf("결제창 유효시간(%d분)이 지났습니다. 다시 시도해주세요. (window expired)", int(s.windowTTL().Minutes()))
-	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{sqlstore.WindowOpen}, ErrCodeExpired, msg)
+	res, err := s.failWindow(context.WithoutCancel(ctx), a, []string{billkey.WindowOpen}, ErrCodeExpired, msg)
 	if err != nil || res != nil {
 		return res, err
 	}
@@ -695,7 +694,7 @@ func (s *Service) expireWindow(ctx context.Context, a *sqlstore.WindowAttempt) (
 // states from) and its payment become failed, without a webhook event (i'mport
 // sends none for failed window payments). It returns nil, nil when the
 // attempt had left those states.
-func (s *Service) failWindow(ctx context.Context, a *sqlstore.WindowAttempt, from []string, code, msg string) (*WindowResult, error) {
+func (s *Service) failWindow(ctx context.Context, a *billkey.WindowAttempt, from []string, code, msg string) (*WindowResult, error) {
 	pay, err := s.Store.PaymentByImpUID(ctx, a.MerchantID, a.ImpUID)
 	if err != nil {
 		return nil, err
@@ -712,11 +711,11 @@ func (s *Service) failWindow(ctx context.Context, a *sqlstore.WindowAttempt, fro
 	if err != nil {
 		return nil, fmt.Errorf("gateway: window result: %w", err)
 	}
-	ok, err := s.Store.FinishWindowAttempt(ctx, a.ID, from, sqlstore.WindowFailed, out, now)
+	ok, err := s.Store.FinishWindowAttempt(ctx, a.ID, from, billkey.WindowFailed, out, now)
 	if err != nil || !ok {
 		return nil, err
 	}
-	a.State, a.Result, a.FinishedAt = sqlstore.WindowFailed, out, now
+	a.State, a.Result, a.FinishedAt = billkey.WindowFailed, out, now
 	s.windowResult(windowFailure(code, msg))
 	if _, err := s.Store.FinishPayment(ctx, pay, nil); err != nil {
 		// The attempt is failed; the sweep cannot see this payment again,
@@ -731,7 +730,7 @@ func (s *Service) failWindow(ctx context.Context, a *sqlstore.WindowAttempt, fro
 // then the issuance payment becomes paid (amount 0) with its webhook event.
 // If the payment cannot be recorded now, the sweep records it later from the
 // attempt's result; the key is stored either way, so the buyer is told so.
-func (s *Service) succeedWindow(ctx context.Context, a *sqlstore.WindowAttempt, pay *billkey.Payment, key *billkey.BillingKey) (*WindowResult, error) {
+func (s *Service) succeedWindow(ctx context.Context, a *billkey.WindowAttempt, pay *billkey.Payment, key *billkey.BillingKey) (*WindowResult, error) {
 	now := s.Now()
 	pay.Status, pay.OutcomeUnknown = billkey.StatusPaid, false
 	pay.PGTID, pay.PaidAt = key.PGTID, key.IssuedAt
@@ -744,10 +743,10 @@ func (s *Service) succeedWindow(ctx context.Context, a *sqlstore.WindowAttempt, 
 	if err != nil {
 		return nil, fmt.Errorf("gateway: window result: %w", err)
 	}
-	if _, err := s.Store.FinishWindowAttempt(ctx, a.ID, []string{sqlstore.WindowProcessing}, sqlstore.WindowDone, out, now); err != nil {
+	if _, err := s.Store.FinishWindowAttempt(ctx, a.ID, []string{billkey.WindowProcessing}, billkey.WindowDone, out, now); err != nil {
 		s.Logger.Error("payment window: key stored but the attempt could not be finished", "imp_uid", a.ImpUID, "error", err)
 	}
-	a.State, a.Result, a.FinishedAt = sqlstore.WindowDone, out, now
+	a.State, a.Result, a.FinishedAt = billkey.WindowDone, out, now
 	s.windowResult("issued")
 	s.recordIssued(ctx, pay)
 	s.Logger.Info("payment window: billing key issued and stored", "imp_uid", a.ImpUID, "merchant_id", a.MerchantID,
@@ -765,7 +764,7 @@ func (s *Service) recordIssued(ctx context.Context, pay *billkey.Payment) {
 }
 
 // rspOf builds the rsp of an attempt from its payment.
-func rspOf(p *billkey.Payment, a *sqlstore.WindowAttempt) *WindowRsp {
+func rspOf(p *billkey.Payment, a *billkey.WindowAttempt) *WindowRsp {
 	r := &WindowRsp{
 		Success: p.Status == billkey.StatusPaid, ImpUID: &p.ImpUID, MerchantUID: p.MerchantUID, PayMethod: p.PayMethod,
 		PaidAmount: 0, Currency: p.Currency, Status: string(p.Status), PGType: "payment",
@@ -842,11 +841,11 @@ func (s *Service) ExpireWindows(ctx context.Context) (int, error) {
 	for _, a := range due {
 		var err error
 		switch a.State {
-		case sqlstore.WindowOpen:
+		case billkey.WindowOpen:
 			_, err = s.expireWindow(ctx, a)
-		case sqlstore.WindowProcessing:
-			_, err = s.failWindow(ctx, a, []string{sqlstore.WindowProcessing}, ErrCodeServer, msgWindowInterrupted)
-		case sqlstore.WindowDone:
+		case billkey.WindowProcessing:
+			_, err = s.failWindow(ctx, a, []string{billkey.WindowProcessing}, ErrCodeServer, msgWindowInterrupted)
+		case billkey.WindowDone:
 			err = s.recoverIssued(ctx, a)
 		}
 		if err != nil {
@@ -858,7 +857,7 @@ func (s *Service) ExpireWindows(ctx context.Context) (int, error) {
 }
 
 // recoverIssued records on the payment an issuance whose attempt is done.
-func (s *Service) recoverIssued(ctx context.Context, a *sqlstore.WindowAttempt) error {
+func (s *Service) recoverIssued(ctx context.Context, a *billkey.WindowAttempt) error {
 	var out windowOutcome
 	if err := json.Unmarshal(a.Result, &out); err != nil || out.Rsp == nil {
 		return fmt.Errorf("gateway: window attempt %d: unreadable result: %w", a.ID, err)

@@ -88,7 +88,7 @@ func TestStoreCardUpdateLinks(t *testing.T) {
 		if err != nil || len(scs) != 1 {
 			t.Fatalf("claim: %v %v", scs, err)
 		}
-		if ok, err := b.store.FinishSchedule(ctx, scs[0].ID, sqlstore.ScheduleResult{ImpUID: "imps_first", PaymentStatus: billkey.StatusFailed,
+		if ok, err := b.store.FinishSchedule(ctx, scs[0].ID, billkey.ScheduleResult{ImpUID: "imps_first", PaymentStatus: billkey.StatusFailed,
 			FailReason: "declined", ExecutedAt: b.now}, nil); err != nil || !ok {
 			t.Fatalf("finish: %v %v", ok, err)
 		}
@@ -98,7 +98,7 @@ func TestStoreCardUpdateLinks(t *testing.T) {
 			}
 		}
 		re, err := b.store.RearmDeclined(ctx, b.merchant.ID, "sub_7_1", b.now, "imps_first")
-		if err != nil || re.Status != sqlstore.ScheduleScheduled || re.ImpUID != "" {
+		if err != nil || re.Status != billkey.ScheduleScheduled || re.ImpUID != "" {
 			t.Fatalf("rearm: %+v %v", re, err)
 		}
 		if _, err := b.store.RearmDeclined(ctx, b.merchant.ID, "sub_7_1", b.now, "imps_first"); billkey.ErrorCode(err) != billkey.EINVALID {

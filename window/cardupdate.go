@@ -8,7 +8,6 @@ import (
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/cycle"
-	"github.com/billkey/billkey/sqlstore"
 )
 
 // The card-update page (gateway/cardupdate.go): GET /card-update/{token}
@@ -66,14 +65,14 @@ func cardUpdateData(v *gateway.CardUpdateView, nonce string) map[string]any {
 	return map[string]any{
 		"Nonce": nonce, "MerchantName": v.Merchant.Name, "PlanName": sub.Name, "Card": card,
 		"DueAmount": v.DueAmount, "DueAt": kstText(v.DueAt), "DueNow": v.DueNow, "Status": string(sub.Status),
-		"Overdue":   sub.Status == sqlstore.SubPastDue || sub.Status == sqlstore.SubUnpaid,
+		"Overdue":   sub.Status == billkey.SubPastDue || sub.Status == billkey.SubUnpaid,
 		"ExpiresAt": kstText(v.Link.ExpiresAt), "NeedEmail": v.NeedEmail, "NeedTel": v.NeedTel,
 		"Interval": intervalText(sub), "Retry": v.Retry, "RetryFail": v.RetryFail,
 	}
 }
 
 // intervalText says how often the plan renews, in Korean.
-func intervalText(sub *sqlstore.Subscription) string {
+func intervalText(sub *billkey.Subscription) string {
 	unit := map[string]string{"day": "일", "week": "주", "month": "개월", "year": "년"}[sub.Unit]
 	if sub.Count == 1 {
 		return map[string]string{"day": "매일", "week": "매주", "month": "매월", "year": "매년"}[sub.Unit]
