@@ -114,3 +114,12 @@ type TestClock struct {
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
+
+// SubscriptionEventRow is a subscription.* event of the outbox.
+type SubscriptionEventRow struct {
+	ID          int64
+	Type        string
+	MerchantUID string
+	ImpUID      string
+	CreatedAt   time.Time
+}

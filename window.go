@@ -44,4 +44,8 @@ type WindowAttempt struct {
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	FinishedAt time.Time
+
+	// CardUpdateLinkID is the card-update link the window was opened from
+	// (0: an ordinary IMP.request_pay).
+	CardUpdateLinkID int64
 }

@@ -337,7 +337,7 @@ func (s *Server) HandleAdvanceTestClock(w http.ResponseWriter, r *http.Request, 
 func subscriptionOps() []docOp {
 	sub, clock := subscriptionView{}, testClockView{}
 	const tag, clockTag = "subscriptions (billkey)", "test clocks (billkey)"
-	return []docOp{
+	return append([]docOp{
 		{Method: "POST", Path: "/subscriptions", Tag: tag, Summary: "Create a recurring subscription for a customer_uid with a billing key", Response: sub, Idempotent: true,
 			Description: "customer_uid, name, amount, interval (day, week, month, year; default month), interval_count, start_at, trial_end or trial_days, cycles (0: until cancelled), retry_days (default [1, 3, 7]), final_action (past_due, unpaid, cancel), notice_url, test_clock. Each cycle is the schedule sub_{id}_{n}."},
 		{Method: "GET", Path: "/subscriptions", Tag: tag, Summary: "Subscriptions, newest first (customer_uid, page, limit)", Response: pageView[subscriptionView]{}},
@@ -346,9 +346,9 @@ func subscriptionOps() []docOp {
 		{Method: "POST", Path: "/subscriptions/{id}/pause", Tag: tag, Summary: "Pause: the pending charge is revoked", Response: sub, Idempotent: true},
 		{Method: "POST", Path: "/subscriptions/{id}/resume", Tag: tag, Summary: "Resume at the first cycle after now (cycles inside the pause are skipped)", Response: sub, Idempotent: true},
 		{Method: "POST", Path: "/subscriptions/{id}/cancel", Tag: tag, Summary: "Cancel now or at_period_end; nothing is charged again", Response: sub, Idempotent: true},
-		{Method: "POST", Path: "/subscriptions/{id}/retry", Tag: tag, Summary: "Charge a past-due subscription's unpaid cycle now (after a card update)", Response: sub, Idempotent: true},
+		{Method: "POST", Path: "/subscriptions/{id}/retry", Tag: tag, Summary: "Charge a past-due or unpaid subscription's declined cycle now (after a card update)", Response: sub, Idempotent: true},
 		{Method: "POST", Path: "/test_clocks", Tag: clockTag, Summary: "Create a test clock (name, frozen_time)", Response: clock, Idempotent: true},
 		{Method: "GET", Path: "/test_clocks/{id}", Tag: clockTag, Summary: "One test clock", Response: clock},
 		{Method: "POST", Path: "/test_clocks/{id}/advance", Tag: clockTag, Summary: "Advance to frozen_time, running every due renewal and retry in order", Response: clock, Idempotent: true},
-	}
+	}, cardUpdateOps()...) // cardupdate.go
 }

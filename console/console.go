@@ -202,6 +202,7 @@ type Pages struct {
 	Dashboard, Payments, PaymentsCSV, Payment, Refund                      http.HandlerFunc
 	Customers, Customer, DeleteCustomer                                    http.HandlerFunc
 	Schedules, Calendar, RevokeSchedule, RescheduleSchedule, RetrySchedule http.HandlerFunc
+	Subscriptions, Subscription, CardUpdateLink                            http.HandlerFunc
 	Webhooks, ResendWebhook, Settings, SetWebhookURL                       http.HandlerFunc
 	RotateAPISecret, RotateWebhookSecret                                   http.HandlerFunc
 }
@@ -224,6 +225,7 @@ func (c *Console) Pages() Pages {
 		Customers: m(c.customers), Customer: m(c.customer), DeleteCustomer: m(c.deleteCustomer),
 		Schedules: m(c.schedules), Calendar: m(c.calendar), RevokeSchedule: m(c.revokeSchedule),
 		RescheduleSchedule: m(c.rescheduleSchedule), RetrySchedule: m(c.retrySchedule),
+		Subscriptions: m(c.subscriptions), Subscription: m(c.subscription), CardUpdateLink: m(c.cardUpdateLink),
 		Webhooks: m(c.webhooks), ResendWebhook: m(c.resendWebhook), Settings: m(c.settings), SetWebhookURL: m(c.setWebhookURL),
 		RotateAPISecret: m(c.rotateAPISecret), RotateWebhookSecret: m(c.rotateWebhookSecret),
 	}

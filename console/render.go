@@ -40,7 +40,7 @@ func (p *page) Base() string {
 }
 
 var pageNames = []string{"login", "error", "home", "dashboard", "payments", "payment", "confirm", "customers",
-	"customer", "schedules", "calendar", "webhooks", "settings", "secret", "audit"}
+	"customer", "schedules", "calendar", "webhooks", "settings", "secret", "audit", "subscriptions", "subscription"}
 
 func (c *Console) parseTemplates() error {
 	c.pages = map[string]*template.Template{}
@@ -105,7 +105,13 @@ func (c *Console) funcs() template.FuncMap {
 			}
 			return won(*v)
 		},
-		"add": func(a, b int) int { return a + b },
+		"add":       func(a, b int) int { return a + b },
+		"substatus": subStatusKo,
+		"subtone":   subTone,
+		"cycle": func(merchantUID string) int {
+			_, k, _ := billkey.ParseSubscriptionOrder(merchantUID)
+			return k + 1
+		},
 	}
 }
 

@@ -35,4 +35,12 @@ type Store interface {
 	RecordLoginFailure(ctx context.Context, login, clientAddr string, at time.Time) error
 	SearchPayments(ctx context.Context, f billkey.PaymentSearch) ([]*billkey.Payment, int, error)
 	TouchOperatorSession(ctx context.Context, id int64, now time.Time) error
+	// Subscriptions: the list and detail pages.
+	SearchSubscriptions(ctx context.Context, merchantID int64, customerUID string, status billkey.SubscriptionStatus, offset, limit int) ([]*billkey.Subscription, int, error)
+	SubscriptionByID(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error)
+	TestClockByID(ctx context.Context, merchantID, id int64) (*billkey.TestClock, error)
+	SubscriptionSchedules(ctx context.Context, merchantID, id int64, limit int) ([]*billkey.Schedule, error)
+	SubscriptionPayments(ctx context.Context, merchantID, id int64, limit int) ([]*billkey.Payment, error)
+	SubscriptionEvents(ctx context.Context, merchantID, id int64, limit int) ([]*billkey.SubscriptionEventRow, error)
+	CardUpdateLinks(ctx context.Context, merchantID, subscriptionID int64, limit int) ([]*billkey.CardUpdateLink, error)
 }

@@ -180,11 +180,19 @@ func TestSubscriptionTestClockYearOfRenewalsAndDunning(t *testing.T) {
 		eventually(t, 20*time.Second, "subscription.past_due", func() bool {
 			return len(subEvents(rc, soft.ID)["subscription.past_due"]) == 1
 		})
-		// The card is replaced with 4242 and the unpaid cycle retried at once.
-		h.mustIssue("sub-limit", "4242-4242-4242-4242")
-		h.mustCall("POST", fmt.Sprintf("/subscriptions/%d/retry", soft.ID), map[string]any{}, &soft)
+		// The customer replaces the card with 4242 through a card-update
+		// link, in Chromium: the unpaid cycle is retried at once.
+		approvalsBefore := len(h.ledger().Approvals)
+		cardUpdateInBrowser(t, h, soft.ID, "4242-4242-4242-4242", dsnName(dsn))
+		h.mustCall("GET", fmt.Sprintf("/subscriptions/%d", soft.ID), nil, &soft)
 		if soft.Status != "active" || soft.PaidCycles != 1 || soft.CurrentCycle != 2 {
 			t.Fatalf("after the card update: %+v", soft)
+		}
+		if n := len(h.ledger().Approvals) - approvalsBefore; n != 1 {
+			t.Fatalf("the card update made %d approvals; want 1", n)
+		}
+		if p := h.findPaid(uid); p.Status != "paid" || p.Amount != 9900 || p.CardNumber != "424242*********2" {
+			t.Fatalf("recovered payment: %+v", p)
 		}
 		if paid, approvals := h.subPayments(soft.ID, 2); paid != 1 || approvals != 1 {
 			t.Fatalf("recovered: %d paid, %d approvals", paid, approvals)

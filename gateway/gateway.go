@@ -82,6 +82,9 @@ type Service struct {
 	// WindowTTL is how long a payment window attempt stays open (default
 	// DefaultWindowTTL).
 	WindowTTL time.Duration
+	// PublicURL is how browsers reach billkey (no trailing slash): the
+	// base of card-update links.
+	PublicURL string
 	// OnWindowResult, when set, is told how each payment window attempt
 	// ended (see windowFailure), for metrics.
 	OnWindowResult func(result string)

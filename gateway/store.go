@@ -80,6 +80,7 @@ type ScheduleStore interface {
 	OrdersTaken(ctx context.Context, merchantID int64, merchantUIDs []string) (scheduled, paid map[string]bool, err error)
 	MoveSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*billkey.Schedule, error)
 	RearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time) (*billkey.Schedule, error)
+	RearmDeclined(ctx context.Context, merchantID int64, merchantUID string, at time.Time, declinedImpUID string) (*billkey.Schedule, error)
 	RevokeSchedules(ctx context.Context, merchantID int64, customerUID string, merchantUIDs []string) ([]*billkey.Schedule, error)
 	ClaimDueSchedules(ctx context.Context, owner string, now, leaseUntil time.Time, limit int) ([]*billkey.Schedule, error)
 	RenewScheduleLease(ctx context.Context, id int64, owner string, leaseUntil time.Time) (bool, error)
@@ -101,6 +102,11 @@ type SubscriptionStore interface {
 	SetClock(ctx context.Context, id int64, at time.Time, status string) error
 	BeginAdvance(ctx context.Context, id int64, staleAfter time.Duration) (bool, error)
 	ClaimClockSchedule(ctx context.Context, clockID int64, until time.Time, owner string, now, leaseUntil time.Time) (*billkey.Schedule, error)
+	CreateCardUpdateLink(ctx context.Context, l *billkey.CardUpdateLink) error
+	CardUpdateLinkByToken(ctx context.Context, tokenHash []byte) (*billkey.CardUpdateLink, error)
+	CardUpdateLinkByID(ctx context.Context, merchantID, id int64) (*billkey.CardUpdateLink, error)
+	UseCardUpdateLink(ctx context.Context, id int64, impUID, retryImpUID string, now time.Time) (bool, error)
+	ReleaseCardUpdateLink(ctx context.Context, id int64, impUID string) error
 }
 
 // WebhookStore is the webhook outbox: events relayed into deliveries,

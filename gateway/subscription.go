@@ -263,7 +263,8 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *billkey.Schedule,
 	} else if err != nil {
 		return err
 	}
-	if prev.CustomerUID != sc.CustomerUID || k < prev.Period || prev.Status.Ended() || prev.Status == billkey.SubPaused {
+	waiting := prev.Status == billkey.SubPastDue || prev.Status == billkey.SubUnpaid // dunning gave up; a new card may pay
+	if prev.CustomerUID != sc.CustomerUID || k < prev.Period || (prev.Status.Ended() && !waiting) || prev.Status == billkey.SubPaused {
 		return nil // stale or repeated
 	}
 	now, err := s.subNow(ctx, prev)
@@ -283,8 +284,11 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *billkey.Schedule,
 		case sub.CancelAtEnd:
 			sub.Status, sub.EndedAt = billkey.SubCancelled, now
 		}
+		if prev.Status == billkey.SubUnpaid {
+			sub.EndedAt = time.Time{}
+		}
 		evs = append(evs, subscriptionEvent("subscription.renewed", &sub, k, r.ImpUID, ""))
-		if prev.Status == billkey.SubPastDue {
+		if waiting {
 			evs = append(evs, subscriptionEvent("subscription.recovered", &sub, k, r.ImpUID, ""))
 		}
 		if sub.Status == billkey.SubCancelled {
@@ -305,7 +309,7 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *billkey.Schedule,
 	sub.LastFail, sub.Period = r.FailReason, k
 	class := ClassifyDecline(r.FailReason)
 	var retryAt time.Time
-	if class == DeclineSoft && prev.Status != billkey.SubPastDue {
+	if class == DeclineSoft && !waiting {
 		if at, ok := cycle.Retry(PeriodAt(prev, k), prev.RetryDays, prev.Retries+1); ok {
 			sub.Retries, retryAt = prev.Retries+1, at
 			if retryAt.Before(now) {
@@ -313,7 +317,7 @@ func (s *Service) advanceSubscription(ctx context.Context, sc *billkey.Schedule,
 			}
 		}
 	}
-	if retryAt.IsZero() && prev.Status != billkey.SubPastDue {
+	if retryAt.IsZero() && !waiting {
 		// Dunning gives up: hard decline, or the retries are exhausted.
 		sub.Status = billkey.SubPastDue
 		evs = append(evs, subscriptionEvent("subscription.past_due", &sub, k, r.ImpUID, r.FailReason))
@@ -514,37 +518,21 @@ func (s *Service) ChangeSubscription(ctx context.Context, merchantID, id int64, 
 	}, nil)
 }
 
-// RetrySubscription charges a past-due subscription's unpaid period now
-// (after the customer's card was replaced: POST /subscribe/customers or
-// the card-update window). Paid, it is subscription.recovered.
+// RetrySubscription charges a subscription's declined cycle now (after the
+// customer's card was replaced: POST /subscribe/customers or the payment
+// window): a past-due or unpaid subscription, or one waiting for a dunning
+// retry. On a test clock the clock runs the charge at once. Paid, a past-due
+// or unpaid subscription is active again with subscription.recovered.
 func (s *Service) RetrySubscription(ctx context.Context, merchantID, id int64) (*billkey.Subscription, error) {
 	sub, err := s.Store.SubscriptionByID(ctx, merchantID, id)
 	if err != nil {
 		return nil, err
 	}
-	if sub.Status != billkey.SubPastDue && !(sub.Status == billkey.SubActive && sub.Retries > 0) {
-		return nil, rejectf("연체(past_due) 중이거나 재시도 대기 중인 구독만 즉시 재시도할 수 있습니다. (status: %s)", sub.Status)
+	if !retryable(sub, true) {
+		return nil, rejectf("연체(past_due)·미납(unpaid) 중이거나 재시도 대기 중인 구독만 즉시 재시도할 수 있습니다. (status: %s)", sub.Status)
 	}
-	now, err := s.subNow(ctx, sub)
-	if err != nil {
+	if err := s.retryDue(ctx, sub, true, nil); err != nil {
 		return nil, err
-	}
-	uid := billkey.SubscriptionOrder(sub.ID, sub.Period)
-	if _, err := s.Store.RearmSchedule(ctx, merchantID, uid, now, "", time.Time{}); err != nil {
-		if billkey.ErrorCode(err) != billkey.EINVALID {
-			return nil, err
-		}
-		// Pending (a retry waits): move it to now.
-		if _, err := s.Store.MoveSchedule(ctx, merchantID, uid, now); err != nil {
-			return nil, err
-		}
-	}
-	s.wake(QueueSchedules)
-	if sub.TestClockID != 0 {
-		// A clock's schedules run only when it advances: run it now.
-		if _, err := s.AdvanceTestClock(ctx, merchantID, sub.TestClockID, now); err != nil {
-			return nil, err
-		}
 	}
 	return s.Store.SubscriptionByID(ctx, merchantID, id)
 }
@@ -662,10 +650,13 @@ func (s *Service) RepairSubscriptions(ctx context.Context) (int, error) {
 	return len(scs), nil
 }
 
-// keyReplaced retries at once the unpaid cycle of the customer's past-due
-// subscriptions when the customer's card was replaced (REST issuance or the
-// payment window). On a test clock the retry is due at the clock's time
-// and runs when the clock is next advanced (or by POST …/retry).
+// keyReplaced retries at once the declined cycle of the customer's
+// subscriptions that wait on one (past due, or a dunning retry pending)
+// when the customer's card was replaced (REST issuance or the payment
+// window). On a test clock the retry is due at the clock's time and runs
+// when the clock is next advanced (or by POST …/retry; a card-update link
+// runs it at once). Unpaid subscriptions are retried only on request (POST
+// …/retry or a card-update link): the dunning policy gave up on them.
 func (s *Service) keyReplaced(ctx context.Context, merchantID int64, customerUID string) {
 	subs, _, err := s.Store.ListSubscriptions(ctx, merchantID, customerUID, 0, 100)
 	if err != nil {
@@ -673,18 +664,13 @@ func (s *Service) keyReplaced(ctx context.Context, merchantID int64, customerUID
 		return
 	}
 	for _, sub := range subs {
-		if sub.Status != billkey.SubPastDue {
+		if !retryable(sub, false) {
 			continue
 		}
-		now, err := s.subNow(ctx, sub)
-		if err == nil {
-			_, err = s.Store.RearmSchedule(ctx, merchantID, billkey.SubscriptionOrder(sub.ID, sub.Period), now, "", time.Time{})
-		}
-		if err != nil && billkey.ErrorCode(err) != billkey.EINVALID {
+		if err := s.retryDue(ctx, sub, false, nil); err != nil {
 			s.Logger.Error("subscription: retry after a card update", "subscription_id", sub.ID, "error", err)
 			continue
 		}
-		s.Logger.Info("subscription: card replaced, retrying the unpaid cycle", "subscription_id", sub.ID)
+		s.Logger.Info("subscription: card replaced, retrying the declined cycle", "subscription_id", sub.ID)
 	}
-	s.wake(QueueSchedules)
 }

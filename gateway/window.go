@@ -97,6 +97,9 @@ type WindowParams struct {
 	CustomData *string // JSON text (a string value is kept as is)
 	RequestID  string
 	Language   string // "ko" (default) or "en"
+	// CardUpdate is a card-update link's token (billkey_card_update), sent
+	// by the link's page: the window is bound to it (cardupdate.go).
+	CardUpdate string
 }
 
 // WindowRequest asks OpenWindow for a payment window.

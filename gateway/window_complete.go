@@ -94,6 +94,9 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 	// The key comes from the PG's server-to-server approval, never from
 	// the browser.
 	key, undo, pgErr := s.approve(ctx, a, ch, post)
+	if pgErr == nil {
+		pgErr = s.claimCardUpdate(ctx, a, undo) // cardupdate.go: a link replaces one card, once
+	}
 	if pgErr != nil {
 		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{billkey.WindowProcessing}, pgErrorCode(pgErr), billkey.ErrorMessage(pgErr)))
 	}
@@ -102,6 +105,7 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		_, err = s.SaveIssuedKey(ctx, a.MerchantID, ch, a.CustomerUID, a.CustomerID, key, pay.Buyer)
 	}
 	if err != nil {
+		s.releaseCardUpdate(ctx, a)
 		msg := "빌링키를 저장하지 못했습니다. 다시 시도해주세요. (billing key could not be stored)"
 		switch {
 		case undo(ctx) != nil:
@@ -112,7 +116,11 @@ func (s *Service) CompleteWindow(ctx context.Context, token string, post url.Val
 		}
 		return s.orFinished(ctx, a)(s.failWindow(ctx, a, []string{billkey.WindowProcessing}, ErrCodeServer, msg))
 	}
-	return s.succeedWindow(ctx, a, pay, key)
+	res, err := s.succeedWindow(ctx, a, pay, key)
+	if err == nil {
+		s.cardUpdated(ctx, a) // cardupdate.go: the declined charge retried with the new card
+	}
+	return res, err
 }
 
 // orFinished turns failWindow's "the attempt had left those states" (nil,

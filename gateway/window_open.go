@@ -132,6 +132,10 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 	if in.URLs == nil || s.PGs == nil {
 		return nil, errors.New("gateway: payment window is not configured")
 	}
+	linkID, err := s.cardUpdateWindow(ctx, &in) // cardupdate.go: a card-update link's window
+	if err != nil {
+		return nil, err
+	}
 	p := &in.Params
 	if err := p.check(); err != nil {
 		return nil, err
@@ -190,7 +194,7 @@ func (s *Service) OpenWindow(ctx context.Context, in WindowRequest) (*OpenedWind
 		TokenHash: hash, MerchantID: m.ID, ChannelID: ch.ID, PaymentID: pay.ID, ImpUID: pay.ImpUID,
 		MerchantUID: pay.MerchantUID, CustomerUID: p.CustomerUID, CustomerID: p.CustomerID, OrderID: pay.ImpUID, Kind: in.Kind,
 		Delivery: in.Delivery, OpenerOrigin: in.OpenerOrigin, RedirectURL: p.MRedirectURL, RequestID: p.RequestID,
-		State: billkey.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()),
+		State: billkey.WindowOpen, CreatedAt: now, ExpiresAt: now.Add(s.windowTTL()), CardUpdateLinkID: linkID,
 	}
 	form, err := windowForm(wpg, ch, a, p, returnURL, closeURL)
 	if err == nil {

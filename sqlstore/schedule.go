@@ -254,16 +254,36 @@ func (s *Store) MoveSchedule(ctx context.Context, merchantID int64, merchantUID 
 // are not adopted by the new run. ENOTFOUND when there is no such schedule;
 // EINVALID when it is neither failed nor revoked.
 func (s *Store) RearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time) (*billkey.Schedule, error) {
+	return s.rearmSchedule(ctx, merchantID, merchantUID, at, owner, leaseUntil, "")
+}
+
+// RearmDeclined is RearmSchedule for a failed schedule only, and only
+// while its recorded payment is still declinedImpUID: a decline recorded
+// since (a retry that already ran) is not retried again. EINVALID
+// otherwise.
+func (s *Store) RearmDeclined(ctx context.Context, merchantID int64, merchantUID string, at time.Time, declinedImpUID string) (*billkey.Schedule, error) {
+	if declinedImpUID == "" {
+		return nil, billkey.Errorf(billkey.EINVALID, "다시 시도할 실패 결제가 없습니다. (merchant_uid: %s)", merchantUID)
+	}
+	return s.rearmSchedule(ctx, merchantID, merchantUID, at, "", time.Time{}, declinedImpUID)
+}
+
+func (s *Store) rearmSchedule(ctx context.Context, merchantID int64, merchantUID string, at time.Time, owner string, leaseUntil time.Time, declinedImpUID string) (*billkey.Schedule, error) {
 	now := s.Now()
+	cond := `(status = 'revoked' OR (status = 'executed' AND payment_status = 'failed'))`
+	args := []any{unix(at), millis(at), owner, millis(leaseUntil), unix(now), merchantID, merchantUID}
+	if declinedImpUID != "" {
+		cond = `status = 'executed' AND payment_status = 'failed' AND imp_uid = $8`
+		args = append(args, declinedImpUID)
+	}
 	scs, err := s.querySchedules(ctx, s.DB, `UPDATE schedules SET status = 'scheduled', schedule_at = $1, run_after_ms = $2,
 			imp_uid = '', payment_status = '', fail_reason = '', executed_at = 0, revoked_at = 0, attempts = 0,
 			last_error = '', lease_owner = $3, lease_until_ms = $4, updated_at = $5,
 			prior_payment_id = COALESCE((SELECT MAX(p.id) FROM payments p WHERE p.merchant_id = schedules.merchant_id
 				AND p.merchant_uid = schedules.merchant_uid), 0)
 		WHERE merchant_id = $6 AND merchant_uid = $7
-			AND (status = 'revoked' OR (status = 'executed' AND payment_status = 'failed'))
-		RETURNING `+scheduleReturning,
-		unix(at), millis(at), owner, millis(leaseUntil), unix(now), merchantID, merchantUID)
+			AND `+cond+`
+		RETURNING `+scheduleReturning, args...)
 	return s.changedSchedule(ctx, scs, err, merchantID, merchantUID, "실패했거나 취소된(revoked) 예약결제만 다시 예약할 수 있습니다.")
 }
 

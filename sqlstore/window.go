@@ -11,7 +11,8 @@ import (
 )
 
 const windowColumns = `id, token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid, order_id,
-	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at, customer_id`
+	kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, finished_at, customer_id,
+	card_update_link_id`
 
 func scanWindowAttempt(row rowScanner) (*billkey.WindowAttempt, error) {
 	var a billkey.WindowAttempt
@@ -19,7 +20,7 @@ func scanWindowAttempt(row rowScanner) (*billkey.WindowAttempt, error) {
 	var created, expires, finished int64
 	if err := row.Scan(&a.ID, &a.TokenHash, &a.MerchantID, &a.ChannelID, &a.PaymentID, &a.ImpUID, &a.MerchantUID,
 		&a.CustomerUID, &a.OrderID, &a.Kind, &a.Delivery, &a.OpenerOrigin, &a.RedirectURL, &a.RequestID, &a.State,
-		&result, &created, &expires, &finished, &a.CustomerID); err != nil {
+		&result, &created, &expires, &finished, &a.CustomerID, &a.CardUpdateLinkID); err != nil {
 		return nil, err
 	}
 	if result != "" {
@@ -41,12 +42,13 @@ func (s *Store) CreateWindowAttempt(ctx context.Context, a *billkey.WindowAttemp
 	}
 	err := s.DB.QueryRowContext(ctx, `
 		INSERT INTO window_attempts (token_hash, merchant_id, channel_id, payment_id, imp_uid, merchant_uid, customer_uid,
-			order_id, kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, customer_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+			order_id, kind, delivery, opener_origin, redirect_url, request_id, state, result, created_at, expires_at, customer_id,
+			card_update_link_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		RETURNING id`,
 		a.TokenHash, a.MerchantID, a.ChannelID, a.PaymentID, a.ImpUID, a.MerchantUID, a.CustomerUID, a.OrderID, a.Kind,
 		a.Delivery, a.OpenerOrigin, a.RedirectURL, a.RequestID, a.State, string(a.Result), unix(a.CreatedAt),
-		unix(a.ExpiresAt), a.CustomerID).Scan(&a.ID)
+		unix(a.ExpiresAt), a.CustomerID, a.CardUpdateLinkID).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert window attempt: %w", err)
 	}

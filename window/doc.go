@@ -54,6 +54,21 @@
 // with imp_uid null, error_code "F400" and error_msg saying why. Every
 // failed rsp carries an error_code (see gateway's ErrCode constants).
 //
+// # Card-update pages
+//
+// GET /card-update/{token} is a subscription's hosted card-update page
+// (gateway's CreateCardUpdateLink makes the link): Korean, it shows the
+// merchant, the masked current card and the overdue or next charge, and its
+// button calls IMP.request_pay from billkey's own iamport.js with the
+// link's token as billkey_card_update, which binds the window to the link
+// (customer_uid, channel and buyer fields come from the link's customer).
+// After success the page goes to /card-update/{token}/result (the new card
+// and the retried charge's outcome, refreshing while it runs). A used,
+// expired or unknown link, or one of an ended subscription, gets a refusal
+// page (410, or 404 when unknown). The pages load scripts only from
+// billkey, send no referrer (the token is in the path), and are never
+// cached or framed.
+//
 // # Security
 //
 // The attempt token (256 random bits) is the only capability in INICIS's

@@ -66,6 +66,7 @@ func decodeParams(raw []byte) (gateway.WindowParams, error) {
 	}
 	p.MRedirectURL = text("m_redirect_url")
 	p.Language = strings.ToLower(text("language"))
+	p.CardUpdate = text(gateway.WindowParamCardUpdate)
 	if v, ok := m["custom_data"]; ok && !isNull(v) {
 		cd, err := customData(v)
 		if err != nil {

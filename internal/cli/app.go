@@ -183,6 +183,7 @@ func StartApp(ctx context.Context, o AppOptions) (*App, error) {
 	a.Metrics.WatchStore(o.Store)
 	a.Service.AllowLive = o.AllowLive && !o.NoLiveCharges
 	a.Service.WindowTTL = o.WindowTTL
+	a.Service.PublicURL = a.BaseURL
 	if o.ReconcileDelays != nil {
 		a.Service.ReconcileDelays = o.ReconcileDelays
 	}

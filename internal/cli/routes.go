@@ -7,6 +7,7 @@ import (
 
 	"github.com/billkey/billkey/api"
 	"github.com/billkey/billkey/console"
+	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/window"
 )
 
@@ -145,6 +146,8 @@ func routeTable(p parts) []route {
 		{rest, "POST /subscriptions/{id}/resume", idem(s.HandleResumeSubscription), true},
 		{rest, "POST /subscriptions/{id}/cancel", idem(s.HandleCancelSubscription), true},
 		{rest, "POST /subscriptions/{id}/retry", idem(s.HandleRetrySubscription), true},
+		// Not idempotent-wrapped: the stored reply would keep the link's token.
+		{rest, "POST /subscriptions/{id}/card_update_link", s.HandleCardUpdateLink, true},
 		{rest, "POST /test_clocks", idem(s.HandleCreateTestClock), true},
 		{rest, "GET /test_clocks/{id}", s.HandleTestClock, true},
 		{rest, "POST /test_clocks/{id}/advance", idem(s.HandleAdvanceTestClock), true},
@@ -158,6 +161,9 @@ func routeTable(p parts) []route {
 		{win, "GET /billkey.css", w.Asset("demo.css", "text/css; charset=utf-8"), hasWin},
 		{win, "GET /favicon.svg", w.Asset("favicon.svg", "image/svg+xml"), hasWin},
 		{win, "GET /favicon.ico", w.Asset("favicon.svg", "image/svg+xml"), hasWin},
+		{win, "GET " + gateway.PathCardUpdate + "{token}", w.HandleCardUpdatePage, hasWin},
+		{win, "GET " + gateway.PathCardUpdate + "{token}/result", w.HandleCardUpdateResult, hasWin},
+		{win, "GET " + window.PathCardUpdateJS, w.Asset("cardupdate.js", "text/javascript; charset=utf-8"), hasWin},
 		{win, "GET /demo", w.HandleDemoIndex, demo},
 		{win, "GET /demo/{$}", w.HandleDemoIndex, demo},
 		{win, "GET /demo/assets/{file}", w.HandleDemoAsset, demo},
@@ -173,6 +179,7 @@ func routeTable(p parts) []route {
 		{pub, "GET /billkey.css", serve(p.winMux), hasWin},
 		{pub, "GET /favicon.svg", serve(p.winMux), hasWin},
 		{pub, "GET /favicon.ico", serve(p.winMux), hasWin},
+		{pub, gateway.PathCardUpdate, serve(p.winMux), hasWin},
 		{pub, "/demo", serve(p.winMux), demo},
 		{pub, "/demo/", serve(p.winMux), demo},
 
@@ -195,6 +202,9 @@ func routeTable(p parts) []route {
 		{con, "POST " + m + "/schedules/{merchant_uid}/revoke", cp.RevokeSchedule, hasCon},
 		{con, "POST " + m + "/schedules/{merchant_uid}/reschedule", cp.RescheduleSchedule, hasCon},
 		{con, "POST " + m + "/schedules/{merchant_uid}/retry", cp.RetrySchedule, hasCon},
+		{con, "GET " + m + "/subscriptions", cp.Subscriptions, hasCon},
+		{con, "GET " + m + "/subscriptions/{id}", cp.Subscription, hasCon},
+		{con, "POST " + m + "/subscriptions/{id}/card_update_link", cp.CardUpdateLink, hasCon},
 		{con, "GET " + m + "/webhooks", cp.Webhooks, hasCon},
 		{con, "POST " + m + "/webhooks/{id}/resend", cp.ResendWebhook, hasCon},
 		{con, "GET " + m + "/settings", cp.Settings, hasCon},
