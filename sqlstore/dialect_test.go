@@ -16,11 +16,7 @@ import (
 func TestDialectChosenOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s, err := Open(ctx, dsn, testkeys.New(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openTestStore(t, dsn)
 		if s.dialect.name != s.Dialect || dialectOf(dsn).name != s.Dialect || dialectNamed(s.Dialect).name != s.Dialect {
 			t.Fatalf("dialect %q, Store.Dialect %q", s.dialect.name, s.Dialect)
 		}
@@ -39,4 +35,15 @@ func TestDialectChosenOnce(t *testing.T) {
 			t.Errorf("durability %q, want %q…", d, wantDurability)
 		}
 	})
+}
+
+// openTestStore opens a store on dsn, closed when the test ends.
+func openTestStore(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn, testkeys.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
 )
 
 // tableColumns reads a table's columns from the live schema.
@@ -81,11 +80,7 @@ func paymentLeafFields(p *billkey.Payment) map[string]uintptr {
 // entry fails here.
 func TestPaymentFieldsDescribeTable(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
-		s, err := Open(context.Background(), dsn, testkeys.New(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openTestStore(t, dsn)
 		var described []string
 		for _, f := range paymentFields {
 			described = append(described, f.column)
@@ -195,11 +190,7 @@ func samePaymentFields(t *testing.T, want, got *billkey.Payment, w writtenBy) {
 func TestPaymentFieldsRoundTrip(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		s, err := Open(ctx, dsn, testkeys.New(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
+		s := openTestStore(t, dsn)
 		m := &billkey.Merchant{ImpCode: "imp10000042", Name: "row", APIKey: "row-key"}
 		if err := s.CreateMerchant(ctx, m, []byte("mac"), nil); err != nil {
 			t.Fatal(err)
