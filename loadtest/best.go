@@ -29,6 +29,24 @@ type bestOp struct {
 	done   chan error
 }
 
+// drainBatch starts a batch with first and adds the writes already waiting
+// on ops, up to maxBestBatch, without blocking.
+func drainBatch(first bestOp, ops <-chan bestOp) []bestOp {
+	batch := []bestOp{first}
+	for len(batch) < maxBestBatch {
+		select {
+		case next, ok := <-ops:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, next)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // newBestStore opens the best-design baseline's store on dsn's kind of
 // database (a temporary SQLite file when dsn is empty).
 func newBestStore(ctx context.Context, dsn string, pgWriters int) (bareStore, error) {
@@ -89,19 +107,7 @@ func (s *sqliteBest) writer() {
 	defer s.done.Done()
 	ctx := context.Background()
 	for op := range s.ops {
-		batch := []bestOp{op}
-	drain:
-		for len(batch) < maxBestBatch {
-			select {
-			case next, ok := <-s.ops:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, next)
-			default:
-				break drain
-			}
-		}
+		batch := drainBatch(op, s.ops)
 		errs := make([]error, len(batch))
 		_, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 		if err == nil {
@@ -218,19 +224,7 @@ func (s *pgBest) writer(conn *pgxpool.Conn) {
 	defer conn.Release()
 	ctx := context.Background()
 	for op := range s.ops {
-		batch := []bestOp{op}
-	drain:
-		for len(batch) < maxBestBatch {
-			select {
-			case next, ok := <-s.ops:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, next)
-			default:
-				break drain
-			}
-		}
+		batch := drainBatch(op, s.ops)
 		b := &pgx.Batch{}
 		for _, op := range batch {
 			b.Queue(`UPDATE loadtest_best SET status = $1, updated_at = $2 WHERE order_id = $3`, op.status, op.now, op.order)
