@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -298,27 +299,24 @@ func scheduleAtParam(p Params) (time.Time, error) {
 // a pending schedule moves to schedule_at (400 when it is not pending or the
 // time is not in the future; 404 when unknown).
 func (s *Server) HandleMoveSchedule(w http.ResponseWriter, r *http.Request, p Params) {
-	at, err := scheduleAtParam(p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sc, err := s.Service.MoveSchedule(r.Context(), merchantID(r), r.PathValue("merchant_uid"), at)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeOK(w, newScheduleView(sc))
+	s.setScheduleAt(w, r, p, s.Service.MoveSchedule)
 }
 
 // HandleReschedule serves POST /subscribe/payments/schedule/{merchant_uid}/reschedule.
 func (s *Server) HandleReschedule(w http.ResponseWriter, r *http.Request, p Params) {
+	s.setScheduleAt(w, r, p, s.Service.Reschedule)
+}
+
+// setScheduleAt serves a request that gives the schedule named in the path a
+// new schedule_at through set (a gateway use case) and replies with it.
+func (s *Server) setScheduleAt(w http.ResponseWriter, r *http.Request, p Params,
+	set func(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*billkey.Schedule, error)) {
 	at, err := scheduleAtParam(p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	sc, err := s.Service.Reschedule(r.Context(), merchantID(r), r.PathValue("merchant_uid"), at)
+	sc, err := set(r.Context(), merchantID(r), r.PathValue("merchant_uid"), at)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
