@@ -117,15 +117,7 @@ func (h *Handler) HandleDemoAsset(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	b, err := assetFS.ReadFile("assets/" + r.PathValue("file"))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(b)
+	serveAsset(w, r, r.PathValue("file"), ct, "public, max-age=300")
 }
 
 // HandleDemoComplete serves GET /demo/complete, the m_redirect_url of the demo
