@@ -69,25 +69,17 @@ type sqliteBest struct {
 }
 
 func newSQLiteBest(ctx context.Context, dsn string) (*sqliteBest, error) {
-	dsn, tmp, err := baselineDSN(dsn, "best")
+	db, dur, tmp, err := openBaseline(ctx, dsn, "best", "loadtest_best")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("best-design baseline: %w", err)
 	}
-	db, dialect, err := sqlstore.OpenDB(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	s := &sqliteBest{db: db, tmpDir: tmp, ops: make(chan bestOp, 4096),
-		dur: dialect + " " + sqlstore.Durability(ctx, db, dialect)}
+	s := &sqliteBest{db: db, tmpDir: tmp, ops: make(chan bestOp, 4096), dur: dur}
 	fail := func(err error) (*sqliteBest, error) {
 		db.Close()
 		if tmp != "" {
 			os.RemoveAll(tmp)
 		}
 		return nil, fmt.Errorf("best-design baseline: %w", err)
-	}
-	if _, err := db.ExecContext(ctx, baselineTable(dialect, "loadtest_best")); err != nil {
-		return fail(err)
 	}
 	if s.conn, err = db.Conn(ctx); err != nil {
 		return fail(err)
