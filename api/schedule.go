@@ -46,14 +46,6 @@ func newScheduleView(sc *billkey.Schedule) scheduleView {
 	return v
 }
 
-func scheduleViews(scs []*billkey.Schedule) []scheduleView {
-	out := make([]scheduleView, len(scs))
-	for i, sc := range scs {
-		out[i] = newScheduleView(sc)
-	}
-	return out
-}
-
 // HandleSchedule serves POST /subscribe/payments/schedule. The reply is an
 // array of the created schedules (code 0), or code 1 with nothing written.
 func (s *Server) HandleSchedule(w http.ResponseWriter, r *http.Request, p Params) {
@@ -90,7 +82,7 @@ func (s *Server) HandleSchedule(w http.ResponseWriter, r *http.Request, p Params
 		s.writeError(w, r, err)
 		return
 	}
-	writeOK(w, scheduleViews(scs))
+	writeOK(w, viewsOf(scs, newScheduleView))
 }
 
 // scheduleItem binds one schedules[] entry.
@@ -165,7 +157,7 @@ func (s *Server) HandleUnschedule(w http.ResponseWriter, r *http.Request, p Para
 		s.writeError(w, r, err)
 		return
 	}
-	writeOK(w, scheduleViews(scs))
+	writeOK(w, viewsOf(scs, newScheduleView))
 }
 
 // HandleScheduleByMerchantUID serves GET /subscribe/payments/schedule/{merchant_uid}
@@ -196,12 +188,7 @@ func (s *Server) HandleCustomerSchedules(w http.ResponseWriter, r *http.Request)
 const maxScheduleWindow = 92 * 24 * time.Hour
 
 func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerUID, fromName, toName string, statusNames ...string) {
-	q, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, invalid(err))
-		return
-	}
-	page, limit, err := paging(q)
+	q, page, limit, err := listParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -245,7 +232,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerU
 		s.writeError(w, r, err)
 		return
 	}
-	writeOK(w, newPage(scheduleViews(scs), total, page, limit))
+	writeOK(w, newPage(viewsOf(scs, newScheduleView), total, page, limit))
 }
 
 // scheduleWindow reads a [from, to) window of schedule_at in UNIX seconds.

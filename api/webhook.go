@@ -163,12 +163,7 @@ func (s *Server) HandleRotateWebhookSecret(w http.ResponseWriter, r *http.Reques
 // imp_uid, merchant_uid, state (pending, delivered, failed, skipped), page
 // and limit; newest first, each with every attempt.
 func (s *Server) HandleWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
-	q, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, invalid(err))
-		return
-	}
-	page, limit, err := paging(q)
+	q, page, limit, err := listParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -189,11 +184,7 @@ func (s *Server) HandleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	views := make([]deliveryView, len(ds))
-	for i, d := range ds {
-		views[i] = newDeliveryView(d)
-	}
-	writeOK(w, newPage(views, total, page, limit))
+	writeOK(w, newPage(viewsOf(ds, newDeliveryView), total, page, limit))
 }
 
 func deliveryID(r *http.Request) (int64, error) {
