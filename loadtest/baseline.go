@@ -124,13 +124,17 @@ func (s *naiveStore) update(ctx context.Context, order, status string, now int64
 
 func (s *naiveStore) durability() string { return s.dur }
 
-func (s *naiveStore) close() {
+func (s *naiveStore) close() { closeBaseline(s.db, "loadtest_baseline", s.tmpDir) }
+
+// closeBaseline undoes openBaseline: it drops table, closes db and removes
+// tmp (when not "").
+func closeBaseline(db *sql.DB, table, tmp string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = s.db.ExecContext(ctx, `DROP TABLE IF EXISTS loadtest_baseline`)
-	s.db.Close()
-	if s.tmpDir != "" {
-		os.RemoveAll(s.tmpDir)
+	_, _ = db.ExecContext(ctx, `DROP TABLE IF EXISTS `+table)
+	db.Close()
+	if tmp != "" {
+		os.RemoveAll(tmp)
 	}
 }
 

@@ -147,16 +147,10 @@ func (s *sqliteBest) durability() string { return s.dur }
 func (s *sqliteBest) close() {
 	close(s.ops)
 	s.done.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	s.ins.Close()
 	s.upd.Close()
 	s.conn.Close()
-	_, _ = s.db.ExecContext(ctx, `DROP TABLE IF EXISTS loadtest_best`)
-	s.db.Close()
-	if s.tmpDir != "" {
-		os.RemoveAll(s.tmpDir)
-	}
+	closeBaseline(s.db, "loadtest_best", s.tmpDir)
 }
 
 // pgBest: the insert is one autocommit statement from the request's
