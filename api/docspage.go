@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -148,12 +150,7 @@ func buildRefPage(doc map[string]any) refPage {
 				op.Params = append(op.Params, refParam{Name: asString(asMap(p)["name"]), In: asString(asMap(p)["in"])})
 			}
 			resp := asMap(o["responses"])
-			var codes []string
-			for c := range resp {
-				codes = append(codes, c)
-			}
-			sort.Strings(codes)
-			for _, c := range codes {
+			for _, c := range slices.Sorted(maps.Keys(resp)) {
 				r := asMap(resp[c])
 				schema := asMap(asMap(asMap(r["content"])["application/json"])["schema"])
 				name := typeName(schema)
@@ -181,12 +178,7 @@ func buildRefPage(doc map[string]any) refPage {
 		page.Tags = append(page.Tags, *tags[t])
 	}
 	schemas := asMap(asMap(doc["components"])["schemas"])
-	var names []string
-	for n := range schemas {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(schemas)) {
 		sc := refSchema{Name: n}
 		s := asMap(schemas[n])
 		required := map[string]bool{}
@@ -196,12 +188,7 @@ func buildRefPage(doc map[string]any) refPage {
 			}
 		}
 		props := asMap(s["properties"])
-		var fields []string
-		for f := range props {
-			fields = append(fields, f)
-		}
-		sort.Strings(fields)
-		for _, f := range fields {
+		for _, f := range slices.Sorted(maps.Keys(props)) {
 			p := asMap(props[f])
 			sc.Fields = append(sc.Fields, refField{Name: f, Type: typeName(p), Nullable: p["nullable"] == true, Required: required[f]})
 		}

@@ -157,12 +157,7 @@ func (s *Server) HandlePaymentsByStatus(w http.ResponseWriter, r *http.Request) 
 // notFound, an empty result (no payment matches at all) is HTTP 404
 // `존재하지 않는 결제정보입니다.`, as i'mport answers findAll.
 func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.PaymentFilter, window, notFound bool) {
-	q, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	page, limit, err := paging(q)
+	q, page, limit, err := listParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -191,11 +186,7 @@ func (s *Server) listPayments(w http.ResponseWriter, r *http.Request, f billkey.
 		s.writeError(w, r, billkey.Errorf(billkey.ENOTFOUND, "존재하지 않는 결제정보입니다."))
 		return
 	}
-	views := make([]paymentView, len(ps))
-	for i, p := range ps {
-		views[i] = newPaymentView(p)
-	}
-	writeOK(w, newPage(views, total, page, limit))
+	writeOK(w, newPage(viewsOf(ps, newPaymentView), total, page, limit))
 }
 
 // statusFilter parses a payment_status path segment; "all" (when allowed)
@@ -209,6 +200,16 @@ func statusFilter(v string, allowAll bool) (billkey.PaymentStatus, error) {
 		return "", billkey.Errorf(billkey.EINVALID, "지원되지 않는 상태값입니다.")
 	}
 	return st, nil
+}
+
+// listParams reads a list endpoint's query string with its page and limit
+// (see paging).
+func listParams(r *http.Request) (q Params, page, limit int, err error) {
+	if q, err = parseForm(r.URL.RawQuery); err != nil {
+		return nil, 0, 0, err
+	}
+	page, limit, err = paging(q)
+	return q, page, limit, err
 }
 
 // paging reads page (from 1; 0, what clients send by default, is the

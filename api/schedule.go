@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -45,14 +46,6 @@ func newScheduleView(sc *billkey.Schedule) scheduleView {
 	return v
 }
 
-func scheduleViews(scs []*billkey.Schedule) []scheduleView {
-	out := make([]scheduleView, len(scs))
-	for i, sc := range scs {
-		out[i] = newScheduleView(sc)
-	}
-	return out
-}
-
 // HandleSchedule serves POST /subscribe/payments/schedule. The reply is an
 // array of the created schedules (code 0), or code 1 with nothing written.
 func (s *Server) HandleSchedule(w http.ResponseWriter, r *http.Request, p Params) {
@@ -89,7 +82,7 @@ func (s *Server) HandleSchedule(w http.ResponseWriter, r *http.Request, p Params
 		s.writeError(w, r, err)
 		return
 	}
-	writeOK(w, scheduleViews(scs))
+	writeOK(w, viewsOf(scs, newScheduleView))
 }
 
 // scheduleItem binds one schedules[] entry.
@@ -164,7 +157,7 @@ func (s *Server) HandleUnschedule(w http.ResponseWriter, r *http.Request, p Para
 		s.writeError(w, r, err)
 		return
 	}
-	writeOK(w, scheduleViews(scs))
+	writeOK(w, viewsOf(scs, newScheduleView))
 }
 
 // HandleScheduleByMerchantUID serves GET /subscribe/payments/schedule/{merchant_uid}
@@ -195,12 +188,7 @@ func (s *Server) HandleCustomerSchedules(w http.ResponseWriter, r *http.Request)
 const maxScheduleWindow = 92 * 24 * time.Hour
 
 func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerUID, fromName, toName string, statusNames ...string) {
-	q, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, invalid(err))
-		return
-	}
-	page, limit, err := paging(q)
+	q, page, limit, err := listParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -244,7 +232,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request, customerU
 		s.writeError(w, r, err)
 		return
 	}
-	writeOK(w, newPage(scheduleViews(scs), total, page, limit))
+	writeOK(w, newPage(viewsOf(scs, newScheduleView), total, page, limit))
 }
 
 // scheduleWindow reads a [from, to) window of schedule_at in UNIX seconds.
@@ -298,27 +286,24 @@ func scheduleAtParam(p Params) (time.Time, error) {
 // a pending schedule moves to schedule_at (400 when it is not pending or the
 // time is not in the future; 404 when unknown).
 func (s *Server) HandleMoveSchedule(w http.ResponseWriter, r *http.Request, p Params) {
-	at, err := scheduleAtParam(p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	sc, err := s.Service.MoveSchedule(r.Context(), merchantID(r), r.PathValue("merchant_uid"), at)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeOK(w, newScheduleView(sc))
+	s.setScheduleAt(w, r, p, s.Service.MoveSchedule)
 }
 
 // HandleReschedule serves POST /subscribe/payments/schedule/{merchant_uid}/reschedule.
 func (s *Server) HandleReschedule(w http.ResponseWriter, r *http.Request, p Params) {
+	s.setScheduleAt(w, r, p, s.Service.Reschedule)
+}
+
+// setScheduleAt serves a request that gives the schedule named in the path a
+// new schedule_at through set (a gateway use case) and replies with it.
+func (s *Server) setScheduleAt(w http.ResponseWriter, r *http.Request, p Params,
+	set func(ctx context.Context, merchantID int64, merchantUID string, at time.Time) (*billkey.Schedule, error)) {
 	at, err := scheduleAtParam(p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	sc, err := s.Service.Reschedule(r.Context(), merchantID(r), r.PathValue("merchant_uid"), at)
+	sc, err := set(r.Context(), merchantID(r), r.PathValue("merchant_uid"), at)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

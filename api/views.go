@@ -112,6 +112,15 @@ func newPaymentView(p *billkey.Payment) paymentView {
 	return v
 }
 
+// viewsOf renders each item with view, in order.
+func viewsOf[T, V any](items []T, view func(T) V) []V {
+	out := make([]V, len(items))
+	for i, it := range items {
+		out[i] = view(it)
+	}
+	return out
+}
+
 // pageView is i'mport's paged list shape.
 type pageView[T any] struct {
 	Total    int `json:"total"`

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -162,12 +163,7 @@ func (s *Server) HandleRotateWebhookSecret(w http.ResponseWriter, r *http.Reques
 // imp_uid, merchant_uid, state (pending, delivered, failed, skipped), page
 // and limit; newest first, each with every attempt.
 func (s *Server) HandleWebhookDeliveries(w http.ResponseWriter, r *http.Request) {
-	q, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, invalid(err))
-		return
-	}
-	page, limit, err := paging(q)
+	q, page, limit, err := listParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -188,11 +184,7 @@ func (s *Server) HandleWebhookDeliveries(w http.ResponseWriter, r *http.Request)
 		s.writeError(w, r, err)
 		return
 	}
-	views := make([]deliveryView, len(ds))
-	for i, d := range ds {
-		views[i] = newDeliveryView(d)
-	}
-	writeOK(w, newPage(views, total, page, limit))
+	writeOK(w, newPage(viewsOf(ds, newDeliveryView), total, page, limit))
 }
 
 func deliveryID(r *http.Request) (int64, error) {
@@ -205,28 +197,25 @@ func deliveryID(r *http.Request) (int64, error) {
 
 // HandleWebhookDelivery serves GET /webhooks/deliveries/{id}.
 func (s *Server) HandleWebhookDelivery(w http.ResponseWriter, r *http.Request) {
-	id, err := deliveryID(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	d, err := s.Service.WebhookDelivery(r.Context(), merchantID(r), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeOK(w, newDeliveryView(d))
+	s.serveDelivery(w, r, s.Service.WebhookDelivery)
 }
 
 // HandleResendWebhook serves POST /webhooks/deliveries/{id}/resend: the
 // delivery is sent again now (same webhook-id), whatever its state.
 func (s *Server) HandleResendWebhook(w http.ResponseWriter, r *http.Request, _ Params) {
+	s.serveDelivery(w, r, s.Service.ResendWebhook)
+}
+
+// serveDelivery runs use (a gateway use case) on the delivery named in the
+// path and replies with the delivery it returns.
+func (s *Server) serveDelivery(w http.ResponseWriter, r *http.Request,
+	use func(ctx context.Context, merchantID, id int64) (*billkey.WebhookDelivery, error)) {
 	id, err := deliveryID(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	d, err := s.Service.ResendWebhook(r.Context(), merchantID(r), id)
+	d, err := use(r.Context(), merchantID(r), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -172,6 +172,17 @@ func (c *Connector) endpoints(ch billkey.PGChannel) (Endpoints, error) {
 	return e, nil
 }
 
+// channel picks a channel's endpoints and parses its credentials: the
+// prelude of every call that signs a request.
+func (c *Connector) channel(ch billkey.PGChannel) (Endpoints, Credentials, error) {
+	e, err := c.endpoints(ch)
+	if err != nil {
+		return e, Credentials{}, err
+	}
+	cr, err := credentialsOf(ch)
+	return e, cr, err
+}
+
 func (c *Connector) clientIP(ip string) string {
 	if ip != "" {
 		return ip

@@ -32,11 +32,7 @@ const (
 // Errors: a refusal is EPG "[resultCode] resultMsg"; malformed card data is
 // EREJECTED; see billkey.PG for EUNCERTAIN.
 func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, req billkey.IssueRequest) (*billkey.BillingKey, error) {
-	e, err := c.endpoints(ch)
-	if err != nil {
-		return nil, err
-	}
-	cr, err := credentialsOf(ch)
+	e, cr, err := c.channel(ch)
 	if err != nil {
 		return nil, err
 	}
@@ -60,27 +56,13 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 	if err != nil {
 		return nil, fmt.Errorf("inicis: channel %s: %w", ch.MID, err)
 	}
-	form := url.Values{}
 	ts := apiTimestamp(c.cfg.Now())
 	ip := c.clientIP(req.ClientIP)
 	goodName := FitGoodName(req.GoodName)
 	if goodName == "" {
 		goodName = "빌링키 발급"
 	}
-	buyer := FitBuyer(req.Buyer, LimitBuyerTel)
-	form.Set("type", typeAuth)
-	form.Set("paymethod", payMethodCard)
-	form.Set("timestamp", ts)
-	form.Set("clientIp", ip)
-	form.Set("mid", ch.MID)
-	if c.cfg.SiteURL != "" {
-		form.Set("url", c.cfg.SiteURL)
-	}
-	form.Set("moid", req.OrderID)
-	form.Set("goodName", goodName)
-	form.Set("buyerName", buyer.Name)
-	form.Set("buyerEmail", buyer.Email)
-	form.Set("buyerTel", buyer.Tel)
+	form := c.billingForm(typeAuth, ts, ip, ch.MID, req.OrderID, goodName, FitBuyer(req.Buyer, LimitBuyerTel))
 	form.Set("price", "0")
 	form.Set("cardNumber", encNumber)
 	for field, plain := range map[string]string{"cardExpire": expire, "regNo": regNo, "cardPw": req.Card.Pwd2Digit} {
@@ -122,6 +104,28 @@ func (c *Connector) IssueBillingKey(ctx context.Context, ch billkey.PGChannel, r
 		PGTID:      reply.Get("tid"),
 		IssuedAt:   issued,
 	}, nil
+}
+
+// billingForm starts an INIAPI v1 /api/v1/billing form with the fields both
+// of its types (Auth and Billing) send: type, paymethod Card, timestamp,
+// clientIp, mid, url (when Config.SiteURL is set), moid, goodName and the
+// buyer fields. The caller adds the rest and hashData.
+func (c *Connector) billingForm(typ, ts, ip, mid, moid, goodName string, buyer billkey.Buyer) url.Values {
+	form := url.Values{}
+	form.Set("type", typ)
+	form.Set("paymethod", payMethodCard)
+	form.Set("timestamp", ts)
+	form.Set("clientIp", ip)
+	form.Set("mid", mid)
+	if c.cfg.SiteURL != "" {
+		form.Set("url", c.cfg.SiteURL)
+	}
+	form.Set("moid", moid)
+	form.Set("goodName", goodName)
+	form.Set("buyerName", buyer.Name)
+	form.Set("buyerEmail", buyer.Email)
+	form.Set("buyerTel", buyer.Tel)
+	return form
 }
 
 // Placeholders for buyer fields INIAPI billing requires but an i'mport again
@@ -172,25 +176,11 @@ func (c *Connector) BillingRequest(ch billkey.PGChannel, req billkey.ChargeReque
 	ts := apiTimestamp(c.cfg.Now())
 	ip := c.clientIP(req.ClientIP)
 	price := strconv.FormatInt(req.Amount, 10)
-	form = url.Values{}
-	form.Set("type", typeBilling)
-	form.Set("paymethod", payMethodCard)
-	form.Set("timestamp", ts)
-	form.Set("clientIp", ip)
-	form.Set("mid", ch.MID)
-	if c.cfg.SiteURL != "" {
-		form.Set("url", c.cfg.SiteURL)
-	}
-	form.Set("moid", req.OrderID)
 	goodName := req.GoodName
 	if strings.TrimSpace(goodName) == "" {
 		goodName = DefaultGoodName
 	}
-	form.Set("goodName", FitGoodName(goodName))
-	buyer := withBuyerDefaults(FitBuyer(req.Buyer, LimitBuyerTel))
-	form.Set("buyerName", buyer.Name)
-	form.Set("buyerEmail", buyer.Email)
-	form.Set("buyerTel", buyer.Tel)
+	form = c.billingForm(typeBilling, ts, ip, ch.MID, req.OrderID, FitGoodName(goodName), withBuyerDefaults(FitBuyer(req.Buyer, LimitBuyerTel)))
 	form.Set("price", price)
 	form.Set("billKey", req.BillingKey)
 	form.Set("authentification", "00")

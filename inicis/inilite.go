@@ -43,11 +43,7 @@ type LiteForm struct {
 // period, p_noti, merchantreserved and hashdata = SHA256(mid + orderid +
 // timestamp + INILiteKey).
 func (c *Connector) LiteForm(ch billkey.PGChannel, req LiteRequest) (*LiteForm, error) {
-	e, err := c.endpoints(ch)
-	if err != nil {
-		return nil, err
-	}
-	cr, err := credentialsOf(ch)
+	e, cr, err := c.channel(ch)
 	if err != nil {
 		return nil, err
 	}

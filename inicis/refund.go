@@ -43,11 +43,7 @@ func refundTime(r Reply) time.Time {
 // AlreadyDone=true. Other refusals are EPG "[resultCode] resultMsg"; see
 // billkey.PG for EUNCERTAIN.
 func (c *Connector) Refund(ctx context.Context, ch billkey.PGChannel, req billkey.RefundRequest) (*billkey.RefundResult, error) {
-	e, err := c.endpoints(ch)
-	if err != nil {
-		return nil, err
-	}
-	cr, err := credentialsOf(ch)
+	e, cr, err := c.channel(ch)
 	if err != nil {
 		return nil, err
 	}

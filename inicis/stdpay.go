@@ -67,11 +67,7 @@ type StdPayForm struct {
 // FitBuyer with LimitStdPayBuyerTel); an oid over LimitStdPayOID bytes is
 // refused, since INIStdPay.js would refuse it.
 func (c *Connector) StdPayForm(ch billkey.PGChannel, req StdPayRequest) (*StdPayForm, error) {
-	e, err := c.endpoints(ch)
-	if err != nil {
-		return nil, err
-	}
-	cr, err := credentialsOf(ch)
+	e, cr, err := c.channel(ch)
 	if err != nil {
 		return nil, err
 	}

@@ -78,20 +78,37 @@ type naiveStore struct {
 }
 
 func newNaiveStore(ctx context.Context, dsn string) (*naiveStore, error) {
-	dsn, tmp, err := baselineDSN(dsn, "baseline")
+	db, dur, tmp, err := openBaseline(ctx, dsn, "baseline", "loadtest_baseline")
 	if err != nil {
 		return nil, err
+	}
+	return &naiveStore{db: db, tmpDir: tmp, dur: dur}, nil
+}
+
+// openBaseline opens a bare baseline's database (a temporary SQLite file
+// named after name when dsn is empty) and creates its table: the database,
+// its durability ("dialect settings") and the temporary directory its close
+// removes ("" for a given dsn). On failure nothing stays open or on disk.
+func openBaseline(ctx context.Context, dsn, name, table string) (db *sql.DB, dur, tmp string, err error) {
+	dsn, tmp, err = baselineDSN(dsn, name)
+	if err != nil {
+		return nil, "", "", err
 	}
 	db, dialect, err := sqlstore.OpenDB(ctx, dsn)
+	if err == nil {
+		dur = dialect + " " + sqlstore.Durability(ctx, db, dialect)
+		if _, err = db.ExecContext(ctx, baselineTable(dialect, table)); err != nil {
+			db.Close()
+			err = fmt.Errorf("%s table: %w", name, err)
+		}
+	}
 	if err != nil {
-		return nil, err
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+		return nil, "", "", err
 	}
-	s := &naiveStore{db: db, tmpDir: tmp, dur: dialect + " " + sqlstore.Durability(ctx, db, dialect)}
-	if _, err := db.ExecContext(ctx, baselineTable(dialect, "loadtest_baseline")); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("baseline table: %w", err)
-	}
-	return s, nil
+	return db, dur, tmp, nil
 }
 
 func (s *naiveStore) insert(ctx context.Context, order string, amount int64, now int64) error {
@@ -107,13 +124,17 @@ func (s *naiveStore) update(ctx context.Context, order, status string, now int64
 
 func (s *naiveStore) durability() string { return s.dur }
 
-func (s *naiveStore) close() {
+func (s *naiveStore) close() { closeBaseline(s.db, "loadtest_baseline", s.tmpDir) }
+
+// closeBaseline undoes openBaseline: it drops table, closes db and removes
+// tmp (when not "").
+func closeBaseline(db *sql.DB, table, tmp string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, _ = s.db.ExecContext(ctx, `DROP TABLE IF EXISTS loadtest_baseline`)
-	s.db.Close()
-	if s.tmpDir != "" {
-		os.RemoveAll(s.tmpDir)
+	_, _ = db.ExecContext(ctx, `DROP TABLE IF EXISTS `+table)
+	db.Close()
+	if tmp != "" {
+		os.RemoveAll(tmp)
 	}
 }
 

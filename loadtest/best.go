@@ -29,6 +29,24 @@ type bestOp struct {
 	done   chan error
 }
 
+// drainBatch starts a batch with first and adds the writes already waiting
+// on ops, up to maxBestBatch, without blocking.
+func drainBatch(first bestOp, ops <-chan bestOp) []bestOp {
+	batch := []bestOp{first}
+	for len(batch) < maxBestBatch {
+		select {
+		case next, ok := <-ops:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, next)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // newBestStore opens the best-design baseline's store on dsn's kind of
 // database (a temporary SQLite file when dsn is empty).
 func newBestStore(ctx context.Context, dsn string, pgWriters int) (bareStore, error) {
@@ -51,25 +69,17 @@ type sqliteBest struct {
 }
 
 func newSQLiteBest(ctx context.Context, dsn string) (*sqliteBest, error) {
-	dsn, tmp, err := baselineDSN(dsn, "best")
+	db, dur, tmp, err := openBaseline(ctx, dsn, "best", "loadtest_best")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("best-design baseline: %w", err)
 	}
-	db, dialect, err := sqlstore.OpenDB(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	s := &sqliteBest{db: db, tmpDir: tmp, ops: make(chan bestOp, 4096),
-		dur: dialect + " " + sqlstore.Durability(ctx, db, dialect)}
+	s := &sqliteBest{db: db, tmpDir: tmp, ops: make(chan bestOp, 4096), dur: dur}
 	fail := func(err error) (*sqliteBest, error) {
 		db.Close()
 		if tmp != "" {
 			os.RemoveAll(tmp)
 		}
 		return nil, fmt.Errorf("best-design baseline: %w", err)
-	}
-	if _, err := db.ExecContext(ctx, baselineTable(dialect, "loadtest_best")); err != nil {
-		return fail(err)
 	}
 	if s.conn, err = db.Conn(ctx); err != nil {
 		return fail(err)
@@ -89,19 +99,7 @@ func (s *sqliteBest) writer() {
 	defer s.done.Done()
 	ctx := context.Background()
 	for op := range s.ops {
-		batch := []bestOp{op}
-	drain:
-		for len(batch) < maxBestBatch {
-			select {
-			case next, ok := <-s.ops:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, next)
-			default:
-				break drain
-			}
-		}
+		batch := drainBatch(op, s.ops)
 		errs := make([]error, len(batch))
 		_, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 		if err == nil {
@@ -149,16 +147,10 @@ func (s *sqliteBest) durability() string { return s.dur }
 func (s *sqliteBest) close() {
 	close(s.ops)
 	s.done.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	s.ins.Close()
 	s.upd.Close()
 	s.conn.Close()
-	_, _ = s.db.ExecContext(ctx, `DROP TABLE IF EXISTS loadtest_best`)
-	s.db.Close()
-	if s.tmpDir != "" {
-		os.RemoveAll(s.tmpDir)
-	}
+	closeBaseline(s.db, "loadtest_best", s.tmpDir)
 }
 
 // pgBest: the insert is one autocommit statement from the request's
@@ -218,19 +210,7 @@ func (s *pgBest) writer(conn *pgxpool.Conn) {
 	defer conn.Release()
 	ctx := context.Background()
 	for op := range s.ops {
-		batch := []bestOp{op}
-	drain:
-		for len(batch) < maxBestBatch {
-			select {
-			case next, ok := <-s.ops:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, next)
-			default:
-				break drain
-			}
-		}
+		batch := drainBatch(op, s.ops)
 		b := &pgx.Batch{}
 		for _, op := range batch {
 			b.Queue(`UPDATE loadtest_best SET status = $1, updated_at = $2 WHERE order_id = $3`, op.status, op.now, op.order)

@@ -327,22 +327,32 @@ func openPayload(dek []byte, p parsed, ad AD) ([]byte, error) {
 	return pt, nil
 }
 
+// openDEK checks the keyring and ad, parses blob and unwraps its DEK with
+// the KEK the header names. The caller clears the DEK when done.
+func (k *Keyring) openDEK(blob []byte, ad AD) (parsed, []byte, error) {
+	if err := k.ok(); err != nil {
+		return parsed{}, nil, err
+	}
+	if err := ad.validate(); err != nil {
+		return parsed{}, nil, err
+	}
+	p, err := parse(blob)
+	if err != nil {
+		return parsed{}, nil, err
+	}
+	dek, err := k.unwrap(p, ad)
+	if err != nil {
+		return parsed{}, nil, err
+	}
+	return p, dek, nil
+}
+
 // Open decrypts a blob made by Seal or Rewrap with any KEK still in the ring.
 // ad must equal the AD given to Seal. Errors wrap [ErrMalformed],
 // [ErrUnknownKey], [ErrDecrypt] or [ErrInvalidAD]; Open never panics on bad
 // input.
 func (k *Keyring) Open(blob []byte, ad AD) ([]byte, error) {
-	if err := k.ok(); err != nil {
-		return nil, err
-	}
-	if err := ad.validate(); err != nil {
-		return nil, err
-	}
-	p, err := parse(blob)
-	if err != nil {
-		return nil, err
-	}
-	dek, err := k.unwrap(p, ad)
+	p, dek, err := k.openDEK(blob, ad)
 	if err != nil {
 		return nil, err
 	}
@@ -356,17 +366,7 @@ func (k *Keyring) Open(blob []byte, ad AD) ([]byte, error) {
 // succeeds exactly when Open would. A blob already under the primary KEK is
 // returned as an unchanged copy.
 func (k *Keyring) Rewrap(blob []byte, ad AD) ([]byte, error) {
-	if err := k.ok(); err != nil {
-		return nil, err
-	}
-	if err := ad.validate(); err != nil {
-		return nil, err
-	}
-	p, err := parse(blob)
-	if err != nil {
-		return nil, err
-	}
-	dek, err := k.unwrap(p, ad)
+	p, dek, err := k.openDEK(blob, ad)
 	if err != nil {
 		return nil, err
 	}

@@ -117,15 +117,7 @@ func (h *Handler) HandleDemoAsset(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	b, err := assetFS.ReadFile("assets/" + r.PathValue("file"))
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(b)
+	serveAsset(w, r, r.PathValue("file"), ct, "public, max-age=300")
 }
 
 // HandleDemoComplete serves GET /demo/complete, the m_redirect_url of the demo
@@ -233,6 +225,16 @@ func (h *Handler) demoScheduleNext(ctx context.Context, merchantID int64, issue,
 // HandleDemoUnschedule serves POST /demo/orders/{imp_uid}/unschedule: the next
 // payment is revoked (POST /subscribe/payments/unschedule in a real shop).
 func (h *Handler) HandleDemoUnschedule(w http.ResponseWriter, r *http.Request) {
+	h.demoOrderPost(w, r, func(ctx context.Context, m *billkey.Merchant, p *billkey.Payment) string {
+		_, err := h.cfg.Service.Unschedule(ctx, m.ID, "", []string{demoNextUID(p)})
+		return h.demoActionError("unschedule", err)
+	})
+}
+
+// demoOrderPost serves a buyer's POST on the order named in the path: act
+// runs on it and returns "" or the message to show; the buyer is sent back to
+// the order's page (with ?error= when act failed).
+func (h *Handler) demoOrderPost(w http.ResponseWriter, r *http.Request, act func(context.Context, *billkey.Merchant, *billkey.Payment) string) {
 	ctx := r.Context()
 	m, p, err := h.demoPaymentOf(ctx, r.PathValue("imp_uid"))
 	if err != nil {
@@ -240,13 +242,22 @@ func (h *Handler) HandleDemoUnschedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to := "/demo/orders/" + url.PathEscape(p.ImpUID)
-	if _, err := h.cfg.Service.Unschedule(ctx, m.ID, "", []string{demoNextUID(p)}); err != nil {
-		if billkey.ErrorCode(err) == billkey.EINTERNAL {
-			h.log.Error("demo shop: unschedule", "error", err)
-		}
-		to += "?error=" + url.QueryEscape(billkey.ErrorMessage(err))
+	if msg := act(ctx, m, p); msg != "" {
+		to += "?error=" + url.QueryEscape(msg)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// demoActionError is the message to show for a failed demo action ("" when
+// err is nil); an internal error is logged as "demo shop: "+what.
+func (h *Handler) demoActionError(what string, err error) string {
+	if err == nil {
+		return ""
+	}
+	if billkey.ErrorCode(err) == billkey.EINTERNAL {
+		h.log.Error("demo shop: "+what, "error", err)
+	}
+	return billkey.ErrorMessage(err)
 }
 
 // demoStatus is a payment status in the buyer's words.
@@ -321,24 +332,17 @@ func (h *Handler) HandleDemoOrder(w http.ResponseWriter, r *http.Request) {
 // HandleDemoCancel serves POST /demo/orders/{imp_uid}/cancel: a full refund
 // through the gateway's Cancel (POST /payments/cancel in a real shop).
 func (h *Handler) HandleDemoCancel(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	m, p, err := h.demoPaymentOf(ctx, r.PathValue("imp_uid"))
-	if err != nil {
-		h.demoFail(w, err)
-		return
-	}
-	to := "/demo/orders/" + url.PathEscape(p.ImpUID)
-	if _, err := h.cfg.Service.Cancel(ctx, m.ID, gateway.CancelInput{ImpUID: p.ImpUID, Reason: "데모 상점 구독 취소", ClientIP: remoteIP(r)}); err != nil {
-		if billkey.ErrorCode(err) == billkey.EINTERNAL {
-			h.log.Error("demo shop: cancel", "error", err)
+	h.demoOrderPost(w, r, func(ctx context.Context, m *billkey.Merchant, p *billkey.Payment) string {
+		if _, err := h.cfg.Service.Cancel(ctx, m.ID, gateway.CancelInput{ImpUID: p.ImpUID, Reason: "데모 상점 구독 취소", ClientIP: remoteIP(r)}); err != nil {
+			return h.demoActionError("cancel", err)
 		}
-		to += "?error=" + url.QueryEscape(billkey.ErrorMessage(err))
-	} else if _, err := h.cfg.Service.Unschedule(ctx, m.ID, "", []string{demoNextUID(p)}); err != nil && billkey.ErrorCode(err) == billkey.EINTERNAL {
-		// The subscription ends with the refund; "nothing to revoke" is fine.
-		h.log.Error("demo shop: unschedule after refund", "error", err)
-		to += "?error=" + url.QueryEscape("다음 결제 예약을 취소하지 못했습니다: "+billkey.ErrorMessage(err))
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
+		if _, err := h.cfg.Service.Unschedule(ctx, m.ID, "", []string{demoNextUID(p)}); err != nil && billkey.ErrorCode(err) == billkey.EINTERNAL {
+			// The subscription ends with the refund; "nothing to revoke" is fine.
+			h.log.Error("demo shop: unschedule after refund", "error", err)
+			return "다음 결제 예약을 취소하지 못했습니다: " + billkey.ErrorMessage(err)
+		}
+		return ""
+	})
 }
 
 // demoPaymentView is the demo's rendering of a payment, with i'mport's field

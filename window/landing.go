@@ -16,14 +16,20 @@ func (h *Handler) HandleLanding(w http.ResponseWriter, r *http.Request) {
 // Asset serves an embedded asset with a short public cache.
 func (h *Handler) Asset(name, contentType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		b, err := assetFS.ReadFile("assets/" + name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", contentType)
-		w.Header().Set("Cache-Control", "public, max-age=3600")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		_, _ = w.Write(b)
+		serveAsset(w, r, name, contentType, "public, max-age=3600")
 	}
+}
+
+// serveAsset writes the embedded asset name (404 when there is none) with its
+// content type and cache policy.
+func serveAsset(w http.ResponseWriter, r *http.Request, name, contentType, cacheControl string) {
+	b, err := assetFS.ReadFile("assets/" + name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", cacheControl)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(b)
 }
