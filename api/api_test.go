@@ -18,7 +18,7 @@ import (
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
+	"github.com/billkey/billkey/internal/teststore"
 	"github.com/billkey/billkey/sqlstore"
 )
 
@@ -36,12 +36,8 @@ type testBundle struct {
 func setup(t *testing.T, dsn string) *testBundle {
 	t.Helper()
 	ctx := context.Background()
-	keys := testkeys.New(t)
-	st, err := sqlstore.Open(ctx, dsn, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, keys := teststore.Open(t, dsn)
+	var err error
 	tb := &testBundle{now: time.Unix(1_800_000_000, 0)}
 	svc := gateway.New(st, keys, nil, nil)
 	svc.Now = func() time.Time { return tb.now }

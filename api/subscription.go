@@ -173,12 +173,7 @@ func (s *Server) HandleCreateSubscription(w http.ResponseWriter, r *http.Request
 
 // HandleSubscriptions serves GET /subscriptions?customer_uid=&page=&limit=.
 func (s *Server) HandleSubscriptions(w http.ResponseWriter, r *http.Request) {
-	q, err := parseForm(r.URL.RawQuery)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	page, limit, err := paging(q)
+	q, page, limit, err := listParams(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -193,11 +188,7 @@ func (s *Server) HandleSubscriptions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	views := make([]subscriptionView, len(subs))
-	for i, sub := range subs {
-		views[i] = newSubscriptionView(sub)
-	}
-	writeOK(w, newPage(views, total, page, limit))
+	writeOK(w, newPage(viewsOf(subs, newSubscriptionView), total, page, limit))
 }
 
 func (s *Server) subscriptionReply(w http.ResponseWriter, r *http.Request, f func(id int64) (*billkey.Subscription, error)) {

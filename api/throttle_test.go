@@ -12,8 +12,7 @@ import (
 
 	"github.com/billkey/billkey/gateway"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
-	"github.com/billkey/billkey/sqlstore"
+	"github.com/billkey/billkey/internal/teststore"
 )
 
 // TestGetTokenThrottled: failed getToken attempts are throttled per client
@@ -22,12 +21,7 @@ import (
 // address keeps getting tokens.
 func TestGetTokenThrottled(t *testing.T) {
 	ctx := context.Background()
-	keys := testkeys.New(t)
-	st, err := sqlstore.Open(ctx, dbtest.DSN(t, "sqlite"), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st, keys := teststore.Open(t, dbtest.DSN(t, "sqlite"))
 	svc := gateway.New(st, keys, nil, nil)
 	m, err := svc.CreateMerchant(ctx, gateway.NewMerchant{Name: "A"})
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/billkey/billkey/inicissim"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
+	"github.com/billkey/billkey/internal/teststore"
 	"github.com/billkey/billkey/sqlstore"
 )
 
@@ -220,12 +220,7 @@ func TestShutdownDrains(t *testing.T) {
 // are refused at start with a clear message.
 func TestTimingConfigRefused(t *testing.T) {
 	ctx := context.Background()
-	keys := testkeys.New(t)
-	st, err := sqlstore.Open(ctx, dbtest.DSN(t, "sqlite"), keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, keys := teststore.Open(t, dbtest.DSN(t, "sqlite"))
 	cases := []struct {
 		name string
 		o    cli.AppOptions

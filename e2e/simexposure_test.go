@@ -14,8 +14,7 @@ import (
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/cli"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
-	"github.com/billkey/billkey/sqlstore"
+	"github.com/billkey/billkey/internal/teststore"
 )
 
 func httpDo(t *testing.T, method, u string, body string, header ...string) (int, string) {
@@ -88,12 +87,7 @@ func TestSimulatorIntrospectionNotPublic(t *testing.T) {
 func TestSimulatorNotMountedLive(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st, keys := teststore.Open(t, dsn)
 		run := func(t *testing.T, o cli.AppOptions) *cli.App {
 			t.Helper()
 			o.Store, o.Keys, o.Addr = st, keys, "127.0.0.1:0"

@@ -7,8 +7,7 @@ import (
 
 	"github.com/billkey/billkey"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
-	"github.com/billkey/billkey/sqlstore"
+	"github.com/billkey/billkey/internal/teststore"
 )
 
 // TestRotateSecretOverlapEnds: after RotateSecret the old REST secret gets
@@ -17,12 +16,7 @@ import (
 func TestRotateSecretOverlapEnds(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st, keys := teststore.Open(t, dsn)
 		now := time.Unix(1_800_000_000, 0)
 		svc := New(st, keys, nil, nil)
 		svc.Now = func() time.Time { return now }

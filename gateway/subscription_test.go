@@ -9,8 +9,7 @@ import (
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/cycle"
 	"github.com/billkey/billkey/internal/dbtest"
-	"github.com/billkey/billkey/internal/testkeys"
-	"github.com/billkey/billkey/sqlstore"
+	"github.com/billkey/billkey/internal/teststore"
 )
 
 // TestLiveCustomerNeverAttachesToATestClock: a customer whose billing key
@@ -19,12 +18,7 @@ import (
 func TestLiveCustomerNeverAttachesToATestClock(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st, keys := teststore.Open(t, dsn)
 		svc := New(st, keys, nil, nil)
 		m, err := svc.CreateMerchant(ctx, NewMerchant{Name: "m", ImpSecret: "secret-0123456789"})
 		if err != nil {
@@ -69,12 +63,7 @@ func TestLiveCustomerNeverAttachesToATestClock(t *testing.T) {
 func TestRenewalHookIsIdempotent(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st, keys := teststore.Open(t, dsn)
 		svc := New(st, keys, nil, nil)
 		m, err := svc.CreateMerchant(ctx, NewMerchant{Name: "m", ImpSecret: "secret-0123456789"})
 		if err != nil {
@@ -138,12 +127,7 @@ func TestRenewalHookIsIdempotent(t *testing.T) {
 func TestRepairFinishesARenewalWhoseHookNeverRan(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st, keys := teststore.Open(t, dsn)
 		now := time.Date(2031, 1, 1, 0, 0, 0, 0, cycle.KST)
 		svc := New(st, keys, nil, nil)
 		svc.Now = func() time.Time { return now }
@@ -202,12 +186,7 @@ func TestRepairFinishesARenewalWhoseHookNeverRan(t *testing.T) {
 func TestSubscriptionsAndClocksStayWithTheirMerchant(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st, keys := teststore.Open(t, dsn)
 		svc := New(st, keys, nil, nil)
 		var ids []int64
 		for _, name := range []string{"a", "b"} {

@@ -13,6 +13,7 @@ import (
 	"github.com/billkey/billkey/inicis"
 	"github.com/billkey/billkey/internal/dbtest"
 	"github.com/billkey/billkey/internal/testkeys"
+	"github.com/billkey/billkey/internal/teststore"
 	"github.com/billkey/billkey/sqlstore"
 )
 
@@ -127,12 +128,7 @@ func TestStoreMerchantsAndChannels(t *testing.T) {
 func TestStoreChannelCredentialsOldShape(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
-		keys := testkeys.New(t)
-		st, err := sqlstore.Open(ctx, dsn, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
+		st, keys := teststore.Open(t, dsn)
 		m, ch := createMerchant(t, st, "imp10000009", "key-9")
 		old := []byte(`{"sign_key":"OLD-SIGN","api_key":"OLD-API-KEY-0001","api_iv":"OLD-API-IV-00001","lite_key":"OLD-LITE"}`)
 		blob, err := keys.Seal(old, sqlstore.PurposeChannel, m.ID, fmt.Sprint(ch.ID))
