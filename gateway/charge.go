@@ -24,6 +24,9 @@ type ChargeInput struct {
 	// AmountMissing is set by the API when the request had no amount; it
 	// is reported only after the customer_uid check (i'mport's order).
 	AmountMissing bool
+	// fillBuyer makes each missing buyer field fall back to the
+	// customer's (schedules); otherwise only a request without any.
+	fillBuyer bool
 }
 
 // unknownCustomer is i'mport's message for again with an unknown customer.
@@ -74,7 +77,7 @@ func (s *Service) ChargeAgain(ctx context.Context, merchantID int64, in ChargeIn
 	if err := checkUID("customer_uid", in.CustomerUID, maxCustomerUID); err != nil {
 		return nil, err
 	}
-	cust, err := s.Store.CustomerByUID(ctx, merchantID, in.CustomerUID)
+	cust, prep, err := s.Store.CustomerForCharge(ctx, merchantID, in.CustomerUID, in.MerchantUID)
 	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
 		return nil, rejectf(unknownCustomer)
 	} else if err != nil {
@@ -83,7 +86,7 @@ func (s *Service) ChargeAgain(ctx context.Context, merchantID int64, in ChargeIn
 	if err := in.check(); err != nil {
 		return nil, err
 	}
-	if err := s.checkPrepared(ctx, merchantID, in.MerchantUID, in.Amount, in.Currency); err != nil {
+	if err := checkPrepare(prep, in.MerchantUID, in.Amount, in.Currency); err != nil {
 		return nil, err
 	}
 	if in.Usage == "" {
@@ -96,8 +99,12 @@ func (s *Service) ChargeAgain(ctx context.Context, merchantID int64, in ChargeIn
 	if ch, err = s.usable(ch); err != nil {
 		return nil, err
 	}
-	if in.Buyer == (billkey.Buyer{}) {
-		in.Buyer = billkey.Buyer{Name: cust.Name, Email: cust.Email, Tel: cust.Tel, Addr: cust.Addr, Postcode: cust.Postcode}
+	if in.Buyer == (billkey.Buyer{}) || in.fillBuyer {
+		// Missing buyer_* fall back to the customer's customer_*: all of
+		// them for a request without any, each one for a schedule.
+		b := &in.Buyer
+		b.Name, b.Email, b.Tel = or(b.Name, cust.Name), or(b.Email, cust.Email), or(b.Tel, cust.Tel)
+		b.Addr, b.Postcode = or(b.Addr, cust.Addr), or(b.Postcode, cust.Postcode)
 	}
 	p := s.newAPIPayment(merchantID, ch, in)
 	p.CardCode, p.CardName, p.CardNumber = cust.CardCode, cust.CardName, cust.CardNumber

@@ -456,6 +456,18 @@ func (m *memStore) UpdatePrepare(_ context.Context, p *billkey.Prepare) error {
 	return nil
 }
 
+func (m *memStore) CustomerForCharge(ctx context.Context, mid int64, uid, muid string) (*billkey.Customer, *billkey.Prepare, error) {
+	c, err := m.CustomerByUID(ctx, mid, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := m.PrepareByMerchantUID(ctx, mid, muid)
+	if billkey.ErrorCode(err) == billkey.ENOTFOUND {
+		return c, nil, nil
+	}
+	return c, p, err
+}
+
 func (m *memStore) PrepareByMerchantUID(_ context.Context, mid int64, muid string) (*billkey.Prepare, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -79,6 +79,16 @@ func (s *Service) checkPrepared(ctx context.Context, merchantID int64, merchantU
 		return nil
 	case err != nil:
 		return err
+	}
+	return checkPrepare(p, merchantUID, amount, currency)
+}
+
+// checkPrepare refuses a charge whose amount or currency differs from what
+// was prepared for its merchant_uid (p; nil when nothing was).
+func checkPrepare(p *billkey.Prepare, merchantUID string, amount int64, currency string) error {
+	switch {
+	case p == nil:
+		return nil
 	case p.Amount != amount:
 		return rejectf(PreparedAmountMismatch, p.Amount, amount, truncate(merchantUID, 80))
 	case p.Currency != "" && currency != "" && !strings.EqualFold(p.Currency, currency):

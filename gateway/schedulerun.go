@@ -79,12 +79,7 @@ func (s *Service) executeSchedule(ctx context.Context, owner string, sc *billkey
 		CustomerUID: sc.CustomerUID, MerchantUID: sc.MerchantUID, Name: sc.Name,
 		Amounts: Amounts{Amount: sc.Amount, TaxFree: sc.TaxFree, VatAmount: sc.VatAmount, Currency: sc.Currency, CardQuota: sc.CardQuota},
 		Buyer:   sc.Buyer, CustomData: sc.CustomData, NoticeURL: sc.NoticeURL, Usage: billkey.UsageScheduled,
-	}
-	if cust, err := s.Store.CustomerByUID(ctx, sc.MerchantID, sc.CustomerUID); err == nil {
-		// Missing buyer_* fall back to the customer's customer_*.
-		b := &in.Buyer
-		b.Name, b.Email, b.Tel = or(b.Name, cust.Name), or(b.Email, cust.Email), or(b.Tel, cust.Tel)
-		b.Addr, b.Postcode = or(b.Addr, cust.Addr), or(b.Postcode, cust.Postcode)
+		fillBuyer: true,
 	}
 	pay, err := s.ChargeAgain(ctx, sc.MerchantID, in)
 	switch code := billkey.ErrorCode(err); {

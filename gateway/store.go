@@ -66,6 +66,9 @@ type IdempotencyStore interface {
 // CustomerStore is the customers aggregate: billing keys, sealed.
 type CustomerStore interface {
 	CustomerByUID(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error)
+	// CustomerForCharge reads the customer and the amounts prepared for
+	// merchantUID (nil when none) together.
+	CustomerForCharge(ctx context.Context, merchantID int64, customerUID, merchantUID string) (*billkey.Customer, *billkey.Prepare, error)
 	SaveCustomer(ctx context.Context, c *billkey.Customer) (replaced bool, err error)
 	DeleteCustomer(ctx context.Context, merchantID int64, customerUID string) (*billkey.Customer, error)
 	BillingKeyBlobs(ctx context.Context) ([]billkey.KeyBlob, error)

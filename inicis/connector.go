@@ -125,6 +125,9 @@ type Connector struct {
 
 var _ billkey.PG = (*Connector)(nil)
 
+// maxIdleConns bounds the idle keep-alive connections kept to the PG.
+const maxIdleConns = 256
+
 // New returns a Connector.
 func New(cfg Config) *Connector {
 	if cfg.Timeout <= 0 {
@@ -147,7 +150,12 @@ func New(cfg Config) *Connector {
 	if cfg.HTTPClient != nil {
 		client = *cfg.HTTPClient
 	} else {
-		client.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		// Every charge goes to the same few INICIS hosts: keep as many
+		// idle connections per host as charges run at once, or each
+		// charge beyond the default two dials a new one.
+		tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdleConns, maxIdleConns
+		client.Transport = tr
 	}
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Connector{cfg: cfg, client: &client, log: log}

@@ -103,6 +103,12 @@ type Runner struct {
 	running sync.WaitGroup
 }
 
+// refillAt is how many free slots a busy queue waits for before it claims
+// again: a quarter of its concurrency, at least one.
+func refillAt(concurrency int) int {
+	return max(1, concurrency/4)
+}
+
 type queueState struct {
 	Queue
 	wake chan struct{}
@@ -250,12 +256,24 @@ func (r *Runner) loop(ctx context.Context, q *queueState) {
 			}
 		}
 		if full {
-			select {
-			case <-ctx.Done():
-				return
-			case <-q.slot:
-				continue
+			// More work is probably due: wait until a quarter of the
+			// slots are free (or none is busy), so one claim refills
+			// several slots rather than each finished job costing a
+			// claim of its own.
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-q.slot:
+				}
+				mu.Lock()
+				free, idle := q.Concurrency-active, active == 0
+				mu.Unlock()
+				if idle || free >= refillAt(q.Concurrency) {
+					break
+				}
 			}
+			continue
 		}
 		select {
 		case <-ctx.Done():

@@ -107,6 +107,24 @@ func TestRunnerRunsEverythingWithinConcurrency(t *testing.T) {
 	}
 }
 
+// A busy queue refills its slots in groups: with 16 slots and 400 items,
+// one claim per finished job would be about 385 claims; refilling when a
+// quarter of the slots is free needs at most 400/4 after the first.
+func TestRunnerRefillsSlotsInGroups(t *testing.T) {
+	t.Parallel()
+	q := newMemQueue(400, time.Millisecond)
+	r := jobs.New("node-1", nil, nil, jobs.Queue{Name: "q", Claim: q.claim, Concurrency: 16, Interval: time.Hour})
+	r.Start(context.Background())
+	defer r.Stop(context.Background())
+	eventually(t, "400 items", func() bool { return q.count() == 400 })
+	if n := q.claims.Load(); n > 1+400/4 {
+		t.Fatalf("%d claims for 400 items with 16 slots: slots refilled one by one", n)
+	}
+	if p := q.peak.Load(); p > 16 {
+		t.Fatalf("peak concurrency %d, limit 16", p)
+	}
+}
+
 func TestRunnerWake(t *testing.T) {
 	t.Parallel()
 	q := newMemQueue(0, 0)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/billkey/billkey"
 )
@@ -12,13 +13,15 @@ import (
 const customerColumns = `id, merchant_id, channel_id, customer_uid, pg_provider, pg_id, card_code, card_name, card_number,
 	card_type, name, tel, email, addr, postcode, key_cipher, inserted, updated, customer_id`
 
-func scanCustomer(row rowScanner) (*billkey.Customer, error) {
+// scanCustomer scans customerColumns, then any extra columns into extra.
+func scanCustomer(row rowScanner, extra ...any) (*billkey.Customer, error) {
 	var c billkey.Customer
 	var cardType sql.NullInt64
 	var inserted, updated int64
-	if err := row.Scan(&c.ID, &c.MerchantID, &c.ChannelID, &c.CustomerUID, &c.PGProvider, &c.PGID, &c.CardCode,
+	dest := append([]any{&c.ID, &c.MerchantID, &c.ChannelID, &c.CustomerUID, &c.PGProvider, &c.PGID, &c.CardCode,
 		&c.CardName, &c.CardNumber, &cardType, &c.Name, &c.Tel, &c.Email, &c.Addr, &c.Postcode, &c.KeyCiphertext,
-		&inserted, &updated, &c.CustomerID); err != nil {
+		&inserted, &updated, &c.CustomerID}, extra...)
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	if cardType.Valid {
@@ -102,6 +105,48 @@ func (s *Store) CustomerByUID(ctx context.Context, merchantID int64, customerUID
 		})
 	}
 	return c, nil
+}
+
+// customerForChargeSQL reads a customer and the amounts prepared for a
+// merchant_uid (if any) in one statement: a charge needs both, and on
+// PostgreSQL each statement is a round trip.
+var customerForChargeSQL = `SELECT ` + qualified("c.", customerColumns) + `,
+	p.amount, p.currency, p.created_at, p.updated_at
+	FROM customers c LEFT JOIN payment_prepares p ON p.merchant_id = c.merchant_id AND p.merchant_uid = $3
+	WHERE c.merchant_id = $1 AND c.customer_uid = $2`
+
+// CustomerForCharge returns the merchant's customer for customerUID and the
+// amounts prepared in advance for merchantUID (nil when none were), read
+// together. An unknown customer is ENOTFOUND, as with CustomerByUID.
+func (s *Store) CustomerForCharge(ctx context.Context, merchantID int64, customerUID, merchantUID string) (_ *billkey.Customer, _ *billkey.Prepare, err error) {
+	ctx, span := s.span(ctx, "CustomerForCharge")
+	defer endSpan(span, &err)
+	st, err := s.prepared(ctx, s.read, customerForChargeSQL)
+	if err != nil {
+		return nil, nil, err
+	}
+	var amount, created, updated sql.NullInt64
+	var currency sql.NullString
+	c, err := scanCustomer(st.QueryRowContext(ctx, merchantID, customerUID, merchantUID), &amount, &currency, &created, &updated)
+	if err != nil {
+		return nil, nil, rowErr(err, "customer", func() error {
+			return notFound("요청하신 customer_uid(%s)로 등록된 정보를 찾을 수 없습니다.", customerUID)
+		})
+	}
+	if !amount.Valid {
+		return c, nil, nil
+	}
+	return c, &billkey.Prepare{MerchantID: merchantID, MerchantUID: merchantUID, Amount: amount.Int64,
+		Currency: currency.String, Created: fromUnix(created.Int64), Updated: fromUnix(updated.Int64)}, nil
+}
+
+// qualified prefixes every column of a comma-separated list with prefix.
+func qualified(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // DeleteCustomer deletes the merchant's billing-key record and returns it; its

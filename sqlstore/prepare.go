@@ -48,7 +48,7 @@ func (s *Store) UpdatePrepare(ctx context.Context, p *billkey.Prepare) error {
 func (s *Store) PrepareByMerchantUID(ctx context.Context, merchantID int64, merchantUID string) (*billkey.Prepare, error) {
 	p := &billkey.Prepare{MerchantID: merchantID, MerchantUID: merchantUID}
 	var created, updated int64
-	err := s.DB.QueryRowContext(ctx, `SELECT amount, currency, created_at, updated_at FROM payment_prepares
+	err := s.read.QueryRowContext(ctx, `SELECT amount, currency, created_at, updated_at FROM payment_prepares
 		WHERE merchant_id = $1 AND merchant_uid = $2`, merchantID, merchantUID).Scan(&p.Amount, &p.Currency, &created, &updated)
 	if err != nil {
 		return nil, rowErr(err, "prepare", func() error { return notFound(billkey.NoPrepareMessage) })

@@ -66,3 +66,45 @@ func TestPrepares(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomerForCharge: the customer and the prepared amounts of the
+// charge's merchant_uid come back together; another merchant's prepare with
+// the same merchant_uid, or another merchant_uid's, is not joined.
+func TestCustomerForCharge(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, dsn string) {
+		b := setup(t, dsn)
+		ctx := context.Background()
+		other, _ := createMerchant(t, b.store, "imp10000002", "key-2")
+		c := &billkey.Customer{MerchantID: b.merchant.ID, ChannelID: b.channel.ID, CustomerUID: "cust-1", PGProvider: "html5_inicis",
+			PGID: "INIBillTst", CardNumber: "424242*********2", KeyCiphertext: []byte("blob-1"), Name: "홍길동"}
+		if _, err := b.store.SaveCustomer(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := b.store.CustomerForCharge(ctx, b.merchant.ID, "nobody", "o-1"); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			t.Fatalf("unknown customer: %v", err)
+		}
+		if _, _, err := b.store.CustomerForCharge(ctx, other.ID, "cust-1", "o-1"); billkey.ErrorCode(err) != billkey.ENOTFOUND {
+			t.Fatalf("another merchant's customer: %v", err)
+		}
+		for _, p := range []*billkey.Prepare{
+			{MerchantID: other.ID, MerchantUID: "o-1", Amount: 1},
+			{MerchantID: b.merchant.ID, MerchantUID: "o-2", Amount: 2},
+		} {
+			if err := b.store.CreatePrepare(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, prep, err := b.store.CustomerForCharge(ctx, b.merchant.ID, "cust-1", "o-1")
+		if err != nil || got.Name != "홍길동" || string(got.KeyCiphertext) != "blob-1" || prep != nil {
+			t.Fatalf("no prepare: %+v %+v %v", got, prep, err)
+		}
+		if err := b.store.CreatePrepare(ctx, &billkey.Prepare{MerchantID: b.merchant.ID, MerchantUID: "o-1", Amount: 5000, Currency: "KRW"}); err != nil {
+			t.Fatal(err)
+		}
+		got, prep, err = b.store.CustomerForCharge(ctx, b.merchant.ID, "cust-1", "o-1")
+		if err != nil || got.CustomerUID != "cust-1" || prep == nil || prep.Amount != 5000 || prep.Currency != "KRW" ||
+			prep.MerchantUID != "o-1" || prep.Created.IsZero() {
+			t.Fatalf("with prepare: %+v %+v %v", got, prep, err)
+		}
+	})
+}

@@ -92,7 +92,7 @@ func (s *Store) SkipRunPayment(ctx context.Context, id int64, owner string, paym
 // RunPayment returns the newest payment of the merchant_uid made after the
 // payment id prior (the current run's payment, if any), or nil.
 func (s *Store) RunPayment(ctx context.Context, merchantID int64, merchantUID string, prior int64) (*billkey.Payment, error) {
-	ps, err := s.queryPayments(ctx, s.DB, `SELECT `+paymentColumns+` FROM payments
+	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments
 		WHERE merchant_id = $1 AND merchant_uid = $2 AND id > $3 ORDER BY id DESC LIMIT 1`, merchantID, merchantUID, prior)
 	return first(ps, err, nil)
 }

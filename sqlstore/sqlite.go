@@ -83,7 +83,11 @@ func restrictSQLiteFile(path string) error {
 
 // sqliteDSN turns a file path into a modernc DSN with billkey's settings:
 // WAL, a busy timeout, foreign keys, full synchronous commits (a payment
-// acknowledged to a merchant survives power loss) and immediate write locks.
+// acknowledged to a merchant survives power loss), immediate write locks,
+// and temporary data in memory: the group committer runs each caller in a
+// savepoint, and SQLite copies every page a savepoint first touches into a
+// statement journal, which with temporary files on disk cost a file
+// create, writes and a delete per batch (about a tenth of a charge's CPU).
 func sqliteDSN(path string, pragmas ...string) string {
 	if strings.HasPrefix(path, "file:") {
 		return path
@@ -93,6 +97,7 @@ func sqliteDSN(path string, pragmas ...string) string {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Add("_txlock", "immediate")
 	for _, p := range pragmas {
 		q.Add("_pragma", p)

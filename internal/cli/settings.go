@@ -147,7 +147,7 @@ var settingTable = []setting{
 		Help: "run no scheduled payments or webhook deliveries on this node (an API-only node)"},
 	{Flag: "jobs-poll-interval", Env: "BILLKEY_JOBS_POLL_INTERVAL", Default: "1s", Commands: serveOnly,
 		Help: "how often idle job queues look for due work"},
-	{Flag: "jobs-concurrency", Env: "BILLKEY_JOBS_CONCURRENCY", Default: "8", Commands: serveOnly,
+	{Flag: "jobs-concurrency", Env: "BILLKEY_JOBS_CONCURRENCY", Default: "32", Commands: serveOnly,
 		Help: "schedules and webhooks one node works at once, each"},
 	{Flag: "schedule-lease", Env: "BILLKEY_SCHEDULE_LEASE", Default: short(gateway.DefaultScheduleLease), Commands: serveOnly,
 		Help: "how long a node holds a schedule it runs; a dead node's is taken over after it"},
