@@ -147,9 +147,16 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 
+	halfDone := false
 	for _, ph := range cfg.Phases {
 		if ctx.Err() != nil {
 			break
+		}
+		if (ph == PhaseWindow || ph == PhaseSpike) && !halfDone {
+			// The latency at half capacity is measured before the window
+			// and spike phases grow the database.
+			r.half(ctx, rep)
+			halfDone = true
 		}
 		switch ph {
 		case PhaseWindow:
@@ -170,23 +177,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		r.check(ctx, ph)
 	}
 
-	if cap := rep.Capacity[PhaseBillkey]; cfg.Step.To > 0 && cap != nil && cap.Median > 0 {
-		rep.HalfRate = max(cap.Median/2, 1)
-		fmt.Fprintf(out, "\nat half of billkey's capacity (%d/s):\n", rep.HalfRate)
-		header(out)
-		for _, ph := range []string{PhaseBillkey, PhasePG} {
-			if tg, ok := r.targets[ph]; ok {
-				res := r.attack(ctx, tg, rep.HalfRate, cfg.Duration)
-				rep.Half[ph] = res
-				row(out, res)
-			}
-		}
-		if bkr, ok := rep.Half[PhaseBillkey]; ok {
-			if pgr, ok := rep.Half[PhasePG]; ok {
-				rep.AddedP50, rep.AddedP99 = bkr.P50-pgr.P50, bkr.P99-pgr.P99
-			}
-		}
-		r.check(ctx, "half")
+	if !halfDone {
+		r.half(ctx, rep)
 	}
 
 	if bk != nil && cfg.Soak > 0 {
@@ -196,18 +188,86 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		rep.MemoryBefore, _ = scrapeMetric(ctx, cfg.MetricsURLs[0], "process_resident_memory_bytes")
 		fmt.Fprintf(out, "\nmemory soak: billkey at %d/s for %s (RSS before %.1f MiB)\n", rate, cfg.Soak, rep.MemoryBefore/(1<<20))
+		stop := r.sampleRSS(ctx, rep)
 		res := r.attack(ctx, bk.target, rate, cfg.Soak)
+		stop()
 		rep.Results = append(rep.Results, res)
 		header(out)
 		row(out, res)
 		rep.MemoryAfter, _ = scrapeMetric(ctx, cfg.MetricsURLs[0], "process_resident_memory_bytes")
-		fmt.Fprintf(out, "RSS after %.1f MiB (%+.1f%%)\n", rep.MemoryAfter/(1<<20), 100*(rep.MemoryAfter/rep.MemoryBefore-1))
+		lo, hi := rep.MemoryBefore, rep.MemoryBefore
+		for _, m := range rep.MemorySamples {
+			lo, hi = min(lo, m), max(hi, m)
+		}
+		fmt.Fprintf(out, "RSS after %.1f MiB (%+.1f%%); sampled every %s: %.1f–%.1f MiB\n", rep.MemoryAfter/(1<<20),
+			100*(rep.MemoryAfter/rep.MemoryBefore-1), rssSampleEvery, lo/(1<<20), hi/(1<<20))
 		r.check(ctx, "soak")
 	}
 
 	r.ratios()
 	summary(out, rep, cfg)
 	return rep, nil
+}
+
+// half runs billkey, the PG alone and the best-design baseline (the floor
+// of two durable commits) at half of billkey's median capacity, for the
+// added latency. When no rate was held under the p99 bound it takes half
+// of billkey's closed-loop saturation rate instead, and says so. It does
+// nothing outside step mode.
+func (r *runner) half(ctx context.Context, rep *Report) {
+	cap := rep.Capacity[PhaseBillkey]
+	if r.cfg.Step.To == 0 || cap == nil || ctx.Err() != nil {
+		return
+	}
+	what := "billkey's capacity"
+	rep.HalfRate = cap.Median / 2
+	if c, ok := rep.Closed[PhaseBillkey]; ok && rep.HalfRate == 0 {
+		rep.HalfRate, rep.HalfOfSaturation = int(c.Throughput/2), true
+		what = "billkey's saturation rate (no rate held under the p99 bound)"
+	}
+	if rep.HalfRate <= 0 {
+		return
+	}
+	fmt.Fprintf(r.out, "\nat half of %s (%d/s):\n", what, rep.HalfRate)
+	header(r.out)
+	for _, ph := range []string{PhaseBillkey, PhasePG, PhaseBest} {
+		if tg, ok := r.targets[ph]; ok {
+			res := r.attack(ctx, tg, rep.HalfRate, r.cfg.Duration)
+			rep.Half[ph] = res
+			row(r.out, res)
+		}
+	}
+	if bkr, ok := rep.Half[PhaseBillkey]; ok {
+		if pgr, ok := rep.Half[PhasePG]; ok {
+			rep.AddedP50, rep.AddedP99 = bkr.P50-pgr.P50, bkr.P99-pgr.P99
+		}
+	}
+	r.check(ctx, "half")
+}
+
+// rssSampleEvery is how often the soak reads billkey's resident memory.
+const rssSampleEvery = 15 * time.Second
+
+// sampleRSS records billkey's RSS every rssSampleEvery until stop is called.
+func (r *runner) sampleRSS(ctx context.Context, rep *Report) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(rssSampleEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if m, err := scrapeMetric(ctx, r.cfg.MetricsURLs[0], "process_resident_memory_bytes"); err == nil {
+					rep.MemorySamples = append(rep.MemorySamples, m)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func (r *runner) closeTargets() {

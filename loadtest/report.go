@@ -69,17 +69,22 @@ type Report struct {
 	Closed     map[string]Result    `json:"closed,omitempty"`   // closed-loop saturation per target
 	// Ratios of billkey to each other target: "capacity billkey/best" (the
 	// median capacities) and "closed billkey/best" (the saturation rates).
-	Ratios       map[string]float64 `json:"ratios,omitempty"`
-	HalfRate     int                `json:"half_rate,omitempty"`
-	Half         map[string]Result  `json:"half,omitempty"`
-	AddedP50     time.Duration      `json:"added_p50_ns,omitempty"`
-	AddedP99     time.Duration      `json:"added_p99_ns,omitempty"`
-	MemoryBefore float64            `json:"rss_before_bytes,omitempty"` // billkey RSS in bytes before and after the soak
-	MemoryAfter  float64            `json:"rss_after_bytes,omitempty"`
-	Window       *WindowReport      `json:"window,omitempty"`
-	Spike        *SpikeReport       `json:"spike,omitempty"`
-	Checks       []PhaseCheck       `json:"ledger_checks"`
-	Check        *LedgerCheck       `json:"ledger_check,omitempty"` // the last one
+	Ratios   map[string]float64 `json:"ratios,omitempty"`
+	HalfRate int                `json:"half_rate,omitempty"`
+	// HalfOfSaturation: HalfRate is half the closed-loop saturation rate,
+	// as no rate was held under the p99 bound.
+	HalfOfSaturation bool              `json:"half_of_saturation,omitempty"`
+	Half             map[string]Result `json:"half,omitempty"`
+	AddedP50         time.Duration     `json:"added_p50_ns,omitempty"`
+	AddedP99         time.Duration     `json:"added_p99_ns,omitempty"`
+	MemoryBefore     float64           `json:"rss_before_bytes,omitempty"` // billkey RSS in bytes before and after the soak
+	MemoryAfter      float64           `json:"rss_after_bytes,omitempty"`
+	// MemorySamples is billkey's RSS read every rssSampleEvery during the soak.
+	MemorySamples []float64     `json:"rss_samples_bytes,omitempty"`
+	Window        *WindowReport `json:"window,omitempty"`
+	Spike         *SpikeReport  `json:"spike,omitempty"`
+	Checks        []PhaseCheck  `json:"ledger_checks"`
+	Check         *LedgerCheck  `json:"ledger_check,omitempty"` // the last one
 }
 
 // OK reports whether every ledger check (and the window and spike checks)
@@ -99,7 +104,6 @@ func (r *Report) OK() bool {
 	return true
 }
 
-// runner holds what a run shares between phases.
 // median of ints (the lower middle for an even count).
 func median(v []int) int {
 	if len(v) == 0 {
@@ -182,9 +186,15 @@ func summary(w io.Writer, rep *Report, cfg Config) {
 		fmt.Fprintf(w, "  %-32s %.2f\n", k+":", rep.Ratios[k])
 	}
 	if _, ok := rep.Half[PhaseBillkey]; ok {
-		if _, ok := rep.Half[PhasePG]; ok {
+		if pg, ok := rep.Half[PhasePG]; ok {
 			fmt.Fprintf(w, "  added latency at %d/s:   p50 %s, p99 %s (billkey minus PG alone)\n", rep.HalfRate,
 				round(rep.AddedP50), round(rep.AddedP99))
+			if best, ok := rep.Half[PhaseBest]; ok {
+				// What two durable commits alone add: the floor of
+				// billkey's added latency on this machine.
+				fmt.Fprintf(w, "  best-design floor at %d/s:  p50 %s, p99 %s (best-design baseline minus PG alone)\n", rep.HalfRate,
+					round(best.P50-pg.P50), round(best.P99-pg.P99))
+			}
 		}
 	}
 	if rep.Window != nil {
