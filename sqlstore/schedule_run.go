@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/billkey/billkey"
@@ -93,8 +95,13 @@ func (s *Store) SkipRunPayment(ctx context.Context, id int64, owner string, paym
 // payment id prior (the current run's payment, if any), or nil.
 func (s *Store) RunPayment(ctx context.Context, merchantID int64, merchantUID string, prior int64) (*billkey.Payment, error) {
 	ps, err := s.queryPayments(ctx, s.read, `SELECT `+paymentColumns+` FROM payments
-		WHERE merchant_id = $1 AND merchant_uid = $2 AND id > $3 ORDER BY id DESC LIMIT 1`, merchantID, merchantUID, prior)
-	return first(ps, err, nil)
+		WHERE merchant_id = $1 AND merchant_uid = $2 AND id > $3`, merchantID, merchantUID, prior)
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	// The latest by id, chosen here rather than with ORDER BY id DESC
+	// LIMIT 1 (see newestFirst).
+	return slices.MaxFunc(ps, func(a, b *billkey.Payment) int { return cmp.Compare(a.ID, b.ID) }), nil
 }
 
 // ScheduleCounts returns how many schedules are in each status (for tests
