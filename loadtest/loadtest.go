@@ -20,10 +20,12 @@
 package loadtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -90,7 +92,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	runID := fmt.Sprintf("lt%d", time.Now().UnixMilli())
 	rep := &Report{RunID: runID, Started: time.Now().UTC(), URLs: cfg.URLs, Phases: cfg.Phases,
 		Capacity: map[string]*Capacity{}, Closed: map[string]Result{}, Ratios: map[string]float64{},
-		Half: map[string]Result{}, Durability: map[string]string{}}
+		Half: map[string]Result{}, Durability: map[string]string{}, ClosedRuns: map[string][]float64{}}
 	r := &runner{cfg: cfg, out: out, rep: rep, cpu: newCPUAccount(cfg), targets: map[string]*target{}}
 	defer r.cpu.close()
 	fmt.Fprintf(out, "billkey load test %s against %s (simulator %s)\n", runID, strings.Join(cfg.URLs, ", "), cfg.SimURL)
@@ -153,8 +155,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			break
 		}
 		if (ph == PhaseWindow || ph == PhaseSpike) && !halfDone {
-			// The latency at half capacity is measured before the window
-			// and spike phases grow the database.
+			// Saturation and the latency at half capacity are measured
+			// before the window and spike phases grow the database.
+			r.saturation(ctx)
 			r.half(ctx, rep)
 			halfDone = true
 		}
@@ -178,6 +181,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	if !halfDone {
+		r.saturation(ctx)
 		r.half(ctx, rep)
 	}
 
@@ -326,15 +330,56 @@ func (r *runner) measure(ctx context.Context, ph string, tg *target) {
 		c.Median = median(c.Runs)
 		rep.Capacity[ph] = c
 	}
-	if cfg.Concurrency > 0 && ctx.Err() == nil {
-		time.Sleep(cfg.settle())
-		before := r.cpu.sample(ctx)
-		res := closedLoop(ctx, tg, cfg.Concurrency, cfg.Duration)
-		res.CPU = usage(before, r.cpu.sample(ctx), res.OK)
-		rep.Results = append(rep.Results, res)
-		rep.Closed[ph] = res
-		row(out, res)
+}
+
+// saturation runs every rate target closed-loop, in turn, --runs times
+// (billkey, pg, baseline, best, then again), and keeps each target's median
+// run. Taking the targets in turn rather than each target's runs back to
+// back spreads whatever drifts during a run — fsync latency on a shared
+// disk, the simulator's growing ledger — over all of them, so their ratios
+// stay comparable.
+func (r *runner) saturation(ctx context.Context) {
+	cfg, out, rep := r.cfg, r.out, r.rep
+	var phases []string
+	for _, ph := range cfg.Phases {
+		if ph == PhaseBillkey || ph == PhasePG || ph == PhaseBaseline || ph == PhaseBest {
+			phases = append(phases, ph)
+		}
 	}
+	if cfg.Concurrency <= 0 || len(phases) == 0 {
+		return
+	}
+	runs := max(cfg.Runs, 1)
+	fmt.Fprintf(out, "\n== saturation: %d workers, each target %d time(s) in turn\n", cfg.Concurrency, runs)
+	header(out)
+	all := map[string][]Result{}
+	for run := 1; run <= runs && ctx.Err() == nil; run++ {
+		for _, ph := range phases {
+			if ctx.Err() != nil {
+				break
+			}
+			time.Sleep(cfg.settle())
+			before := r.cpu.sample(ctx)
+			res := closedLoop(ctx, r.targets[ph], cfg.Concurrency, cfg.Duration)
+			res.CPU = usage(before, r.cpu.sample(ctx), res.OK)
+			res.Run = run
+			rep.Results = append(rep.Results, res)
+			all[ph] = append(all[ph], res)
+			row(out, res)
+		}
+	}
+	for _, ph := range phases {
+		rs := all[ph]
+		if len(rs) == 0 {
+			continue
+		}
+		slices.SortFunc(rs, func(a, b Result) int { return cmp.Compare(a.Throughput, b.Throughput) })
+		rep.Closed[ph] = rs[(len(rs)-1)/2]
+		for _, res := range rs {
+			rep.ClosedRuns[ph] = append(rep.ClosedRuns[ph], res.Throughput)
+		}
+	}
+	r.check(ctx, "saturation")
 }
 
 // check runs the ledger check after a phase, when billkey is measured.

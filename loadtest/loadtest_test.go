@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func TestRunEveryPhase(t *testing.T) {
 			URLs: urls, MetricsURLs: metrics, SimURL: simSrv.URL,
 			ImpKey: merchant.Merchant.APIKey, ImpSecret: merchant.ImpSecret, ImpCode: merchant.Merchant.ImpCode,
 			Phases:    []string{loadtest.PhaseBillkey, loadtest.PhasePG, loadtest.PhaseBaseline, loadtest.PhaseBest, loadtest.PhaseWindow, loadtest.PhaseSpike},
-			Customers: 3, Rate: 20, Duration: 300 * time.Millisecond, Concurrency: 2,
+			Customers: 3, Rate: 20, Duration: 300 * time.Millisecond, Concurrency: 2, Runs: 2,
 			Windows: 6, WindowConcurrency: 3, SpikeSchedules: 150, SpikeLead: time.Second, SpikeTimeout: 2 * time.Minute,
 			BillkeyInProcess: true, Out: &out,
 		}
@@ -85,9 +86,10 @@ func TestRunEveryPhase(t *testing.T) {
 		if !rep.OK() {
 			t.Fatalf("a check failed:\n%s", out.String())
 		}
-		// One ledger check after each phase, each of them passing.
-		if len(rep.Checks) != len(cfg.Phases) {
-			t.Fatalf("%d ledger checks for %d phases:\n%s", len(rep.Checks), len(cfg.Phases), out.String())
+		// One ledger check after each phase and after the saturation
+		// runs, each of them passing.
+		if len(rep.Checks) != len(cfg.Phases)+1 {
+			t.Fatalf("%d ledger checks for %d phases and the saturation runs:\n%s", len(rep.Checks), len(cfg.Phases), out.String())
 		}
 		if c := rep.Check; c.Paid == 0 || c.Paid != c.Approvals || c.Paid < int(rep.Closed[loadtest.PhaseBillkey].OK)+cfg.SpikeSchedules {
 			t.Fatalf("final check %+v", c)
@@ -95,6 +97,10 @@ func TestRunEveryPhase(t *testing.T) {
 		for _, ph := range []string{loadtest.PhaseBillkey, loadtest.PhasePG, loadtest.PhaseBaseline, loadtest.PhaseBest} {
 			if c, ok := rep.Closed[ph]; !ok || c.OK == 0 || c.Concurrency != 2 {
 				t.Fatalf("no saturation run of %s: %+v", ph, c)
+			}
+			if runs := rep.ClosedRuns[ph]; len(runs) != cfg.Runs || !slices.IsSorted(runs) ||
+				rep.Closed[ph].Throughput != runs[(len(runs)-1)/2] {
+				t.Fatalf("saturation runs of %s: %v, median kept %.1f", ph, runs, rep.Closed[ph].Throughput)
 			}
 		}
 		for _, k := range []string{"closed billkey/baseline", "closed billkey/best", "closed billkey/pg"} {

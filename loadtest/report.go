@@ -66,7 +66,9 @@ type Report struct {
 	Durability map[string]string    `json:"durability"`
 	Results    []Result             `json:"results"`
 	Capacity   map[string]*Capacity `json:"capacity,omitempty"` // step mode
-	Closed     map[string]Result    `json:"closed,omitempty"`   // closed-loop saturation per target
+	Closed     map[string]Result    `json:"closed,omitempty"`   // closed-loop saturation per target: the median run
+	// ClosedRuns is every closed-loop run's rate per target, in ascending order.
+	ClosedRuns map[string][]float64 `json:"closed_runs,omitempty"`
 	// Ratios of billkey to each other target: "capacity billkey/best" (the
 	// median capacities) and "closed billkey/best" (the saturation rates).
 	Ratios   map[string]float64 `json:"ratios,omitempty"`
@@ -159,6 +161,15 @@ func errorList(m map[string]int) string {
 	return strings.Join(parts, "; ")
 }
 
+// rates formats closed-loop rates as [a b c].
+func rates(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.0f", x)
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
 func summary(w io.Writer, rep *Report, cfg Config) {
 	fmt.Fprintf(w, "\nsummary\n")
 	targets := []string{PhaseBillkey, PhasePG, PhaseBaseline, PhaseBest}
@@ -173,8 +184,8 @@ func summary(w io.Writer, rep *Report, cfg Config) {
 	}
 	for _, ph := range targets {
 		if c, ok := rep.Closed[ph]; ok {
-			fmt.Fprintf(w, "  saturation %-8s %8.1f/s with %d workers, p50 %s, p99 %s; %s\n", ph, c.Throughput, c.Concurrency,
-				round(c.P50), round(c.P99), cpuLine(c.CPU))
+			fmt.Fprintf(w, "  saturation %-8s %8.1f/s with %d workers (median of %s), p50 %s, p99 %s; %s\n", ph, c.Throughput, c.Concurrency,
+				rates(rep.ClosedRuns[ph]), round(c.P50), round(c.P99), cpuLine(c.CPU))
 		}
 	}
 	keys := make([]string, 0, len(rep.Ratios))
