@@ -76,7 +76,7 @@ func TestTracingSpans(t *testing.T) {
 		wantAttrs(t, charge, map[string]string{"http.route": "/subscribe/payments/again", "http.request.method": "POST",
 			"http.response.status_code": "200", "billkey.merchant_id": fmt.Sprint(h.merchant.Merchant.ID)})
 		kids := children(charge)
-		for _, name := range []string{"inicis charge", "store CustomerByUID", "store CreatePayment", "store FinishPayment"} {
+		for _, name := range []string{"inicis charge", "store CustomerForCharge", "store CreatePayment", "store FinishPayment"} {
 			if kids[name] == nil {
 				t.Errorf("no %q span under the charge's server span; children: %v", name, keys(kids))
 			}
