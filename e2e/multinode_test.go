@@ -280,8 +280,11 @@ func TestMultiNodeSchedules(t *testing.T) {
 	}
 	abandoned, _, _ := st.ListPayments(ctx, billkeyFailed(created.Merchant.ID))
 
-	// Every schedule's paid webhook arrives, signed (at least once).
-	eventually(t, 30*time.Second, "a paid webhook per schedule", func() bool {
+	// Every schedule's paid webhook arrives, signed (at least once). The
+	// deliveries node 2 held when it was killed are claimed again only
+	// after their lease (the webhook timeout + 45 s, a minute here), which
+	// may end well after the last schedule ran.
+	eventually(t, 90*time.Second, "a paid webhook per schedule", func() bool {
 		for _, sc := range scs {
 			if len(rc.accepted(sc.MerchantUID)) == 0 {
 				return false
