@@ -131,30 +131,35 @@ func (b *browser) login(e *consoleEnv, login, password string) {
 // waitText waits until the element matching sel contains want.
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.AtLeast(0)))
-		if err == nil && strings.Contains(s, want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("%s never contained %q (last: %q, %v)", sel, want, s, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	b.until(fmt.Sprintf("%s containing %q", sel, want), chromedp.Text(chromedp.CSS(sel), chromedp.AtLeast(0)),
+		func(s string) bool { return strings.Contains(s, want) })
 }
 
 // waitNoText waits until the element's text no longer contains s.
 func (b *browser) waitNoText(sel, s string) {
 	b.t.Helper()
+	b.until(fmt.Sprintf("%s without %q", sel, s), chromedp.Text(chromedp.CSS(sel), chromedp.AtLeast(0)),
+		func(got string) bool { return !strings.Contains(got, s) })
+}
+
+// waitURL waits until the page's location contains want (a form's
+// redirect has landed).
+func (b *browser) waitURL(want string) {
+	b.t.Helper()
+	b.until(fmt.Sprintf("a URL with %q", want), chromedp.Location(), func(loc string) bool { return strings.Contains(loc, want) })
+}
+
+// until runs read every 50 ms until ok accepts its result, for at most 15 s.
+func (b *browser) until(what string, read chromedp.Action[string], ok func(string) bool) {
+	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		got, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel), chromedp.AtLeast(0)))
-		if err == nil && !strings.Contains(got, s) {
+		got, err := chromedp.Run(b.ctx, read)
+		if err == nil && ok(got) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("%s still contains %q (last: %q, %v)", sel, s, got, err)
+			b.t.Fatalf("never saw %s (last: %q, %v)", what, got, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -244,7 +249,11 @@ func TestConsoleOperatorFlow(t *testing.T) {
 		// Resend the payment's webhook.
 		b.do("webhooks", chromedp.Navigate(e.url("/console/m/"+imp+"/webhooks?imp_uid="+p.ImpUID)), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
 		before := e.hookCount(p.ImpUID)
-		b.do("resend", chromedp.Click(chromedp.CSS("#deliveries button")), chromedp.WaitVisible(chromedp.CSS("#deliveries")))
+		// The resend form posts and redirects back to this page: wait for the
+		// redirect to land, or the next navigation races it and is aborted.
+		b.do("resend", chromedp.Click(chromedp.CSS("#deliveries button")))
+		b.waitURL("done=resend")
+		b.do("after resend", chromedp.WaitVisible(chromedp.CSS("#deliveries")))
 		eventually(t, 15*time.Second, "the resent webhook", func() bool { return e.hookCount(p.ImpUID) > before })
 
 		// Revoke the schedule.

@@ -152,7 +152,11 @@ func TestMultiNodeSchedules(t *testing.T) {
 	}
 
 	env := []string{"BILLKEY_KEK=" + kek, "BILLKEY_MAC_KEY=" + mac}
-	args := []string{"--db", dsn, "--addr", "127.0.0.1:0", "--inicis-sim-url", sim.url, "--no-demo", "--data-dir", t.TempDir(),
+	// Eight jobs per node, not the default 32: about 37 schedules fall due
+	// each second, and the nodes poll in a fixed order, so with 32 slots
+	// the first poller would take nearly all of them every second and the
+	// node to be killed might never hold any. With 8, every node is busy.
+	args := []string{"--jobs-concurrency", "8", "--db", dsn, "--addr", "127.0.0.1:0", "--inicis-sim-url", sim.url, "--no-demo", "--data-dir", t.TempDir(),
 		"--log-level", "warn", "--pg-timeout", "1500ms", "--in-flight-margin", "500ms", "--jobs-poll-interval", "200ms", "--schedule-lease", "4s",
 		"--stale-ready-after", "4s", "--schedule-retry", "1s,2s", "--webhook-retry", "500ms",
 		"--webhook-allow-cidr", "127.0.0.1/32"}
