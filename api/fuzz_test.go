@@ -20,7 +20,21 @@ func FuzzReadParams(f *testing.F) {
 	f.Add("GET", "", "", "imp_uid[]=a&imp_uid%5B%5D=b&sorting=-started")
 	f.Add("DELETE", "", "", "reason=a&requester=customer")
 	f.Add("POST", "application/json", `{"custom_data":{"memo":"a\nb"},"reason":"x\ty"}`, "")
+	f.Add("POST", "application/json", `{"a\\\"":1,"o":{"a\\\"":{"k":[{"x":":","x":2}]}}}`, "")
+	f.Add("POST", "application/json", `{"a":1} }`, "")
 	f.Fuzz(func(t *testing.T, method, contentType, body, query string) {
+		// parseJSON's key count finds a repeated key exactly when the
+		// token walk does, on every JSON object.
+		var tree any
+		if json.Unmarshal([]byte(body), &tree) == nil {
+			if _, obj := tree.(map[string]any); obj {
+				counted := jsonKeys([]byte(body)) != treeEntries(tree)
+				walked := checkJSONDuplicates([]byte(body)) != nil
+				if counted != walked {
+					t.Fatalf("%q: key count says repeated=%v, the token walk %v", body, counted, walked)
+				}
+			}
+		}
 		switch method {
 		case "GET", "POST", "PUT", "DELETE":
 		default:

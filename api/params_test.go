@@ -137,14 +137,21 @@ func TestRepeatedScalarRefused(t *testing.T) {
 			t.Errorf("%q: a repeated scalar must be refused", raw)
 		}
 	}
-	for _, raw := range []string{`{"a":1,"a":2}`, `{"o":{"x":1,"x":1}}`, `{"l":[{"x":1,"x":2}]}`} {
+	for _, raw := range []string{`{"a":1,"a":2}`, `{"o":{"x":1,"x":1}}`, `{"l":[{"x":1,"x":2}]}`,
+		`{"q\\\"":1, "q\\\"" : 2}`, `{"s":"a\":b","s":"c"}`, `{"o":{"x":":","x":{}}}`} {
 		if _, err := parseJSON([]byte(raw)); err == nil {
 			t.Errorf("%s: a repeated JSON key must be refused", raw)
 		}
 	}
-	for _, raw := range []string{`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`, `{"a":[1,1],"b":{}}`} {
+	for _, raw := range []string{`{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}`, `{"a":[1,1],"b":{}}`,
+		`{"s":"x\":y","t":"\\","u":["a:","b"]}`, "{\"a\"\t:\n1 , \"b\" :2}\n"} {
 		if _, err := parseJSON([]byte(raw)); err != nil {
 			t.Errorf("%s: %v", raw, err)
+		}
+	}
+	for _, raw := range []string{`{"a":1}}`, `{"a":1}]`, `{"a":1} {"a":2}`, `{"a":1}x`} {
+		if _, err := parseJSON([]byte(raw)); err == nil {
+			t.Errorf("%s: data after the object must be refused", raw)
 		}
 	}
 	if p, err := parseForm("a[]=1&a[]=1"); err != nil || len(p["a"].([]any)) != 2 {
