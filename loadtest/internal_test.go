@@ -105,3 +105,25 @@ func TestMedian(t *testing.T) {
 		t.Fatal("median")
 	}
 }
+
+func TestSoakTrend(t *testing.T) {
+	const mib = 1 << 20
+	// A warm-up's memory returned in the first minute, then flat: the
+	// trend compares the first minute's median, not its first sample.
+	flat := []float64{66 * mib, 52 * mib, 51 * mib, 52 * mib, 52 * mib, 51 * mib, 52 * mib, 52 * mib, 51 * mib, 52 * mib}
+	first, last, ok := soakTrend(flat)
+	if !ok || first != 52*mib || last != 52*mib {
+		t.Fatalf("flat: %v %v %v", first/mib, last/mib, ok)
+	}
+	// A leak: every sample higher than the one before.
+	var leak []float64
+	for i := range 12 {
+		leak = append(leak, float64(50+2*i)*mib)
+	}
+	if first, last, ok := soakTrend(leak); !ok || first != 52*mib || last != 68*mib {
+		t.Fatalf("leak: %v %v %v", first/mib, last/mib, ok)
+	}
+	if _, _, ok := soakTrend(leak[:7]); ok {
+		t.Fatal("under two minutes of samples gives no trend")
+	}
+}

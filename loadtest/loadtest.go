@@ -205,6 +205,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		fmt.Fprintf(out, "RSS after %.1f MiB (%+.1f%%); sampled every %s: %.1f–%.1f MiB\n", rep.MemoryAfter/(1<<20),
 			100*(rep.MemoryAfter/rep.MemoryBefore-1), rssSampleEvery, lo/(1<<20), hi/(1<<20))
+		if first, last, ok := soakTrend(rep.MemorySamples); ok {
+			rep.MemoryFirstMinute, rep.MemoryLastMinute = first, last
+			fmt.Fprintf(out, "RSS trend over the soak: first minute's median %.1f MiB, last minute's %.1f MiB (%+.1f%%)\n",
+				first/(1<<20), last/(1<<20), 100*(last/first-1))
+		}
 		r.check(ctx, "soak")
 	}
 
@@ -251,6 +256,23 @@ func (r *runner) half(ctx context.Context, rep *Report) {
 
 // rssSampleEvery is how often the soak reads billkey's resident memory.
 const rssSampleEvery = 15 * time.Second
+
+// soakTrend is the median of the soak's first minute of RSS samples and of
+// its last minute: a leak shows as growth from one to the other, whatever
+// the warm-up before the soak left behind (the "before" reading includes
+// it). ok is false with fewer than two minutes of samples.
+func soakTrend(samples []float64) (first, last float64, ok bool) {
+	n := int(time.Minute / rssSampleEvery)
+	if len(samples) < 2*n {
+		return 0, 0, false
+	}
+	mid := func(v []float64) float64 {
+		s := slices.Clone(v)
+		slices.Sort(s)
+		return s[(len(s)-1)/2]
+	}
+	return mid(samples[:n]), mid(samples[len(samples)-n:]), true
+}
 
 // sampleRSS records billkey's RSS every rssSampleEvery until stop is called.
 func (r *runner) sampleRSS(ctx context.Context, rep *Report) (stop func()) {

@@ -82,11 +82,15 @@ type Report struct {
 	MemoryBefore     float64           `json:"rss_before_bytes,omitempty"` // billkey RSS in bytes before and after the soak
 	MemoryAfter      float64           `json:"rss_after_bytes,omitempty"`
 	// MemorySamples is billkey's RSS read every rssSampleEvery during the soak.
-	MemorySamples []float64     `json:"rss_samples_bytes,omitempty"`
-	Window        *WindowReport `json:"window,omitempty"`
-	Spike         *SpikeReport  `json:"spike,omitempty"`
-	Checks        []PhaseCheck  `json:"ledger_checks"`
-	Check         *LedgerCheck  `json:"ledger_check,omitempty"` // the last one
+	MemorySamples []float64 `json:"rss_samples_bytes,omitempty"`
+	// MemoryFirstMinute and MemoryLastMinute: medians of the soak's first
+	// and last minute of samples (see soakTrend).
+	MemoryFirstMinute float64       `json:"rss_first_minute_bytes,omitempty"`
+	MemoryLastMinute  float64       `json:"rss_last_minute_bytes,omitempty"`
+	Window            *WindowReport `json:"window,omitempty"`
+	Spike             *SpikeReport  `json:"spike,omitempty"`
+	Checks            []PhaseCheck  `json:"ledger_checks"`
+	Check             *LedgerCheck  `json:"ledger_check,omitempty"` // the last one
 }
 
 // OK reports whether every ledger check (and the window and spike checks)
