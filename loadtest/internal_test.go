@@ -101,7 +101,7 @@ func TestScrapeMetrics(t *testing.T) {
 }
 
 func TestMedian(t *testing.T) {
-	if median([]int{2500, 400, 1000}) != 1000 || median([]int{3, 1}) != 1 || median(nil) != 0 {
+	if median([]int{2500, 400, 1000}) != 1000 || median([]int{3, 1}) != 1 || median[int](nil) != 0 {
 		t.Fatal("median")
 	}
 }

@@ -266,12 +266,7 @@ func soakTrend(samples []float64) (first, last float64, ok bool) {
 	if len(samples) < 2*n {
 		return 0, 0, false
 	}
-	mid := func(v []float64) float64 {
-		s := slices.Clone(v)
-		slices.Sort(s)
-		return s[(len(s)-1)/2]
-	}
-	return mid(samples[:n]), mid(samples[len(samples)-n:]), true
+	return median(samples[:n]), median(samples[len(samples)-n:]), true
 }
 
 // sampleRSS records billkey's RSS every rssSampleEvery until stop is called.

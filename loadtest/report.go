@@ -1,8 +1,10 @@
 package loadtest
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -110,13 +112,14 @@ func (r *Report) OK() bool {
 	return true
 }
 
-// median of ints (the lower middle for an even count).
-func median(v []int) int {
+// median of v (the lower middle for an even count; zero for none).
+func median[T cmp.Ordered](v []T) T {
 	if len(v) == 0 {
-		return 0
+		var zero T
+		return zero
 	}
-	s := append([]int(nil), v...)
-	sort.Ints(s)
+	s := slices.Clone(v)
+	slices.Sort(s)
 	return s[(len(s)-1)/2]
 }
 

@@ -81,13 +81,13 @@ type SpikeReport struct {
 	Pending int `json:"still_scheduled"`
 }
 
-// OK reports whether every schedule was charged exactly once.
 // spikeSampleEvery is how often the spike phase samples. Each sample costs
 // billkey a count of the due schedules per node (its /metrics) and a count
 // of the schedules left (the listing's total): over 100,000 rows that is
 // work the nodes would not otherwise do, so it is not sampled faster.
 const spikeSampleEvery = time.Second
 
+// OK reports whether every schedule was charged exactly once.
 func (s *SpikeReport) OK() bool {
 	return !s.TimedOut && s.Paid == s.Schedules && s.Missed == 0 && s.Twice == 0 && s.Pending == 0
 }
